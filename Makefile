@@ -1,0 +1,136 @@
+# polrec: one top-level make.  Variants by variable:
+#   make SANITIZE=address,undefined     sanitizer build (objects rebuilt)
+#   make WERROR=1                       warnings are errors (CI)
+#   make install DESTDIR=... PREFIX=...
+# Targets: all (default), check, demo, fuzz, install, clean.
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR	?=
+
+CC	?= cc
+CFLAGS	?= -O2 -g
+B	:= build
+
+WARNINGS := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith \
+	-Wstrict-prototypes -Wmissing-prototypes -Wcast-qual
+ifneq ($(WERROR),)
+WARNINGS += -Werror
+endif
+ifneq ($(SANITIZE),)
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+endif
+
+PKGS	:= libevent libevent_openssl libcurl libcjson sqlite3 libsodium openssl
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(SANFLAGS) -Ilib \
+	$(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+LIBS	= $(PKG_LIBS) -lm
+
+LIB_SRCS := $(wildcard lib/*.c)
+CTL_SRCS := daemon/polrecctl.c
+D_SRCS	:= $(filter-out $(CTL_SRCS),$(wildcard daemon/*.c))
+SIM_SRCS := $(wildcard tests/graphsim/*.c)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+
+obj	= $(patsubst %.c,$(B)/obj/%.o,$(1))
+LIB_OBJS := $(call obj,$(LIB_SRCS))
+D_OBJS	:= $(call obj,$(D_SRCS))
+D_LIBOBJS := $(filter-out $(B)/obj/daemon/polrecd.o,$(D_OBJS))
+SIM_OBJS := $(call obj,$(SIM_SRCS))
+UNITS	:= $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+FUZZERS	:= $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+
+PROGS	:= $(B)/polrecd $(B)/polrecctl $(B)/polrec-graphsim
+
+all: $(PROGS)
+
+# Rebuild everything when the compiler flags change (SANITIZE=, CFLAGS=).
+FLAGS_NOW := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
+$(B)/.flags: FORCE
+	@mkdir -p $(B)
+	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' > $@
+
+$(B)/obj/%.o: %.c $(B)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -Idaemon -c $< -o $@
+
+$(B)/libpolrec.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/polrecd: $(D_OBJS) $(B)/libpolrec.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(D_OBJS) $(B)/libpolrec.a $(LIBS)
+
+$(B)/polrecctl: $(call obj,$(CTL_SRCS)) $(B)/libpolrec.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/polrec-graphsim: $(SIM_OBJS) $(B)/libpolrec.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# Unit tests link lib/ and the daemon's modules (not its main()).
+$(B)/tests/%: tests/unit/%.c $(D_LIBOBJS) $(B)/libpolrec.a $(B)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Idaemon $(ALL_LDFLAGS) -o $@ $< $(D_LIBOBJS) \
+	    $(B)/libpolrec.a $(LIBS) $(shell pkg-config --libs cmocka)
+
+# libFuzzer harnesses (clang).  `make check` replays their corpora;
+# `make fuzz` runs each for FUZZ_SECONDS with ASan and UBSan.
+FUZZ_CC	?= clang
+FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 300
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) \
+	    $(FUZZ_SAN) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lm
+
+fuzzers: $(FUZZERS)
+
+fuzz: $(FUZZERS)
+	@for f in $(FUZZERS); do n=$${f##*/}; \
+	    mkdir -p $(B)/fuzz/work/$$n $(B)/fuzz/artifacts; \
+	    echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	        -print_final_stats=1 -artifact_prefix=$(B)/fuzz/artifacts/$$n- \
+	        $(B)/fuzz/work/$$n tests/fuzz/corpus/$${n#fuzz_} \
+	        2>&1 | tee $(B)/fuzz/$$n.log | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' ; \
+	    [ $${PIPESTATUS[0]} -eq 0 ] || exit 1; done
+
+deps:
+	@scripts/install-deps
+
+check: deps
+	@$(MAKE) --no-print-directory all units fuzzers
+	@tests/run-all
+
+units: $(UNITS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(SYSCONFDIR)/polrecd
+	install -m 0755 $(B)/polrecd $(B)/polrecctl $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(B)/polrec-graphsim $(DESTDIR)$(BINDIR)/
+	install -m 0644 man/polrecd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 man/polrecd.8 man/polrecctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 etc/polrecd.conf $(DESTDIR)$(SYSCONFDIR)/polrecd/
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all check units fuzz fuzzers deps demo install clean FORCE
+SHELL := /bin/bash
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,198 @@
+/* The webhook listener: evhttp on the configured address, limits, routing. */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "conf.h"
+#include "log.h"
+#include "polrecd.h"
+#include "xmalloc.h"
+
+#define HTTP_MAX_HEADERS	(16 * 1024)
+#define HTTP_TIMEOUT_SEC	10
+
+struct http {
+	struct polrecd	*h_sc;
+	struct evhttp	*h_evhttp;
+	struct evhttp_bound_socket *h_bound;
+};
+
+static void	 http_route(struct evhttp_request *, void *);
+
+/* A short Graph-style JSON error: {"error":{"code":..,"message":..}}. */
+void
+http_reply_error(struct evhttp_request *req, int status, const char *code,
+    const char *message)
+{
+	struct evbuffer	*buf;
+	cJSON		*root, *err;
+	char		*text;
+
+	root = cJSON_CreateObject();
+	err = cJSON_AddObjectToObject(root, "error");
+	cJSON_AddStringToObject(err, "code", code);
+	cJSON_AddStringToObject(err, "message", message);
+	text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if ((buf = evbuffer_new()) == NULL || text == NULL) {
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		evbuffer_free(buf);
+		cJSON_free(text);
+		return;
+	}
+	evbuffer_add(buf, text, strlen(text));
+	cJSON_free(text);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, status, NULL, buf);
+	evbuffer_free(buf);
+}
+
+static const char *
+method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET:	return "GET";
+	case EVHTTP_REQ_POST:	return "POST";
+	case EVHTTP_REQ_HEAD:	return "HEAD";
+	case EVHTTP_REQ_PUT:	return "PUT";
+	case EVHTTP_REQ_DELETE:	return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE:	return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH:	return "PATCH";
+	}
+	return "?";
+}
+
+static void
+http_route(struct evhttp_request *req, void *arg)
+{
+	struct http		*h = arg;
+	struct polrecd		*sc = h->h_sc;
+	const struct evhttp_uri	*uri;
+	const char		*path;
+	uint64_t		 arrival = polrecd_now_us();
+
+	sc->sc_stats.http_requests++;
+	uri = evhttp_request_get_evhttp_uri(req);
+	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	if (path == NULL ||
+	    strcmp(path, sc->sc_conf->http_notification_path) != 0) {
+		sc->sc_stats.http_not_found++;
+		http_reply_error(req, HTTP_NOTFOUND, "notFound",
+		    "no such resource");
+		return;
+	}
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		sc->sc_stats.http_bad_method++;
+		log_debug("%s %s: method not allowed",
+		    method_name(evhttp_request_get_command(req)), path);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", "POST");
+		http_reply_error(req, 405, "methodNotAllowed",
+		    "only POST is allowed here");
+		return;
+	}
+	ingest_request(sc, req, arrival);
+}
+
+/* Log the bound address: with port 0 the kernel picked it. */
+static void
+log_bound(struct evhttp_bound_socket *bound)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	char			 host[INET6_ADDRSTRLEN];
+	unsigned short		 port;
+	evutil_socket_t		 fd = evhttp_bound_socket_get_fd(bound);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1) {
+		log_warn("getsockname");
+		return;
+	}
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		port = ntohs(s6->sin6_port);
+		log_info("listening on [%s]:%u", host, port);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		port = ntohs(s4->sin_port);
+		log_info("listening on %s:%u", host, port);
+	}
+}
+
+/* Limits that a reload may change. */
+void
+http_reconfigure(struct http *h)
+{
+	evhttp_set_max_body_size(h->h_evhttp,
+	    (ev_ssize_t)h->h_sc->sc_conf->http_max_body);
+}
+
+struct http *
+http_new(struct polrecd *sc)
+{
+	struct http	*h;
+	char		 addr[256];
+	unsigned short	 port;
+
+	h = xcalloc(1, sizeof(*h));
+	h->h_sc = sc;
+	if ((h->h_evhttp = evhttp_new(sc->sc_base)) == NULL) {
+		log_warnx("evhttp_new failed");
+		goto fail;
+	}
+	/* Every method reaches http_route, which answers 405 itself. */
+	evhttp_set_allowed_methods(h->h_evhttp, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	evhttp_set_max_headers_size(h->h_evhttp, HTTP_MAX_HEADERS);
+	evhttp_set_timeout(h->h_evhttp, HTTP_TIMEOUT_SEC);
+	/* Read and drop an oversized body so the client sees the 413. */
+	evhttp_set_flags(h->h_evhttp, EVHTTP_SERVER_LINGERING_CLOSE);
+	evhttp_set_default_content_type(h->h_evhttp, "application/json");
+	evhttp_set_gencb(h->h_evhttp, http_route, h);
+	http_reconfigure(h);
+
+	if (conf_split_listen(sc->sc_conf->http_listen, addr, sizeof(addr),
+	    &port) == -1) {
+		log_warnx("bad listen address %s", sc->sc_conf->http_listen);
+		goto fail;
+	}
+	if ((h->h_bound = evhttp_bind_socket_with_handle(h->h_evhttp, addr,
+	    port)) == NULL) {
+		log_warn("cannot listen on %s", sc->sc_conf->http_listen);
+		goto fail;
+	}
+	log_bound(h->h_bound);
+	return h;
+fail:
+	http_free(h);
+	return NULL;
+}
+
+void
+http_free(struct http *h)
+{
+	if (h == NULL)
+		return;
+	if (h->h_evhttp != NULL)
+		evhttp_free(h->h_evhttp);
+	free(h);
+}

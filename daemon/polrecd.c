@@ -1,0 +1,184 @@
+/* polrecd: main, configuration, signals and the one event loop. */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "log.h"
+#include "polrecd.h"
+#include "xmalloc.h"
+
+static void	 usage(void) __attribute__((__noreturn__));
+static void	 on_sigterm(evutil_socket_t, short, void *);
+static void	 on_sighup(evutil_socket_t, short, void *);
+static void	 print_errors(const char *);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: polrecd [-dnvV] [-f file]\n");
+	exit(2);
+}
+
+uint64_t
+polrecd_now_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Configuration errors go to stderr as file:line lines, or to the log. */
+static void
+print_errors(const char *errs)
+{
+	const char	*s, *nl;
+
+	for (s = errs; s != NULL && *s != '\0'; s = nl + 1) {
+		if ((nl = strchr(s, '\n')) == NULL)
+			nl = s + strlen(s);
+		log_warnx("%.*s", (int)(nl - s), s);
+		if (*nl == '\0')
+			break;
+	}
+}
+
+static void
+on_sigterm(evutil_socket_t sig, short what, void *arg)
+{
+	struct polrecd	*sc = arg;
+
+	(void)what;
+	log_info("received %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	event_base_loopexit(sc->sc_base, NULL);
+}
+
+/*
+ * Reload: parse a fresh struct and swap it in only on success.  What is
+ * bound at start-up (the listener) keeps its old value until a restart.
+ */
+static void
+on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	struct polrecd	*sc = arg;
+	struct conf	*nc;
+	char		*errs;
+
+	(void)sig;
+	(void)what;
+	if (conf_load(sc->sc_conf_path, &nc, &errs) == -1) {
+		print_errors(errs);
+		log_warnx("reload of %s failed; keeping the running "
+		    "configuration", sc->sc_conf_path);
+		free(errs);
+		return;
+	}
+	if (strcmp(nc->http_listen, sc->sc_conf->http_listen) != 0)
+		log_warnx("reload: listen %s needs a restart; still on %s",
+		    nc->http_listen, sc->sc_conf->http_listen);
+	conf_free(sc->sc_conf);
+	sc->sc_conf = nc;
+	http_reconfigure(sc->sc_http);
+	log_info("configuration reloaded from %s", sc->sc_conf_path);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct polrecd	 sc;
+	char		*errs = NULL;
+	int		 ch, foreground = 0, checkonly = 0, verbose = 0;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.sc_conf_path = CONF_DEFAULT_PATH;
+	while ((ch = getopt(argc, argv, "df:nvV")) != -1) {
+		switch (ch) {
+		case 'd':
+			foreground = 1;
+			break;
+		case 'f':
+			sc.sc_conf_path = optarg;
+			break;
+		case 'n':
+			checkonly = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("polrecd %s\n", POLREC_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	/* Under systemd (Type=notify) stay in front, logging to the journal. */
+	if (!foreground && !checkonly && getenv("NOTIFY_SOCKET") == NULL &&
+	    getenv("INVOCATION_ID") == NULL) {
+		log_init(0, verbose, "polrecd");
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+	} else
+		log_init(foreground || checkonly, verbose, "polrecd");
+
+	if (conf_load(sc.sc_conf_path, &sc.sc_conf, &errs) == -1) {
+		print_errors(errs);
+		free(errs);
+		if (checkonly)
+			fprintf(stderr, "%s: configuration is not valid\n",
+			    sc.sc_conf_path);
+		return 1;
+	}
+	if (checkonly) {
+		fprintf(stderr, "%s: configuration OK\n", sc.sc_conf_path);
+		conf_free(sc.sc_conf);
+		return 0;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	clock_gettime(CLOCK_REALTIME, &sc.sc_started);
+	if ((sc.sc_base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	sc.sc_ev_sigterm = evsignal_new(sc.sc_base, SIGTERM, on_sigterm, &sc);
+	sc.sc_ev_sigint = evsignal_new(sc.sc_base, SIGINT, on_sigterm, &sc);
+	sc.sc_ev_sighup = evsignal_new(sc.sc_base, SIGHUP, on_sighup, &sc);
+	if (sc.sc_ev_sigterm == NULL || sc.sc_ev_sigint == NULL ||
+	    sc.sc_ev_sighup == NULL ||
+	    evsignal_add(sc.sc_ev_sigterm, NULL) == -1 ||
+	    evsignal_add(sc.sc_ev_sigint, NULL) == -1 ||
+	    evsignal_add(sc.sc_ev_sighup, NULL) == -1)
+		fatalx("cannot install signal handlers");
+
+	if (sc.sc_conf->auth_mode == AUTH_MODE_NONE)
+		log_warnx("[auth] mode = none: notifications are NOT "
+		    "authenticated; for local experiments only");
+	if ((sc.sc_http = http_new(&sc)) == NULL)
+		fatalx("cannot start the HTTP listener on %s",
+		    sc.sc_conf->http_listen);
+
+	log_info("polrecd %s started", POLREC_VERSION);
+	if (event_base_dispatch(sc.sc_base) == -1)
+		log_warnx("event loop failed");
+
+	/* Tear down in reverse order of start-up. */
+	http_free(sc.sc_http);
+	event_free(sc.sc_ev_sighup);
+	event_free(sc.sc_ev_sigint);
+	event_free(sc.sc_ev_sigterm);
+	event_base_free(sc.sc_base);
+	conf_free(sc.sc_conf);
+	log_info("polrecd stopped");
+	return 0;
+}

@@ -1,0 +1,56 @@
+/* polrecd's private header: the daemon context and its modules' entry points. */
+#ifndef POLRECD_H
+#define POLRECD_H
+
+#include <stdint.h>
+#include <time.h>
+
+#define POLREC_VERSION	"0.1.0"
+
+struct event_base;
+struct event;
+struct evhttp_request;
+struct conf;
+struct http;
+
+/*
+ * Counters, exported flat by name (later `polrecctl show stats` and the
+ * metrics endpoint).  Never rename a member; add new ones.
+ */
+struct stats {
+	uint64_t	 http_requests;
+	uint64_t	 http_not_found;
+	uint64_t	 http_bad_method;
+	uint64_t	 http_bad_content_type;
+	uint64_t	 http_malformed;
+	uint64_t	 notifications_received;
+	uint64_t	 invitations_received;
+};
+
+struct polrecd {
+	struct event_base *sc_base;
+	struct conf	*sc_conf;
+	const char	*sc_conf_path;
+	struct http	*sc_http;
+	struct event	*sc_ev_sigterm;
+	struct event	*sc_ev_sigint;
+	struct event	*sc_ev_sighup;
+	struct stats	 sc_stats;
+	struct timespec	 sc_started;
+};
+
+/* polrecd.c */
+uint64_t	 polrecd_now_us(void);		/* CLOCK_MONOTONIC, µs */
+
+/* http.c */
+struct http	*http_new(struct polrecd *);
+void		 http_free(struct http *);
+void		 http_reconfigure(struct http *);
+void		 http_reply_error(struct evhttp_request *, int, const char *,
+		    const char *);
+
+/* ingest.c */
+void		 ingest_request(struct polrecd *, struct evhttp_request *,
+		    uint64_t);
+
+#endif

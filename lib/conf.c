@@ -1,0 +1,592 @@
+/* polrecd.conf parser: INI sections, typed directives, file:line errors. */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "xmalloc.h"
+
+#define CONF_MAX_LINE	4096
+#define CONF_MAX_ERRORS	32
+
+enum conf_type {
+	CT_STRING,	/* any printable text */
+	CT_URL,		/* http:// or https:// */
+	CT_FILE,	/* absolute path */
+	CT_URLPATH,	/* /path on this host */
+	CT_LISTEN,	/* ADDR:PORT */
+	CT_GUID,	/* 8-4-4-4-12 hex */
+	CT_UINT,	/* bounded integer */
+	CT_ENUM,	/* one of names[] */
+	CT_SECRET,	/* absolute path to a file only the owner may read */
+};
+
+struct directive {
+	const char	*section;
+	const char	*key;
+	enum conf_type	 type;
+	size_t		 off;
+	long long	 min, max;
+	const char *const *names;
+};
+
+static const char *const auth_modes[] = { "jwt", "none", NULL };
+static const char *const media_modes[] = { "service", "app", NULL };
+
+#define S(f)	offsetof(struct conf, f)
+static const struct directive directives[] = {
+	{ "http", "listen", CT_LISTEN, S(http_listen), 0, 0, NULL },
+	{ "http", "notification_path", CT_URLPATH, S(http_notification_path),
+	    0, 0, NULL },
+	{ "http", "callback_url", CT_URL, S(http_callback_url), 0, 0, NULL },
+	{ "http", "tls_cert", CT_FILE, S(http_tls_cert), 0, 0, NULL },
+	{ "http", "tls_key", CT_SECRET, S(http_tls_key), 0, 0, NULL },
+	{ "http", "max_body_size", CT_UINT, S(http_max_body), 1024,
+	    64 * 1024 * 1024, NULL },
+	{ "graph", "base_url", CT_URL, S(graph_base_url), 0, 0, NULL },
+	{ "graph", "token_url", CT_URL, S(graph_token_url), 0, 0, NULL },
+	{ "graph", "app_id", CT_GUID, S(graph_app_id), 0, 0, NULL },
+	{ "graph", "tenant_id", CT_GUID, S(graph_tenant_id), 0, 0, NULL },
+	{ "graph", "client_secret_file", CT_SECRET,
+	    S(graph_client_secret_file), 0, 0, NULL },
+	{ "graph", "client_cert_file", CT_FILE, S(graph_client_cert_file),
+	    0, 0, NULL },
+	{ "graph", "client_key_file", CT_SECRET, S(graph_client_key_file),
+	    0, 0, NULL },
+	{ "auth", "mode", CT_ENUM, S(auth_mode), 0, 0, auth_modes },
+	{ "auth", "openid_configuration_url", CT_URL,
+	    S(auth_openid_configuration_url), 0, 0, NULL },
+	{ "recording", "participant_capacity", CT_UINT,
+	    S(recording_participant_capacity), 1, 10000, NULL },
+	{ "recording", "media", CT_ENUM, S(recording_media), 0, 0,
+	    media_modes },
+	{ "audit", "database", CT_FILE, S(audit_database), 0, 0, NULL },
+	{ "audit", "key_dir", CT_FILE, S(audit_key_dir), 0, 0, NULL },
+	{ "control", "socket", CT_FILE, S(control_socket), 0, 0, NULL },
+};
+#undef S
+#define NDIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
+
+struct parser {
+	const char	*name;
+	int		 line;
+	int		 nerrors;
+	char		*errs;		/* accumulated messages */
+	size_t		 errslen;
+	const struct directive *section_first;	/* NULL: no/bad section */
+	char		 section[32];
+	int		 seen[NDIRECTIVES];	/* line of each directive */
+};
+
+static void	 perr(struct parser *, int, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+
+static void
+perr(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[512], *full;
+	int	 n;
+
+	if (++p->nerrors > CONF_MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p->nerrors == CONF_MAX_ERRORS)
+		strncpy(msg, "too many errors, giving up", sizeof(msg));
+	if (line > 0)
+		n = xasprintf(&full, "%s:%d: %s\n", p->name, line, msg);
+	else
+		n = xasprintf(&full, "%s: %s\n", p->name, msg);
+	p->errs = xreallocarray(p->errs, p->errslen + n + 1, 1);
+	memcpy(p->errs + p->errslen, full, n + 1);
+	p->errslen += n;
+	free(full);
+}
+
+static void
+conf_defaults(struct conf *c)
+{
+	c->http_listen = xstrdup("0.0.0.0:8443");
+	c->http_notification_path = xstrdup("/api/calling");
+	c->http_max_body = 1024 * 1024;
+	c->graph_base_url = xstrdup("https://graph.microsoft.com/v1.0");
+	c->auth_mode = AUTH_MODE_JWT;
+	c->auth_openid_configuration_url = xstrdup(
+	    "https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration");
+	c->recording_participant_capacity = 1;
+	c->recording_media = MEDIA_SERVICE;
+	c->audit_database = xstrdup("/var/lib/polrecd/audit.db");
+	c->audit_key_dir = xstrdup("/etc/polrecd/keys");
+	c->control_socket = xstrdup("/run/polrecd/ctl.sock");
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t	 i;
+	char	**sp;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < NDIRECTIVES; i++) {
+		if (directives[i].type == CT_UINT ||
+		    directives[i].type == CT_ENUM)
+			continue;
+		sp = (char **)((char *)c + directives[i].off);
+		free(*sp);
+	}
+	free(c);
+}
+
+int
+conf_split_listen(const char *listen, char *addr, size_t addrlen,
+    unsigned short *port)
+{
+	const char	*colon, *host, *errstr;
+	size_t		 hostlen;
+	long long	 n;
+
+	if (listen[0] == '[') {
+		if ((colon = strstr(listen, "]:")) == NULL)
+			return -1;
+		host = listen + 1;
+		hostlen = colon - host;
+		colon++;
+	} else {
+		if ((colon = strrchr(listen, ':')) == NULL ||
+		    memchr(listen, ':', colon - listen) != NULL)
+			return -1;
+		host = listen;
+		hostlen = colon - listen;
+	}
+	if (hostlen == 0 || hostlen >= addrlen)
+		return -1;
+	n = strtonum(colon + 1, 0, 65535, &errstr);
+	if (errstr != NULL)
+		return -1;
+	memcpy(addr, host, hostlen);
+	addr[hostlen] = '\0';
+	*port = (unsigned short)n;
+	return 0;
+}
+
+static int
+valid_guid(const char *s)
+{
+	static const int groups[] = { 8, 4, 4, 4, 12 };
+	size_t	 g;
+	int	 i;
+
+	for (g = 0; g < 5; g++) {
+		for (i = 0; i < groups[g]; i++, s++)
+			if (!isxdigit((unsigned char)*s))
+				return 0;
+		if (g < 4 && *s++ != '-')
+			return 0;
+	}
+	return *s == '\0';
+}
+
+static int
+has_space(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
+			return 1;
+	return 0;
+}
+
+/* Returns NULL if value suits the directive, else the reason. */
+static const char *
+check_value(const struct directive *d, const char *v, long long *num)
+{
+	char		 host[256];
+	unsigned short	 port;
+	const char	*errstr;
+	size_t		 i;
+
+	switch (d->type) {
+	case CT_STRING:
+		return NULL;
+	case CT_URL:
+		if ((strncmp(v, "https://", 8) != 0 &&
+		    strncmp(v, "http://", 7) != 0) || has_space(v) ||
+		    strlen(v) > 2048)
+			return "expected an http:// or https:// URL";
+		return NULL;
+	case CT_FILE:
+	case CT_SECRET:
+		if (v[0] != '/' || strlen(v) > 1024)
+			return "expected an absolute path";
+		return NULL;
+	case CT_URLPATH:
+		if (v[0] != '/' || has_space(v) || strchr(v, '?') != NULL ||
+		    strchr(v, '#') != NULL)
+			return "expected a path such as /api/calling";
+		return NULL;
+	case CT_LISTEN:
+		if (conf_split_listen(v, host, sizeof(host), &port) == -1)
+			return "expected ADDR:PORT, e.g. 0.0.0.0:8443 or "
+			    "[::]:8443";
+		return NULL;
+	case CT_GUID:
+		if (!valid_guid(v))
+			return "expected a GUID such as "
+			    "00000000-0000-0000-0000-000000000000";
+		return NULL;
+	case CT_UINT:
+		*num = strtonum(v, d->min, d->max, &errstr);
+		if (errstr != NULL)
+			return errstr;
+		return NULL;
+	case CT_ENUM:
+		for (i = 0; d->names[i] != NULL; i++)
+			if (strcmp(v, d->names[i]) == 0) {
+				*num = (long long)i;
+				return NULL;
+			}
+		return "not one of the allowed values";
+	}
+	return "internal error";
+}
+
+static void
+set_value(struct parser *p, struct conf *c, const struct directive *d,
+    const char *v)
+{
+	const char	*why;
+	long long	 num = 0;
+	size_t		 idx = d - directives;
+	char		**sp;
+
+	if (p->seen[idx]) {
+		perr(p, p->line, "%s: already set at line %d", d->key,
+		    p->seen[idx]);
+		return;
+	}
+	p->seen[idx] = p->line;
+	if ((why = check_value(d, v, &num)) != NULL) {
+		if (d->type == CT_UINT)
+			perr(p, p->line, "%s: %s (%lld to %lld)", d->key, why,
+			    d->min, d->max);
+		else
+			perr(p, p->line, "%s: %s", d->key, why);
+		return;
+	}
+	switch (d->type) {
+	case CT_UINT:
+		*(long long *)((char *)c + d->off) = num;
+		break;
+	case CT_ENUM:
+		/* Both enums are int-sized and start at 0. */
+		*(int *)((char *)c + d->off) = (int)num;
+		break;
+	default:
+		sp = (char **)((char *)c + d->off);
+		free(*sp);
+		*sp = xstrdup(v);
+		break;
+	}
+}
+
+static void
+parse_section(struct parser *p, char *s)
+{
+	char	*end;
+	size_t	 i;
+
+	p->section_first = NULL;
+	p->section[0] = '\0';
+	if ((end = strchr(s, ']')) == NULL) {
+		perr(p, p->line, "missing ] after section name");
+		return;
+	}
+	*end++ = '\0';
+	end += strspn(end, " \t");
+	if (*end != '\0' && *end != ';' && *end != '#') {
+		perr(p, p->line, "text after [%s]", s + 1);
+		return;
+	}
+	for (i = 0; i < NDIRECTIVES; i++)
+		if (strcmp(directives[i].section, s + 1) == 0) {
+			p->section_first = &directives[i];
+			strncpy(p->section, s + 1, sizeof(p->section) - 1);
+			return;
+		}
+	perr(p, p->line, "unknown section [%.64s]", s + 1);
+	/* Mark so keys below are not each reported as outside a section. */
+	strncpy(p->section, "?", sizeof(p->section));
+}
+
+/* Value: a "quoted string", or text up to an inline ; or # comment. */
+static const char *
+parse_value(struct parser *p, char *v)
+{
+	char	*q, *end;
+
+	v += strspn(v, " \t");
+	if (*v == '"') {
+		if ((q = strchr(v + 1, '"')) == NULL) {
+			perr(p, p->line, "unterminated quoted value");
+			return NULL;
+		}
+		*q++ = '\0';
+		q += strspn(q, " \t");
+		if (*q != '\0' && *q != ';' && *q != '#') {
+			perr(p, p->line, "text after quoted value");
+			return NULL;
+		}
+		return v + 1;
+	}
+	for (q = v; *q != '\0'; q++)
+		if ((*q == ';' || *q == '#') && q > v &&
+		    (q[-1] == ' ' || q[-1] == '\t')) {
+			*q = '\0';
+			break;
+		}
+	end = v + strlen(v);
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	return v;
+}
+
+static void
+parse_line(struct parser *p, struct conf *c, char *s)
+{
+	char		*eq, *key, *k;
+	const char	*v;
+	size_t		 i;
+
+	s += strspn(s, " \t");
+	if (*s == '\0' || *s == ';' || *s == '#')
+		return;
+	if (*s == '[') {
+		parse_section(p, s);
+		return;
+	}
+	if ((eq = strchr(s, '=')) == NULL) {
+		perr(p, p->line, "expected key = value");
+		return;
+	}
+	*eq = '\0';
+	key = s;
+	for (k = eq; k > key && (k[-1] == ' ' || k[-1] == '\t'); )
+		*--k = '\0';
+	for (k = key; *k != '\0'; k++)
+		if (!islower((unsigned char)*k) && *k != '_' &&
+		    !isdigit((unsigned char)*k)) {
+			perr(p, p->line, "bad directive name");
+			return;
+		}
+	if (*key == '\0') {
+		perr(p, p->line, "missing directive name");
+		return;
+	}
+	if (p->section[0] == '\0') {
+		perr(p, p->line, "%.64s: directive outside a [section]", key);
+		return;
+	}
+	if (p->section_first == NULL)
+		return;		/* unknown section, already reported */
+	if ((v = parse_value(p, eq + 1)) == NULL)
+		return;
+	for (i = 0; i < NDIRECTIVES; i++)
+		if (strcmp(directives[i].section, p->section) == 0 &&
+		    strcmp(directives[i].key, key) == 0) {
+			if (*v == '\0') {
+				perr(p, p->line, "%s: missing value", key);
+				return;
+			}
+			set_value(p, c, &directives[i], v);
+			return;
+		}
+	perr(p, p->line, "unknown directive %.64s in [%s]", key, p->section);
+}
+
+static int
+line_of(const struct parser *p, size_t off)
+{
+	size_t	 i;
+
+	for (i = 0; i < NDIRECTIVES; i++)
+		if (directives[i].off == off)
+			return p->seen[i];
+	return 0;
+}
+
+static void
+check_combinations(struct parser *p, const struct conf *c)
+{
+	int	 l;
+
+	if ((c->http_tls_cert == NULL) != (c->http_tls_key == NULL)) {
+		l = line_of(p, c->http_tls_cert != NULL ?
+		    offsetof(struct conf, http_tls_cert) :
+		    offsetof(struct conf, http_tls_key));
+		perr(p, l, "tls_cert and tls_key go together");
+	}
+	if ((c->graph_client_cert_file == NULL) !=
+	    (c->graph_client_key_file == NULL)) {
+		l = line_of(p, c->graph_client_cert_file != NULL ?
+		    offsetof(struct conf, graph_client_cert_file) :
+		    offsetof(struct conf, graph_client_key_file));
+		perr(p, l, "client_cert_file and client_key_file go together");
+	}
+	if (c->graph_client_secret_file != NULL &&
+	    c->graph_client_cert_file != NULL)
+		perr(p, line_of(p, offsetof(struct conf,
+		    graph_client_secret_file)), "use either client_secret_file "
+		    "or client_cert_file and client_key_file, not both");
+}
+
+int
+conf_parse(const char *name, const char *text, size_t len,
+    struct conf **out, char **errs)
+{
+	struct parser	 p;
+	struct conf	*c;
+	char		 buf[CONF_MAX_LINE + 1];
+	const char	*s = text, *end = text + len, *nl;
+	size_t		 n;
+
+	*out = NULL;
+	*errs = NULL;
+	memset(&p, 0, sizeof(p));
+	p.name = name;
+	c = xcalloc(1, sizeof(*c));
+	conf_defaults(c);
+
+	while (s < end) {
+		p.line++;
+		if ((nl = memchr(s, '\n', end - s)) == NULL)
+			nl = end;
+		n = nl - s;
+		if (n > 0 && s[n - 1] == '\r')
+			n--;
+		if (n > CONF_MAX_LINE)
+			perr(&p, p.line, "line longer than %d bytes",
+			    CONF_MAX_LINE);
+		else if (memchr(s, '\0', n) != NULL)
+			perr(&p, p.line, "NUL byte in line");
+		else {
+			memcpy(buf, s, n);
+			buf[n] = '\0';
+			parse_line(&p, c, buf);
+		}
+		s = nl + 1;
+	}
+	if (p.nerrors == 0)
+		check_combinations(&p, c);
+	if (p.nerrors > 0) {
+		conf_free(c);
+		*errs = p.errs;
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+int
+conf_check_secrets(const struct conf *c, const char *name, char **errs)
+{
+	struct parser	 p;
+	struct stat	 st;
+	size_t		 i;
+	const char	*path;
+
+	memset(&p, 0, sizeof(p));
+	p.name = name;
+	*errs = NULL;
+	for (i = 0; i < NDIRECTIVES; i++) {
+		if (directives[i].type != CT_SECRET)
+			continue;
+		path = *(char *const *)((const char *)c + directives[i].off);
+		if (path == NULL)
+			continue;
+		if (stat(path, &st) == -1)
+			perr(&p, 0, "%s %s: %s", directives[i].key, path,
+			    strerror(errno));
+		else if (!S_ISREG(st.st_mode))
+			perr(&p, 0, "%s %s: not a regular file",
+			    directives[i].key, path);
+		else if ((st.st_mode & 077) != 0)
+			perr(&p, 0, "%s %s: readable by group or others "
+			    "(mode %04o); refusing a secret anyone else can "
+			    "read, chmod 600 it", directives[i].key, path,
+			    (unsigned int)(st.st_mode & 07777));
+	}
+	if (p.nerrors > 0) {
+		*errs = p.errs;
+		return -1;
+	}
+	return 0;
+}
+
+int
+conf_load(const char *path, struct conf **out, char **errs)
+{
+	struct stat	 st;
+	char		*text = NULL;
+	ssize_t		 r;
+	size_t		 got = 0;
+	int		 fd, rv = -1;
+
+	*out = NULL;
+	*errs = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		xasprintf(errs, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > CONF_MAX_FILE) {
+		xasprintf(errs, "%s: not a regular file of at most %d bytes\n",
+		    path, CONF_MAX_FILE);
+		goto done;
+	}
+	text = xmalloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		r = read(fd, text + got, (size_t)st.st_size - got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			xasprintf(errs, "%s: read: %s\n", path,
+			    r == 0 ? "short read" : strerror(errno));
+			goto done;
+		}
+		got += (size_t)r;
+	}
+	if (conf_parse(path, text, got, out, errs) == -1)
+		goto done;
+	if (conf_check_secrets(*out, path, errs) == -1) {
+		conf_free(*out);
+		*out = NULL;
+		goto done;
+	}
+	rv = 0;
+done:
+	free(text);
+	close(fd);
+	return rv;
+}
+
+const char *
+conf_auth_mode_name(enum auth_mode m)
+{
+	return auth_modes[m == AUTH_MODE_NONE ? 1 : 0];
+}
+
+const char *
+conf_media_name(enum media_mode m)
+{
+	return media_modes[m == MEDIA_APP ? 1 : 0];
+}

@@ -1,0 +1,83 @@
+/*
+ * polrecd.conf: `[section]` and `key = value` lines parsed into a fresh
+ * struct conf.  conf_parse() does no I/O, so it is unit-tested and fuzzed
+ * directly; conf_load() reads the file and checks the secret files it
+ * names.  Reload builds a new struct and swaps it in only on success.
+ */
+#ifndef POLREC_CONF_H
+#define POLREC_CONF_H
+
+#include <stddef.h>
+
+#define CONF_DEFAULT_PATH	"/etc/polrecd/polrecd.conf"
+#define CONF_MAX_FILE		(1024 * 1024)
+
+enum auth_mode {
+	AUTH_MODE_JWT = 0,
+	AUTH_MODE_NONE,
+};
+
+enum media_mode {
+	MEDIA_SERVICE = 0,
+	MEDIA_APP,
+};
+
+struct conf {
+	/* [http] */
+	char		*http_listen;		/* ADDR:PORT, [v6]:PORT */
+	char		*http_notification_path;
+	char		*http_callback_url;
+	char		*http_tls_cert;
+	char		*http_tls_key;
+	long long	 http_max_body;		/* bytes */
+
+	/* [graph] */
+	char		*graph_base_url;
+	char		*graph_token_url;
+	char		*graph_app_id;
+	char		*graph_tenant_id;
+	char		*graph_client_secret_file;
+	char		*graph_client_cert_file;
+	char		*graph_client_key_file;
+
+	/* [auth] */
+	enum auth_mode	 auth_mode;
+	char		*auth_openid_configuration_url;
+
+	/* [recording] */
+	long long	 recording_participant_capacity;
+	enum media_mode	 recording_media;
+
+	/* [audit] */
+	char		*audit_database;
+	char		*audit_key_dir;
+
+	/* [control] */
+	char		*control_socket;
+};
+
+/*
+ * Parse text named `name` (used in messages).  On success returns 0 and a
+ * new conf with defaults filled in.  On failure returns -1 and sets *errs
+ * to newline-separated "name:line: message" lines (caller frees).
+ */
+int	 conf_parse(const char *name, const char *text, size_t len,
+	    struct conf **out, char **errs);
+
+/* Read and parse a file, then check the files it names (secrecy). */
+int	 conf_load(const char *path, struct conf **out, char **errs);
+
+/* The secret files a conf names are not readable by group or others. */
+int	 conf_check_secrets(const struct conf *, const char *name,
+	    char **errs);
+
+void	 conf_free(struct conf *);
+
+/* Split "ADDR:PORT" or "[ADDR]:PORT"; addr buffer gets the host. */
+int	 conf_split_listen(const char *listen, char *addr, size_t addrlen,
+	    unsigned short *port);
+
+const char *conf_auth_mode_name(enum auth_mode);
+const char *conf_media_name(enum media_mode);
+
+#endif
