@@ -76,11 +76,17 @@ $(B)/polrecctl: $(call obj,$(CTL_SRCS)) $(B)/libpolrec.a
 $(B)/polrec-graphsim: $(SIM_OBJS) $(B)/libpolrec.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-# Unit tests link lib/ and the daemon's modules (not its main()).
-$(B)/tests/%: tests/unit/%.c $(D_LIBOBJS) $(B)/libpolrec.a $(B)/.flags
+# The daemon's modules without main(), for unit tests: an archive, so a
+# test links only the modules it uses.
+$(B)/libpolrecd.a: $(D_LIBOBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/tests/%: tests/unit/%.c $(B)/libpolrecd.a $(B)/libpolrec.a $(B)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Idaemon $(ALL_LDFLAGS) -o $@ $< $(D_LIBOBJS) \
-	    $(B)/libpolrec.a $(LIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(ALL_CFLAGS) -Idaemon $(ALL_LDFLAGS) -o $@ $< \
+	    $(B)/libpolrecd.a $(B)/libpolrec.a $(LIBS) \
+	    $(shell pkg-config --libs cmocka)
 
 # libFuzzer harnesses (clang).  `make check` replays their corpora;
 # `make fuzz` runs each for FUZZ_SECONDS with ASan and UBSan.
@@ -100,6 +106,7 @@ fuzz: $(FUZZERS)
 	    echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
 	    $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 	        -print_final_stats=1 -artifact_prefix=$(B)/fuzz/artifacts/$$n- \
+	        $$([ -f tests/fuzz/$${n#fuzz_}.dict ] && echo -dict=tests/fuzz/$${n#fuzz_}.dict) \
 	        $(B)/fuzz/work/$$n tests/fuzz/corpus/$${n#fuzz_} \
 	        2>&1 | tee $(B)/fuzz/$$n.log | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' ; \
 	    [ $${PIPESTATUS[0]} -eq 0 ] || exit 1; done

@@ -164,6 +164,12 @@ main(int argc, char *argv[])
 	if (sc.sc_conf->auth_mode == AUTH_MODE_NONE)
 		log_warnx("[auth] mode = none: notifications are NOT "
 		    "authenticated; for local experiments only");
+	else
+		log_warnx("[auth] mode = jwt: token validation is not in this "
+		    "build yet; notifications are accepted unverified");
+	if ((sc.sc_control = control_new(&sc)) == NULL)
+		fatalx("cannot open the control socket %s",
+		    sc.sc_conf->control_socket);
 	if ((sc.sc_http = http_new(&sc)) == NULL)
 		fatalx("cannot start the HTTP listener on %s",
 		    sc.sc_conf->http_listen);
@@ -174,6 +180,7 @@ main(int argc, char *argv[])
 
 	/* Tear down in reverse order of start-up. */
 	http_free(sc.sc_http);
+	control_free(sc.sc_control);
 	event_free(sc.sc_ev_sighup);
 	event_free(sc.sc_ev_sigint);
 	event_free(sc.sc_ev_sigterm);

@@ -12,6 +12,7 @@ struct event;
 struct evhttp_request;
 struct conf;
 struct http;
+struct control;
 
 /*
  * Counters, exported flat by name (later `polrecctl show stats` and the
@@ -32,6 +33,7 @@ struct polrecd {
 	struct conf	*sc_conf;
 	const char	*sc_conf_path;
 	struct http	*sc_http;
+	struct control	*sc_control;
 	struct event	*sc_ev_sigterm;
 	struct event	*sc_ev_sigint;
 	struct event	*sc_ev_sighup;
@@ -48,6 +50,10 @@ void		 http_free(struct http *);
 void		 http_reconfigure(struct http *);
 void		 http_reply_error(struct evhttp_request *, int, const char *,
 		    const char *);
+
+/* control.c */
+struct control	*control_new(struct polrecd *);
+void		 control_free(struct control *);
 
 /* ingest.c */
 void		 ingest_request(struct polrecd *, struct evhttp_request *,

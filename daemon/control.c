@@ -1,0 +1,394 @@
+/*
+ * The control socket: a unix stream socket on the event loop, framed
+ * requests (lib/ctl.h) from polrecctl, peer credentials checked per
+ * command.  Read-only commands are open to whoever may connect (mode
+ * 0660: the admin group); mutating ones need root or the daemon's user.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "conf.h"
+#include "ctl.h"
+#include "log.h"
+#include "polrecd.h"
+#include "xmalloc.h"
+
+#define CONTROL_MAX_CLIENTS	64
+#define CONTROL_TIMEOUT_SEC	30
+
+struct control {
+	struct polrecd		*c_sc;
+	struct evconnlistener	*c_listener;
+	char			*c_path;
+	int			 c_nclients;
+};
+
+struct control_client {
+	struct control		*cc_ctl;
+	struct bufferevent	*cc_bev;
+	uid_t			 cc_uid;
+	pid_t			 cc_pid;
+	int			 cc_closing;
+};
+
+typedef cJSON	*(*control_fn)(struct control_client *, int, char **,
+		    const char **);
+
+static const struct control_cmd {
+	const char	*cmd;		/* the full words, space-separated */
+	int		 mutating;
+	control_fn	 fn;
+} *control_lookup(int, char **);
+
+static cJSON	*cmd_show_status(struct control_client *, int, char **,
+		    const char **);
+static cJSON	*cmd_show_stats(struct control_client *, int, char **,
+		    const char **);
+
+static const struct control_cmd control_cmds[] = {
+	{ "show status", 0, cmd_show_status },
+	{ "show stats", 0, cmd_show_stats },
+};
+
+static const struct control_cmd *
+control_lookup(int argc, char **argv)
+{
+	char	 line[CTL_MAX_ARGS * (CTL_MAX_ARG_LEN + 1) + 1];
+	size_t	 i, used = 0;
+	int	 a;
+
+	line[0] = '\0';
+	for (a = 0; a < argc; a++)
+		used += (size_t)snprintf(line + used, sizeof(line) - used,
+		    "%s%s", a ? " " : "", argv[a]);
+	for (i = 0; i < sizeof(control_cmds) / sizeof(control_cmds[0]); i++)
+		if (strcmp(control_cmds[i].cmd, line) == 0)
+			return &control_cmds[i];
+	return NULL;
+}
+
+static void
+iso_utc(char *buf, size_t len, time_t t)
+{
+	struct tm	 tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static cJSON *
+cmd_show_status(struct control_client *cc, int argc, char **argv,
+    const char **err)
+{
+	struct polrecd	*sc = cc->cc_ctl->c_sc;
+	struct timespec	 now;
+	cJSON		*o;
+	char		 started[32];
+
+	(void)argc;
+	(void)argv;
+	(void)err;
+	clock_gettime(CLOCK_REALTIME, &now);
+	iso_utc(started, sizeof(started), sc->sc_started.tv_sec);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "version", POLREC_VERSION);
+	cJSON_AddNumberToObject(o, "pid", (double)getpid());
+	cJSON_AddStringToObject(o, "started", started);
+	cJSON_AddNumberToObject(o, "uptime_seconds",
+	    (double)(now.tv_sec - sc->sc_started.tv_sec));
+	cJSON_AddStringToObject(o, "config", sc->sc_conf_path);
+	cJSON_AddStringToObject(o, "listen", sc->sc_conf->http_listen);
+	cJSON_AddStringToObject(o, "notification_path",
+	    sc->sc_conf->http_notification_path);
+	cJSON_AddStringToObject(o, "auth_mode",
+	    conf_auth_mode_name(sc->sc_conf->auth_mode));
+	cJSON_AddBoolToObject(o, "authenticated",
+	    sc->sc_conf->auth_mode != AUTH_MODE_NONE);
+	cJSON_AddStringToObject(o, "media",
+	    conf_media_name(sc->sc_conf->recording_media));
+	cJSON_AddNumberToObject(o, "participant_capacity",
+	    (double)sc->sc_conf->recording_participant_capacity);
+	return o;
+}
+
+static cJSON *
+cmd_show_stats(struct control_client *cc, int argc, char **argv,
+    const char **err)
+{
+	const struct stats	*st = &cc->cc_ctl->c_sc->sc_stats;
+	cJSON			*o;
+
+	(void)argc;
+	(void)argv;
+	(void)err;
+	o = cJSON_CreateObject();
+#define STAT(name)	cJSON_AddNumberToObject(o, #name, (double)st->name)
+	STAT(http_requests);
+	STAT(http_not_found);
+	STAT(http_bad_method);
+	STAT(http_bad_content_type);
+	STAT(http_malformed);
+	STAT(notifications_received);
+	STAT(invitations_received);
+#undef STAT
+	return o;
+}
+
+static void
+client_free(struct control_client *cc)
+{
+	cc->cc_ctl->c_nclients--;
+	bufferevent_free(cc->cc_bev);
+	free(cc);
+}
+
+static void
+client_send(struct control_client *cc, enum ctl_type type, const cJSON *o)
+{
+	unsigned char	*frame;
+	size_t		 len;
+
+	if ((frame = ctl_frame_json(type, o, &len)) == NULL) {
+		cc->cc_closing = 1;
+		return;
+	}
+	bufferevent_write(cc->cc_bev, frame, len);
+	free(frame);
+}
+
+static void
+client_error(struct control_client *cc, const char *reason, int fatal_err)
+{
+	cJSON	*o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "error", reason);
+	client_send(cc, CTL_ERROR, o);
+	cJSON_Delete(o);
+	if (fatal_err)
+		cc->cc_closing = 1;
+}
+
+static void
+client_request(struct control_client *cc, const char *payload, size_t len)
+{
+	const struct control_cmd *cmd;
+	const char		*errstr = NULL;
+	char			**argv = NULL;
+	cJSON			*reply;
+	int			 argc;
+
+	if ((argc = ctl_request_parse(payload, len, &argv, &errstr)) == -1) {
+		client_error(cc, errstr, 1);
+		return;
+	}
+	if ((cmd = control_lookup(argc, argv)) == NULL) {
+		client_error(cc, "unknown command", 0);
+		goto done;
+	}
+	if (cmd->mutating && cc->cc_uid != 0 && cc->cc_uid != geteuid()) {
+		log_warnx("control: uid %u may not run \"%s\"",
+		    (unsigned int)cc->cc_uid, cmd->cmd);
+		client_error(cc, "permission denied", 0);
+		goto done;
+	}
+	log_debug("control: uid %u pid %d: %s", (unsigned int)cc->cc_uid,
+	    (int)cc->cc_pid, cmd->cmd);
+	if ((reply = cmd->fn(cc, argc, argv, &errstr)) == NULL) {
+		client_error(cc, errstr != NULL ? errstr : "command failed", 0);
+		goto done;
+	}
+	client_send(cc, CTL_OK, reply);
+	cJSON_Delete(reply);
+done:
+	ctl_argv_free(argv, argc);
+}
+
+static void
+client_read(struct bufferevent *bev, void *arg)
+{
+	struct control_client	*cc = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	unsigned char		 hdrbuf[CTL_HDR_LEN];
+	struct ctl_hdr		 h;
+	const char		*errstr;
+	char			*payload;
+
+	while (!cc->cc_closing && evbuffer_get_length(in) >= CTL_HDR_LEN) {
+		evbuffer_copyout(in, hdrbuf, CTL_HDR_LEN);
+		if (ctl_hdr_decode(hdrbuf, &h, &errstr) == -1) {
+			log_warnx("control: uid %u: %s",
+			    (unsigned int)cc->cc_uid, errstr);
+			client_error(cc, errstr, 1);
+			break;
+		}
+		if (h.type != CTL_REQUEST) {
+			client_error(cc, "expected a request", 1);
+			break;
+		}
+		if (evbuffer_get_length(in) < CTL_HDR_LEN + (size_t)h.len)
+			break;
+		evbuffer_drain(in, CTL_HDR_LEN);
+		payload = xmalloc((size_t)h.len + 1);
+		evbuffer_remove(in, payload, h.len);
+		payload[h.len] = '\0';
+		client_request(cc, payload, h.len);
+		free(payload);
+	}
+	if (cc->cc_closing) {
+		bufferevent_disable(bev, EV_READ);
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			client_free(cc);
+	}
+}
+
+static void
+client_write(struct bufferevent *bev, void *arg)
+{
+	struct control_client	*cc = arg;
+
+	if (cc->cc_closing &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		client_free(cc);
+}
+
+static void
+client_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	client_free(arg);
+}
+
+static void
+control_accept(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct control		*c = arg;
+	struct control_client	*cc;
+	struct ucred		 cred;
+	socklen_t		 len = sizeof(cred);
+	struct timeval		 tv = { CONTROL_TIMEOUT_SEC, 0 };
+
+	(void)l;
+	(void)sa;
+	(void)salen;
+	if (c->c_nclients >= CONTROL_MAX_CLIENTS) {
+		log_warnx("control: too many clients, refusing one");
+		close(fd);
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("control: SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	cc = xcalloc(1, sizeof(*cc));
+	cc->cc_ctl = c;
+	cc->cc_uid = cred.uid;
+	cc->cc_pid = cred.pid;
+	cc->cc_bev = bufferevent_socket_new(c->c_sc->sc_base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (cc->cc_bev == NULL) {
+		close(fd);
+		free(cc);
+		return;
+	}
+	c->c_nclients++;
+	bufferevent_setcb(cc->cc_bev, client_read, client_write,
+	    client_event, cc);
+	bufferevent_set_timeouts(cc->cc_bev, &tv, &tv);
+	/* A request bigger than the largest frame is not read. */
+	bufferevent_setwatermark(cc->cc_bev, EV_READ, 0,
+	    CTL_HDR_LEN + CTL_MAX_PAYLOAD);
+	bufferevent_enable(cc->cc_bev, EV_READ | EV_WRITE);
+}
+
+struct control *
+control_new(struct polrecd *sc)
+{
+	struct control		*c;
+	struct sockaddr_un	 sun;
+	mode_t			 old;
+	int			 fd = -1;
+
+	c = xcalloc(1, sizeof(*c));
+	c->c_sc = sc;
+	c->c_path = xstrdup(sc->sc_conf->control_socket);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(c->c_path) >= sizeof(sun.sun_path)) {
+		log_warnx("control socket path %s is too long", c->c_path);
+		goto fail;
+	}
+	strncpy(sun.sun_path, c->c_path, sizeof(sun.sun_path) - 1);
+
+	/* Refuse to take the socket from a daemon that still answers. */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("control: socket");
+		goto fail;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		log_warnx("control socket %s: another polrecd answers on it",
+		    c->c_path);
+		goto fail;
+	}
+	if (errno == ECONNREFUSED)
+		unlink(c->c_path);
+	close(fd);
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1) {
+		log_warn("control: socket");
+		goto fail;
+	}
+	old = umask(S_IXUSR | S_IXGRP | S_IRWXO);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		log_warn("control: bind %s", c->c_path);
+		umask(old);
+		goto fail;
+	}
+	umask(old);
+	if (chmod(c->c_path, 0660) == -1) {
+		log_warn("control: chmod %s", c->c_path);
+		goto fail;
+	}
+	c->c_listener = evconnlistener_new(sc->sc_base, control_accept, c,
+	    LEV_OPT_CLOSE_ON_FREE, 16, fd);
+	if (c->c_listener == NULL) {
+		log_warnx("control: cannot listen on %s", c->c_path);
+		goto fail;
+	}
+	log_info("control socket %s", c->c_path);
+	return c;
+fail:
+	if (fd != -1)
+		close(fd);
+	free(c->c_path);
+	free(c);
+	return NULL;
+}
+
+void
+control_free(struct control *c)
+{
+	if (c == NULL)
+		return;
+	evconnlistener_free(c->c_listener);
+	unlink(c->c_path);
+	free(c->c_path);
+	free(c);
+}

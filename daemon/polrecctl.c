@@ -1,0 +1,321 @@
+/* polrecctl: the operator's tool, talking to polrecd over its unix socket. */
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "conf.h"
+#include "ctl.h"
+#include "log.h"
+#include "polrecd.h"
+#include "xmalloc.h"
+
+#define CTL_DEFAULT_SOCKET	"/run/polrecd/ctl.sock"
+#define CTL_TIMEOUT_SEC		30
+
+static int	 print_fields(const cJSON *);
+
+static const struct ctl_command {
+	const char	*words;		/* full command words */
+	const char	*help;
+	int		(*print)(const cJSON *);
+} commands[] = {
+	{ "show stats", "counters since start-up", print_fields },
+	{ "show status", "daemon state and main settings", print_fields },
+};
+#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+
+static void	 usage(void) __attribute__((__noreturn__));
+
+static void
+usage(void)
+{
+	size_t	 i;
+
+	fprintf(stderr, "usage: polrecctl [-jV] [-f file] [-s socket] "
+	    "command [argument ...]\ncommands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(stderr, "  %-24s %s\n", commands[i].words,
+		    commands[i].help);
+	exit(2);
+}
+
+/* Is `tok` a prefix of word number `n` of `words`? */
+static int
+word_matches(const char *words, int n, const char *tok)
+{
+	const char	*w = words, *end;
+
+	while (n-- > 0) {
+		if ((w = strchr(w, ' ')) == NULL)
+			return 0;
+		w++;
+	}
+	if ((end = strchr(w, ' ')) == NULL)
+		end = w + strlen(w);
+	return strlen(tok) <= (size_t)(end - w) &&
+	    strncmp(w, tok, strlen(tok)) == 0;
+}
+
+static int
+word_count(const char *words)
+{
+	int	 n = 1;
+
+	for (; *words != '\0'; words++)
+		if (*words == ' ')
+			n++;
+	return n;
+}
+
+/*
+ * Resolve argv to one command, accepting unambiguous prefixes.  On
+ * failure list the valid continuations and exit 2.
+ */
+static const struct ctl_command *
+resolve(int argc, char *argv[])
+{
+	const struct ctl_command *found = NULL;
+	size_t	 i;
+	int	 a, nmatch = 0, prefix_ok;
+
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (word_count(commands[i].words) != argc)
+			continue;
+		for (a = 0; a < argc; a++)
+			if (!word_matches(commands[i].words, a, argv[a]))
+				break;
+		if (a == argc) {
+			found = &commands[i];
+			nmatch++;
+		}
+	}
+	if (nmatch == 1)
+		return found;
+	fprintf(stderr, "polrecctl: %s command; valid commands:\n",
+	    nmatch > 1 ? "ambiguous" : "unknown");
+	for (i = 0; i < NCOMMANDS; i++) {
+		prefix_ok = 1;
+		for (a = 0; a < argc && a < word_count(commands[i].words); a++)
+			if (!word_matches(commands[i].words, a, argv[a]) &&
+			    a < argc - 1)
+				prefix_ok = 0;
+		if (prefix_ok || argc == 0)
+			fprintf(stderr, "  %s\n", commands[i].words);
+	}
+	exit(2);
+}
+
+/* The command's full words as an argv for the request. */
+static int
+full_words(const struct ctl_command *cmd, char *buf, size_t len,
+    char *words[CTL_MAX_ARGS])
+{
+	char	*p, *save = NULL;
+	int	 n = 0;
+
+	strncpy(buf, cmd->words, len - 1);
+	buf[len - 1] = '\0';
+	for (p = strtok_r(buf, " ", &save); p != NULL && n < CTL_MAX_ARGS;
+	    p = strtok_r(NULL, " ", &save))
+		words[n++] = p;
+	return n;
+}
+
+static int
+print_fields(const cJSON *o)
+{
+	const cJSON	*f;
+	int		 width = 0;
+
+	cJSON_ArrayForEach(f, o)
+		if ((int)strlen(f->string) > width)
+			width = (int)strlen(f->string);
+	cJSON_ArrayForEach(f, o) {
+		if (cJSON_IsString(f))
+			printf("%-*s  %s\n", width, f->string, f->valuestring);
+		else if (cJSON_IsBool(f))
+			printf("%-*s  %s\n", width, f->string,
+			    cJSON_IsTrue(f) ? "yes" : "no");
+		else if (cJSON_IsNumber(f))
+			printf("%-*s  %.0f\n", width, f->string,
+			    f->valuedouble);
+		else {
+			char *t = cJSON_PrintUnformatted(f);
+
+			printf("%-*s  %s\n", width, f->string,
+			    t != NULL ? t : "?");
+			cJSON_free(t);
+		}
+	}
+	return 0;
+}
+
+/* The socket path: -s, else the config file's [control] socket. */
+static char *
+socket_path(const char *sflag, const char *conffile)
+{
+	struct conf	*c;
+	char		*errs = NULL, *path;
+
+	if (sflag != NULL)
+		return xstrdup(sflag);
+	if (conf_load(conffile, &c, &errs) == 0) {
+		path = xstrdup(c->control_socket);
+		conf_free(c);
+		return path;
+	}
+	free(errs);
+	return xstrdup(CTL_DEFAULT_SOCKET);
+}
+
+static int
+read_full(int fd, void *buf, size_t len)
+{
+	unsigned char	*p = buf;
+	ssize_t		 r;
+
+	while (len > 0) {
+		r = read(fd, p, len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+static int
+write_full(int fd, const void *buf, size_t len)
+{
+	const unsigned char	*p = buf;
+	ssize_t			 w;
+
+	while (len > 0) {
+		w = write(fd, p, len);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const struct ctl_command *cmd;
+	struct sockaddr_un	 sun;
+	struct timeval		 tv = { CTL_TIMEOUT_SEC, 0 };
+	struct ctl_hdr		 h;
+	unsigned char		 hdr[CTL_HDR_LEN], *frame;
+	const char		*sflag = NULL, *conffile = CONF_DEFAULT_PATH;
+	const char		*errstr;
+	char			*path, *req, *payload, wbuf[256];
+	char			*words[CTL_MAX_ARGS];
+	cJSON			*reply;
+	size_t			 flen;
+	int			 ch, json = 0, fd, nwords, rv = 1;
+
+	log_init(1, 0, "polrecctl");
+	while ((ch = getopt(argc, argv, "f:js:V")) != -1) {
+		switch (ch) {
+		case 'f':
+			conffile = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			sflag = optarg;
+			break;
+		case 'V':
+			printf("polrecctl %s\n", POLREC_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	cmd = resolve(argc, argv);
+
+	path = socket_path(sflag, conffile);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "polrecctl: socket path too long\n");
+		return 1;
+	}
+	strncpy(sun.sun_path, path, sizeof(sun.sun_path) - 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		fprintf(stderr, "polrecctl: cannot connect to polrecd at %s: "
+		    "%s\n", path, strerror(errno));
+		return 1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+	nwords = full_words(cmd, wbuf, sizeof(wbuf), words);
+	req = ctl_request_build(nwords, words);
+	frame = ctl_frame(CTL_REQUEST, req, strlen(req), &flen);
+	free(req);
+	if (frame == NULL || write_full(fd, frame, flen) == -1) {
+		fprintf(stderr, "polrecctl: cannot send the request\n");
+		return 1;
+	}
+	free(frame);
+
+	/* One reply: OK or ERROR, or RECORDs closed by END. */
+	for (;;) {
+		if (read_full(fd, hdr, sizeof(hdr)) == -1) {
+			fprintf(stderr, "polrecctl: no reply from polrecd\n");
+			break;
+		}
+		if (ctl_hdr_decode(hdr, &h, &errstr) == -1) {
+			fprintf(stderr, "polrecctl: bad reply: %s\n", errstr);
+			break;
+		}
+		payload = xmalloc((size_t)h.len + 1);
+		if (read_full(fd, payload, h.len) == -1) {
+			fprintf(stderr, "polrecctl: short reply\n");
+			free(payload);
+			break;
+		}
+		payload[h.len] = '\0';
+		reply = cJSON_ParseWithLength(payload, h.len);
+		if (h.type == CTL_ERROR) {
+			const cJSON *e = cJSON_GetObjectItem(reply, "error");
+
+			fprintf(stderr, "polrecctl: %s: %s\n", cmd->words,
+			    cJSON_IsString(e) ? e->valuestring : "failed");
+		} else if (reply == NULL)
+			fprintf(stderr, "polrecctl: reply is not JSON\n");
+		else if (json)
+			printf("%s\n", payload);
+		else if (h.type == CTL_OK || h.type == CTL_RECORD)
+			cmd->print(reply);
+		if (h.type == CTL_OK || h.type == CTL_END)
+			rv = reply != NULL ? 0 : 1;
+		cJSON_Delete(reply);
+		free(payload);
+		if (h.type != CTL_RECORD)
+			break;
+	}
+	close(fd);
+	free(path);
+	return rv;
+}

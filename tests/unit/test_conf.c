@@ -1,0 +1,302 @@
+/* Unit tests for the polrecd.conf parser (lib/conf.c). */
+#include <sys/stat.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+
+static struct conf *
+parse_ok(const char *text)
+{
+	struct conf	*c = NULL;
+	char		*errs = NULL;
+
+	if (conf_parse("t.conf", text, strlen(text), &c, &errs) != 0)
+		fail_msg("unexpected errors:\n%s", errs);
+	assert_null(errs);
+	assert_non_null(c);
+	return c;
+}
+
+/* Parse must fail, and the first error must contain `want`. */
+static void
+parse_fails(const char *text, const char *want)
+{
+	struct conf	*c = NULL;
+	char		*errs = NULL;
+
+	assert_int_equal(conf_parse("t.conf", text, strlen(text), &c, &errs),
+	    -1);
+	assert_null(c);
+	assert_non_null(errs);
+	if (strstr(errs, want) == NULL)
+		fail_msg("error \"%s\" does not contain \"%s\"", errs, want);
+	free(errs);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct conf	*c;
+
+	(void)state;
+	c = parse_ok("");
+	assert_string_equal(c->http_listen, "0.0.0.0:8443");
+	assert_string_equal(c->http_notification_path, "/api/calling");
+	assert_int_equal(c->http_max_body, 1024 * 1024);
+	assert_string_equal(c->graph_base_url,
+	    "https://graph.microsoft.com/v1.0");
+	assert_int_equal(c->auth_mode, AUTH_MODE_JWT);
+	assert_int_equal(c->recording_participant_capacity, 1);
+	assert_int_equal(c->recording_media, MEDIA_SERVICE);
+	assert_null(c->http_tls_cert);
+	assert_null(c->graph_app_id);
+	conf_free(c);
+}
+
+static void
+test_every_directive(void **state)
+{
+	struct conf	*c;
+
+	(void)state;
+	c = parse_ok(
+	    "# comment\n"
+	    "; another\n"
+	    "[http]\n"
+	    "listen = 127.0.0.1:0\n"
+	    "notification_path = /api/calls\n"
+	    "callback_url = https://bot.example.com/api/calls ; inline\n"
+	    "tls_cert = /etc/c.pem\n"
+	    "tls_key = /etc/k.pem\n"
+	    "max_body_size = 2048\n"
+	    "[graph]\n"
+	    "base_url = http://127.0.0.1:9/v1.0\n"
+	    "token_url = http://127.0.0.1:9/t/oauth2/v2.0/token\n"
+	    "app_id = 0efc74f7-41c3-47a4-8775-7259bfef4241\n"
+	    "tenant_id = 932899F8-2EA1-4604-8413-27BD2892079F\n"
+	    "client_cert_file = /etc/cc.pem\n"
+	    "client_key_file = /etc/ck.pem\n"
+	    "[auth]\n"
+	    "mode = none\n"
+	    "openid_configuration_url = http://127.0.0.1:9/oidc\n"
+	    "[recording]\n"
+	    "participant_capacity = 200\n"
+	    "media = app\n"
+	    "[audit]\n"
+	    "database = /tmp/a.db\n"
+	    "key_dir = \"/tmp/keys dir\"\n"
+	    "[control]\n"
+	    "socket = /tmp/ctl.sock\r\n");
+	assert_string_equal(c->http_listen, "127.0.0.1:0");
+	assert_string_equal(c->http_notification_path, "/api/calls");
+	assert_string_equal(c->http_callback_url,
+	    "https://bot.example.com/api/calls");
+	assert_string_equal(c->http_tls_key, "/etc/k.pem");
+	assert_int_equal(c->http_max_body, 2048);
+	assert_string_equal(c->graph_app_id,
+	    "0efc74f7-41c3-47a4-8775-7259bfef4241");
+	assert_string_equal(c->graph_client_key_file, "/etc/ck.pem");
+	assert_int_equal(c->auth_mode, AUTH_MODE_NONE);
+	assert_int_equal(c->recording_participant_capacity, 200);
+	assert_int_equal(c->recording_media, MEDIA_APP);
+	assert_string_equal(c->audit_key_dir, "/tmp/keys dir");
+	assert_string_equal(c->control_socket, "/tmp/ctl.sock");
+	conf_free(c);
+}
+
+static const struct {
+	const char	*text;
+	const char	*error;
+} bad[] = {
+	{ "[http]\nlisten = 1.2.3.4:8443\nbogus = 1\n",
+	    "t.conf:3: unknown directive bogus in [http]" },
+	{ "listen = 1.2.3.4:1\n", "t.conf:1: listen: directive outside" },
+	{ "[nosuch]\nx = 1\n", "t.conf:1: unknown section [nosuch]" },
+	{ "[http\n", "t.conf:1: missing ]" },
+	{ "[http] junk\n", "text after [http]" },
+	{ "[http]\nlisten\n", "t.conf:2: expected key = value" },
+	{ "[http]\n= 3\n", "missing directive name" },
+	{ "[http]\nListen = 1.2.3.4:1\n", "bad directive name" },
+	{ "[http]\nlisten =\n", "listen: missing value" },
+	{ "[http]\nlisten = 8443\n", "listen: expected ADDR:PORT" },
+	{ "[http]\nlisten = 1.2.3.4:70000\n", "listen: expected ADDR:PORT" },
+	{ "[http]\nlisten = ::1:80\n", "listen: expected ADDR:PORT" },
+	{ "[http]\nlisten = 1.1.1.1:1\nlisten = 1.1.1.1:2\n",
+	    "t.conf:3: listen: already set at line 2" },
+	{ "[http]\nnotification_path = api\n", "notification_path: expected" },
+	{ "[http]\ncallback_url = ftp://x\n", "callback_url: expected an http" },
+	{ "[http]\ncallback_url = \"https://x\" y\n", "text after quoted" },
+	{ "[http]\ncallback_url = \"https://x\n", "unterminated quoted" },
+	{ "[http]\nmax_body_size = 10\n", "max_body_size: too small" },
+	{ "[http]\nmax_body_size = 1e6\n", "max_body_size: invalid" },
+	{ "[http]\nmax_body_size = 99999999999999999999\n",
+	    "max_body_size: too large" },
+	{ "[http]\ntls_cert = /a\n", "tls_cert and tls_key go together" },
+	{ "[http]\ntls_key = /a\n", "tls_cert and tls_key go together" },
+	{ "[http]\ntls_key = relative.pem\n", "expected an absolute path" },
+	{ "[graph]\napp_id = not-a-guid\n", "app_id: expected a GUID" },
+	{ "[graph]\napp_id = 0efc74f7-41c3-47a4-8775-7259bfef42411\n",
+	    "app_id: expected a GUID" },
+	{ "[graph]\nclient_cert_file = /a\n", "go together" },
+	{ "[graph]\nclient_secret_file = /s\nclient_cert_file = /a\n"
+	    "client_key_file = /b\n", "t.conf:2: use either" },
+	{ "[auth]\nmode = maybe\n", "mode: not one of the allowed values" },
+	{ "[recording]\nparticipant_capacity = 0\n", "too small" },
+	{ "[recording]\nparticipant_capacity = -5\n", "too small" },
+	{ "[recording]\nmedia = both\n", "media: not one of" },
+};
+
+static void
+test_bad_files(void **state)
+{
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		parse_fails(bad[i].text, bad[i].error);
+}
+
+static void
+test_errors_accumulate(void **state)
+{
+	struct conf	*c;
+	char		*errs;
+	const char	*text = "[http]\na = 1\nb = 2\n[x]\n";
+
+	(void)state;
+	assert_int_equal(conf_parse("t.conf", text, strlen(text), &c, &errs),
+	    -1);
+	assert_non_null(strstr(errs, "t.conf:2:"));
+	assert_non_null(strstr(errs, "t.conf:3:"));
+	assert_non_null(strstr(errs, "t.conf:4:"));
+	free(errs);
+}
+
+static void
+test_hostile_lines(void **state)
+{
+	char	*big;
+	char	 nul[] = "[http]\nlisten = 1.2.3.4:1\0junk\n";
+
+	(void)state;
+	big = malloc(10000);
+	assert_non_null(big);
+	memset(big, 'a', 9999);
+	big[9999] = '\0';
+	parse_fails(big, "line longer than");
+	free(big);
+	{
+		struct conf	*c;
+		char		*errs;
+
+		assert_int_equal(conf_parse("t.conf", nul, sizeof(nul) - 1,
+		    &c, &errs), -1);
+		assert_non_null(strstr(errs, "t.conf:2: NUL byte"));
+		free(errs);
+	}
+}
+
+static void
+test_listen_split(void **state)
+{
+	char		 a[64];
+	unsigned short	 p;
+
+	(void)state;
+	assert_int_equal(conf_split_listen("[::1]:443", a, sizeof(a), &p), 0);
+	assert_string_equal(a, "::1");
+	assert_int_equal(p, 443);
+	assert_int_equal(conf_split_listen("localhost:0", a, sizeof(a), &p),
+	    0);
+	assert_int_equal(p, 0);
+	assert_int_equal(conf_split_listen(":80", a, sizeof(a), &p), -1);
+	assert_int_equal(conf_split_listen("[::1]80", a, sizeof(a), &p), -1);
+	assert_int_equal(conf_split_listen("h:", a, sizeof(a), &p), -1);
+	assert_int_equal(conf_split_listen("h:-1", a, sizeof(a), &p), -1);
+}
+
+/* Secret files: refused when readable by group or others, or missing. */
+static void
+test_secret_files(void **state)
+{
+	char		 dir[] = "/tmp/polrec-conf-XXXXXX", path[128];
+	char		 text[512], *errs;
+	struct conf	*c;
+	FILE		*f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("s3cret\n", f);
+	fclose(f);
+	snprintf(text, sizeof(text), "[graph]\nclient_secret_file = %s\n",
+	    path);
+
+	assert_int_equal(chmod(path, 0644), 0);
+	c = parse_ok(text);
+	assert_int_equal(conf_check_secrets(c, "t.conf", &errs), -1);
+	assert_non_null(strstr(errs, "readable by group or others"));
+	assert_non_null(strstr(errs, "0644"));
+	free(errs);
+
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(conf_check_secrets(c, "t.conf", &errs), 0);
+	assert_null(errs);
+	conf_free(c);
+
+	/* conf_load runs the same check on a file. */
+	snprintf(path, sizeof(path), "%s/polrecd.conf", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "[graph]\nclient_secret_file = %s/missing\n", dir);
+	fclose(f);
+	assert_int_equal(conf_load(path, &c, &errs), -1);
+	assert_non_null(strstr(errs, "No such file"));
+	free(errs);
+	assert_int_equal(conf_load("/nonexistent/x.conf", &c, &errs), -1);
+	free(errs);
+
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	assert_int_equal(system(path), 0);
+}
+
+/* The shipped sample must parse. */
+static void
+test_sample_file(void **state)
+{
+	struct conf	*c;
+	char		*errs = NULL;
+
+	(void)state;
+	if (conf_load("etc/polrecd.conf", &c, &errs) != 0)
+		fail_msg("etc/polrecd.conf:\n%s", errs);
+	assert_int_equal(c->auth_mode, AUTH_MODE_JWT);
+	conf_free(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_every_directive),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_errors_accumulate),
+		cmocka_unit_test(test_hostile_lines),
+		cmocka_unit_test(test_listen_split),
+		cmocka_unit_test(test_secret_files),
+		cmocka_unit_test(test_sample_file),
+	};
+
+	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
+}
