@@ -70,7 +70,7 @@ token_url = ${SIM_URL:-http://127.0.0.1:9}/$TENANT_ID/oauth2/v2.0/token
 app_id = $APP_ID
 tenant_id = $TENANT_ID
 [auth]
-mode = jwt
+mode = ${AUTH_MODE:-jwt}
 openid_configuration_url = ${SIM_URL:-http://127.0.0.1:9}/v1/.well-known/OpenIdConfiguration
 [audit]
 database = $T/audit.db

@@ -1,0 +1,214 @@
+/* Private interfaces of polrec-graphsim, the Graph/Entra/Teams simulator. */
+#ifndef GRAPHSIM_H
+#define GRAPHSIM_H
+
+#include <sys/queue.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <openssl/types.h>
+
+struct cJSON;
+struct event;
+struct event_base;
+struct evhttp;
+struct evhttp_request;
+
+#define SIM_DEFAULT_APP_ID	"11111111-2222-3333-4444-555555555555"
+#define SIM_DEFAULT_TENANT	"932899f8-2ea1-4604-8413-27bd2892079f"
+#define SIM_DEFAULT_SECRET	"sim-secret"
+#define SIM_ISSUER		"https://api.botframework.com"
+
+#define SIM_MAX_BODY		(16 * 1024 * 1024) /* inbound bodies */
+#define SIM_MAX_RECORDS		10000	/* calls-API requests */
+#define SIM_MAX_CALLS		65536	/* call legs remembered */
+#define SIM_MAX_TOKENS		4096	/* access tokens remembered */
+#define SIM_TOKEN_LIFETIME	3599	/* seconds, as Entra reports it */
+#define SIM_NOTIFY_TIMEOUT	15	/* seconds per notification POST */
+#define SIM_RESPONSE_MAX	4096	/* response bytes reported */
+#define SIM_UUID_LEN		36
+
+/* Status codes event2/http.h (2.1) does not name. */
+#ifndef HTTP_ACCEPTED
+#define HTTP_ACCEPTED		202
+#endif
+#ifndef HTTP_UNAUTHORIZED
+#define HTTP_UNAUTHORIZED	401
+#endif
+#ifndef HTTP_CONFLICT
+#define HTTP_CONFLICT		409
+#endif
+
+/* The Graph calls-API actions; each has a row in the fault table. */
+enum sim_action {
+	SIM_ACT_ANSWER,
+	SIM_ACT_REJECT,
+	SIM_ACT_REDIRECT,
+	SIM_ACT_UPDATE_RECORDING_STATUS,
+	SIM_ACT_KEEPALIVE,
+	SIM_ACT_DELETE,
+	SIM_ACT_GET,
+	SIM_ACT_UNKNOWN,
+	SIM_ACT_MAX
+};
+
+/*
+ * A fault armed for one action, consulted before the simulator answers:
+ * the next `count` requests get `status` (with Retry-After when set).
+ * Latency and dropped connections belong here too once tests need them.
+ */
+struct sim_fault {
+	unsigned int	 count;
+	int		 status;
+	int		 retry_after;
+};
+
+struct sim_key {
+	EVP_PKEY	*key;
+	char		*kid;
+};
+
+/* What the simulator knows about one call leg it announced. */
+struct sim_call {
+	LIST_ENTRY(sim_call)	 hash;
+	TAILQ_ENTRY(sim_call)	 age;
+	char			*id;
+	char			 state[32];
+	int			 answered;
+	int			 rejected;
+	int			 deleted;
+	char			*callback_uri;	/* from answer */
+};
+
+struct sim_token {
+	TAILQ_ENTRY(sim_token)	 entry;
+	char			*token;
+	long long		 expires;	/* CLOCK_REALTIME seconds */
+};
+
+/* Counters; exported by GET /_sim/stats.  Never rename a key. */
+struct sim_stats {
+	uint64_t	tokens_issued;
+	uint64_t	token_errors;
+	uint64_t	requests;	/* calls-API requests */
+	uint64_t	auth_failures;
+	uint64_t	actions[SIM_ACT_MAX];
+	uint64_t	notifications_sent;
+	uint64_t	notifications_failed;
+	uint64_t	plays;
+};
+
+#define SIM_CALL_BUCKETS	4096
+
+struct notify;
+struct play;
+
+struct sim {
+	struct event_base	*base;
+	struct evhttp		*http;
+	char			*self_url;	/* http://ADDR:PORT */
+
+	struct sim_key		*keys;		/* keys[0] signs */
+	size_t			 nkeys;
+	char			*app_id;
+	char			*tenant_id;
+	char			*secret;	/* wiped on free */
+	char			*target_url;	/* -u, may be NULL */
+	FILE			*reqlog;	/* -r, may be NULL */
+	SSL_CTX			*tls_client;	/* https targets */
+
+	TAILQ_HEAD(sim_tokenq, sim_token) tokens;
+	size_t			 ntokens;
+	LIST_HEAD(, sim_call)	 calls[SIM_CALL_BUCKETS];
+	TAILQ_HEAD(, sim_call)	 calls_by_age;
+	size_t			 ncalls;
+	char			**records;	/* ring of JSON lines */
+	size_t			 records_head;
+	size_t			 nrecords;
+	struct sim_fault	 faults[SIM_ACT_MAX];
+
+	TAILQ_HEAD(, notify)	 notifies;
+	TAILQ_HEAD(, play)	 plays;
+	struct sim_stats	 stats;
+};
+
+/* sim.c: the server, routing, shared reply helpers, control API. */
+struct sim	*sim_new(struct event_base *);
+void		 sim_free(struct sim *);
+int		 sim_listen(struct sim *, const char *, char **);
+void		 sim_reply(struct evhttp_request *, int, const char *,
+		    size_t);
+void		 sim_reply_json(struct evhttp_request *, int,
+		    const struct cJSON *);
+void		 sim_reply_error(struct evhttp_request *, int,
+		    const char *);
+char		*sim_read_body(struct evhttp_request *, size_t *);
+const char	*sim_action_name(enum sim_action);
+const char	*sim_method_name(int);
+void		 sim_make_uuid(char [SIM_UUID_LEN + 1]);
+void		 sim_format_time(char *, size_t, int);
+long long	 sim_monotonic_ms(void);
+
+/* idp.c: OpenID configuration, JWKS and the Entra token endpoint. */
+void		 idp_handle_openid(struct sim *, struct evhttp_request *);
+void		 idp_handle_keys(struct sim *, struct evhttp_request *);
+int		 idp_match_token_path(const char *);
+void		 idp_handle_token(struct sim *, struct evhttp_request *,
+		    const char *);
+int		 idp_check_bearer(struct sim *, const char *);
+void		 idp_clear_tokens(struct sim *);
+
+/* calls.c: the Graph calls API and the simulator's view of call legs. */
+int		 calls_match_path(const char *);
+void		 calls_handle(struct sim *, struct evhttp_request *,
+		    const char *);
+void		 calls_register(struct sim *, const struct cJSON *);
+void		 calls_clear(struct sim *);
+void		 calls_clear_records(struct sim *);
+void		 calls_write_records(struct sim *, struct evhttp_request *);
+
+/* notify.c: posting signed notifications to a webhook. */
+struct notify_token;
+
+struct notify_result {
+	int		 status;	/* 0: no HTTP response */
+	long long	 elapsed_ms;
+	const char	*response;	/* at most SIM_RESPONSE_MAX bytes */
+	size_t		 response_len;
+	const char	*error;		/* why status is 0, or NULL */
+};
+
+struct notify_spec {
+	const char		*target;	/* URL */
+	const struct cJSON	*json;	/* the notification, or */
+	const char		*raw;	/* a body sent verbatim */
+	const char		*content_type;	/* NULL: JSON */
+	const struct notify_token *token;	/* NULL: a valid JWT */
+	const struct cJSON	*headers;	/* extra, or NULL */
+};
+
+typedef void	(*notify_done_cb)(const struct notify_result *, void *);
+
+const struct notify_token *notify_token_find(const char *);
+int		 notify_check_target(const char *, const char **);
+struct notify	*notify_send(struct sim *, const struct notify_spec *,
+		    notify_done_cb, void *);
+void		 notify_cancel(struct sim *, struct notify *);
+void		 notify_cancel_all(struct sim *);
+
+/* play.c: scenarios played against the target on behalf of /_sim/play. */
+int		 play_start(struct sim *, struct evhttp_request *,
+		    const char *, size_t, char *, size_t);
+void		 play_abort_all(struct sim *);
+
+/* keys.c: RSA key files. */
+int		 keys_load(const char *, int, EVP_PKEY **);
+EVP_PKEY	*keys_generate(void);
+
+/* client.c: the play and requests subcommands. */
+int		 client_play(int, char **);
+int		 client_requests(int, char **);
+
+#endif

@@ -1,0 +1,353 @@
+/* Identity: the Bot Framework OpenID document, JWKS, Entra tokens. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <sodium.h>
+
+#include "graphsim.h"
+#include "jwt.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define TOKEN_PATH_SUFFIX	"/oauth2/v2.0/token"
+#define TOKEN_BYTES		32
+
+/* Why a token request failed, in Entra's terms. */
+struct entra_error {
+	int		 status;
+	const char	*error;
+	int		 code;
+	char		 message[256];
+};
+
+static int	check_client_secret(struct sim *, const char *,
+		    struct entra_error *);
+static int	check_client_assertion(struct sim *, struct evkeyvalq *,
+		    struct entra_error *);
+static int	check_token_request(struct sim *, const char *,
+		    struct evhttp_request *, struct evkeyvalq *,
+		    struct entra_error *);
+static void	set_error(struct entra_error *, int, const char *, int,
+		    const char *, ...)
+		    __attribute__((__format__ (printf, 5, 6)));
+static void	reply_entra_error(struct evhttp_request *,
+		    const struct entra_error *);
+static void	issue_token(struct sim *, struct evhttp_request *);
+
+void
+idp_handle_openid(struct sim *sim, struct evhttp_request *req)
+{
+	cJSON	*o, *a;
+	char	*jwks;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		sim_reply_error(req, HTTP_BADMETHOD, "method not allowed");
+		return;
+	}
+	xasprintf(&jwks, "%s/v1/keys", sim->self_url);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "issuer", SIM_ISSUER);
+	cJSON_AddStringToObject(o, "authorization_endpoint",
+	    "https://invalid.botframework.com/");
+	cJSON_AddStringToObject(o, "jwks_uri", jwks);
+	a = cJSON_AddArrayToObject(o, "id_token_signing_alg_values_supported");
+	cJSON_AddItemToArray(a, cJSON_CreateString("RSA256"));
+	a = cJSON_AddArrayToObject(o, "token_endpoint_auth_methods_supported");
+	cJSON_AddItemToArray(a, cJSON_CreateString("private_key_jwt"));
+	sim_reply_json(req, HTTP_OK, o);
+	cJSON_Delete(o);
+	free(jwks);
+}
+
+void
+idp_handle_keys(struct sim *sim, struct evhttp_request *req)
+{
+	cJSON	*o, *keys, *jwk;
+	size_t	 i;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		sim_reply_error(req, HTTP_BADMETHOD, "method not allowed");
+		return;
+	}
+	o = cJSON_CreateObject();
+	keys = cJSON_AddArrayToObject(o, "keys");
+	for (i = 0; i < sim->nkeys; i++) {
+		if (jwt_export_jwk(sim->keys[i].key, sim->keys[i].kid,
+		    &jwk) == -1)
+			fatalx("cannot export key %s", sim->keys[i].kid);
+		cJSON_AddItemToArray(keys, jwk);
+	}
+	sim_reply_json(req, HTTP_OK, o);
+	cJSON_Delete(o);
+}
+
+/* "/{tenant}/oauth2/v2.0/token" with a non-empty tenant segment. */
+int
+idp_match_token_path(const char *path)
+{
+	const char	*slash;
+
+	if (path[0] != '/' || (slash = strchr(path + 1, '/')) == NULL ||
+	    slash == path + 1)
+		return 0;
+	return strcmp(slash, TOKEN_PATH_SUFFIX) == 0;
+}
+
+void
+idp_handle_token(struct sim *sim, struct evhttp_request *req,
+    const char *path)
+{
+	struct evkeyvalq	 form;
+	struct entra_error	 err;
+	char			*tenant;
+
+	TAILQ_INIT(&form);
+	tenant = xstrndup(path + 1, strcspn(path + 1, "/"));
+	if (check_token_request(sim, tenant, req, &form, &err) == -1) {
+		sim->stats.token_errors++;
+		log_info("token request refused: %s", err.message);
+		reply_entra_error(req, &err);
+	} else
+		issue_token(sim, req);
+	evhttp_clear_headers(&form);
+	free(tenant);
+}
+
+static int
+check_token_request(struct sim *sim, const char *tenant,
+    struct evhttp_request *req, struct evkeyvalq *form,
+    struct entra_error *err)
+{
+	const char	*ctype, *v;
+	char		*body;
+	size_t		 len;
+	int		 rv = -1;
+
+	body = NULL;
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		set_error(err, HTTP_BADMETHOD, "invalid_request", 900561,
+		    "The endpoint only accepts POST requests.");
+		goto done;
+	}
+	if (strcasecmp(tenant, sim->tenant_id) != 0) {
+		set_error(err, HTTP_BADREQUEST, "invalid_request", 90002,
+		    "Tenant '%.64s' not found.", tenant);
+		goto done;
+	}
+	ctype = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Content-Type");
+	if (ctype == NULL || strncasecmp(ctype,
+	    "application/x-www-form-urlencoded", 33) != 0) {
+		set_error(err, HTTP_BADREQUEST, "invalid_request", 900144,
+		    "The request body must contain the following parameter: "
+		    "'grant_type'.");
+		goto done;
+	}
+	body = sim_read_body(req, &len);
+	if (body == NULL || strlen(body) != len ||
+	    evhttp_parse_query_str(body, form) == -1) {
+		set_error(err, HTTP_BADREQUEST, "invalid_request", 900144,
+		    "The request body must contain the following parameter: "
+		    "'grant_type'.");
+		goto done;
+	}
+	if ((v = evhttp_find_header(form, "grant_type")) == NULL) {
+		set_error(err, HTTP_BADREQUEST, "invalid_request", 900144,
+		    "The request body must contain the following parameter: "
+		    "'grant_type'.");
+		goto done;
+	}
+	if (strcmp(v, "client_credentials") != 0) {
+		set_error(err, HTTP_BADREQUEST, "unsupported_grant_type",
+		    70003, "The app requested an unsupported grant type "
+		    "'%.64s'.", v);
+		goto done;
+	}
+	if ((v = evhttp_find_header(form, "client_id")) == NULL) {
+		set_error(err, HTTP_BADREQUEST, "invalid_request", 900144,
+		    "The request body must contain the following parameter: "
+		    "'client_id'.");
+		goto done;
+	}
+	if (strcasecmp(v, sim->app_id) != 0) {
+		set_error(err, HTTP_BADREQUEST, "unauthorized_client", 700016,
+		    "Application with identifier '%.64s' was not found in "
+		    "the directory '%s'.", v, sim->tenant_id);
+		goto done;
+	}
+	if ((v = evhttp_find_header(form, "scope")) == NULL) {
+		set_error(err, HTTP_BADREQUEST, "invalid_request", 900144,
+		    "The request body must contain the following parameter: "
+		    "'scope'.");
+		goto done;
+	}
+	len = strlen(v);
+	if (len < 9 || strcmp(v + len - 9, "/.default") != 0) {
+		set_error(err, HTTP_BADREQUEST, "invalid_scope", 1002012,
+		    "The provided value for scope %.64s is not valid. Client "
+		    "credential flows must have a scope value with /.default "
+		    "suffixed to the resource identifier.", v);
+		goto done;
+	}
+	/* The credential: a secret, or a certificate-signed assertion. */
+	if ((v = evhttp_find_header(form, "client_assertion")) != NULL)
+		rv = check_client_assertion(sim, form, err);
+	else if ((v = evhttp_find_header(form, "client_secret")) != NULL)
+		rv = check_client_secret(sim, v, err);
+	else
+		set_error(err, HTTP_BADREQUEST, "invalid_client", 7000216,
+		    "'client_assertion', 'client_secret' or 'request' is "
+		    "required for the 'client_credentials' grant type.");
+ done:
+	free(body);
+	return rv;
+}
+
+static int
+check_client_secret(struct sim *sim, const char *secret,
+    struct entra_error *err)
+{
+	size_t	 len = strlen(secret);
+
+	if (len == strlen(sim->secret) &&
+	    sodium_memcmp(secret, sim->secret, len) == 0)
+		return 0;
+	set_error(err, HTTP_UNAUTHORIZED, "invalid_client", 7000215,
+	    "Invalid client secret provided. Ensure the secret being sent in "
+	    "the request is the client secret value, not the client secret "
+	    "ID, for a secret added to app '%s'.", sim->app_id);
+	return -1;
+}
+
+/*
+ * Certificate credentials (client_assertion_type jwt-bearer, an RS256
+ * JWT signed by a registered certificate) are not simulated yet; this is
+ * where that check goes.
+ */
+static int
+check_client_assertion(struct sim *sim, struct evkeyvalq *form,
+    struct entra_error *err)
+{
+	(void)form;
+	set_error(err, HTTP_UNAUTHORIZED, "invalid_client", 700027,
+	    "Client assertion failed signature validation: no certificate "
+	    "is registered for app '%s' in the simulator.", sim->app_id);
+	return -1;
+}
+
+static void
+set_error(struct entra_error *err, int status, const char *error, int code,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	err->status = status;
+	err->error = error;
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+}
+
+static void
+reply_entra_error(struct evhttp_request *req, const struct entra_error *err)
+{
+	cJSON	*o, *codes;
+	char	*desc, stamp[32], trace[SIM_UUID_LEN + 1];
+	char	 corr[SIM_UUID_LEN + 1];
+
+	sim_make_uuid(trace);
+	sim_make_uuid(corr);
+	sim_format_time(stamp, sizeof(stamp), 0);
+	xasprintf(&desc, "AADSTS%d: %s", err->code, err->message);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "error", err->error);
+	cJSON_AddStringToObject(o, "error_description", desc);
+	codes = cJSON_AddArrayToObject(o, "error_codes");
+	cJSON_AddItemToArray(codes, cJSON_CreateNumber(err->code));
+	cJSON_AddStringToObject(o, "timestamp", stamp);
+	cJSON_AddStringToObject(o, "trace_id", trace);
+	cJSON_AddStringToObject(o, "correlation_id", corr);
+	sim_reply_json(req, err->status, o);
+	cJSON_Delete(o);
+	free(desc);
+}
+
+static void
+issue_token(struct sim *sim, struct evhttp_request *req)
+{
+	struct sim_token	*t;
+	struct evkeyvalq	*out;
+	unsigned char		 raw[TOKEN_BYTES];
+	long long		 now = time(NULL);
+	cJSON			*o;
+
+	/* Lifetimes are equal, so the oldest token expires first. */
+	while ((t = TAILQ_FIRST(&sim->tokens)) != NULL &&
+	    (t->expires <= now || sim->ntokens >= SIM_MAX_TOKENS)) {
+		TAILQ_REMOVE(&sim->tokens, t, entry);
+		sim->ntokens--;
+		free(t->token);
+		free(t);
+	}
+	t = xcalloc(1, sizeof(*t));
+	randombytes_buf(raw, sizeof(raw));
+	if (jwt_base64url_encode(raw, sizeof(raw), &t->token) == -1)
+		fatalx("cannot encode token");
+	t->expires = now + SIM_TOKEN_LIFETIME;
+	TAILQ_INSERT_TAIL(&sim->tokens, t, entry);
+	sim->ntokens++;
+	sim->stats.tokens_issued++;
+	log_debug("issued token %zu, expires in %d s", sim->ntokens,
+	    SIM_TOKEN_LIFETIME);
+
+	out = evhttp_request_get_output_headers(req);
+	evhttp_add_header(out, "Cache-Control", "no-store, no-cache");
+	evhttp_add_header(out, "Pragma", "no-cache");
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "token_type", "Bearer");
+	cJSON_AddNumberToObject(o, "expires_in", SIM_TOKEN_LIFETIME);
+	cJSON_AddNumberToObject(o, "ext_expires_in", SIM_TOKEN_LIFETIME);
+	cJSON_AddStringToObject(o, "access_token", t->token);
+	sim_reply_json(req, HTTP_OK, o);
+	cJSON_Delete(o);
+}
+
+/*
+ * An Authorization header value naming a token this simulator issued
+ * and that has not expired: 0, else -1.
+ */
+int
+idp_check_bearer(struct sim *sim, const char *authz)
+{
+	struct sim_token	*t;
+	long long		 now = time(NULL);
+
+	if (authz == NULL || strncasecmp(authz, "Bearer ", 7) != 0)
+		return -1;
+	authz += 7;
+	TAILQ_FOREACH_REVERSE(t, &sim->tokens, sim_tokenq, entry) {
+		if (strcmp(t->token, authz) == 0)
+			return t->expires > now ? 0 : -1;
+	}
+	return -1;
+}
+
+void
+idp_clear_tokens(struct sim *sim)
+{
+	struct sim_token	*t;
+
+	while ((t = TAILQ_FIRST(&sim->tokens)) != NULL) {
+		TAILQ_REMOVE(&sim->tokens, t, entry);
+		free(t->token);
+		free(t);
+	}
+	sim->ntokens = 0;
+}

@@ -1,0 +1,429 @@
+/* Posting signed commsNotifications to a webhook, as Teams does. */
+#include <arpa/inet.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/ssl.h>
+
+#include "graphsim.h"
+#include "jsonx.h"
+#include "jwt.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define NOTIFY_JWT_LIFETIME	3600
+
+/*
+ * What goes in the Authorization header.  Kinds that test the webhook's
+ * JWT checks (expired, wrong audience, bad signature, ...) are rows
+ * whose adjust function alters the otherwise valid claims.
+ */
+struct notify_token {
+	const char	*name;
+	int		 present;
+	void		(*adjust)(struct sim *, cJSON *);
+};
+
+static const struct notify_token notify_tokens[] = {
+	{ "valid",	1, NULL },
+	{ "none",	0, NULL },
+};
+
+struct notify {
+	TAILQ_ENTRY(notify)	 entry;
+	struct sim		*sim;
+	struct evhttp_connection *evcon;
+	struct event		*done_ev;
+	long long		 started;
+	struct notify_result	 result;
+	char			*response;
+	char			 error[128];
+	notify_done_cb		 cb;
+	void			*arg;
+};
+
+static struct evhttp_connection *connect_target(struct sim *,
+		    const struct evhttp_uri *);
+static int	mint_token(struct sim *, const struct notify_token *,
+		    char **);
+static const char *chain_id(const cJSON *);
+static void	add_headers(struct evhttp_request *,
+		    const struct notify_spec *, const struct evhttp_uri *,
+		    const char *, const char *);
+static void	response_cb(struct evhttp_request *, void *);
+static void	error_cb(enum evhttp_request_error, void *);
+static void	done_cb(evutil_socket_t, short, void *);
+static void	notify_free(struct sim *, struct notify *);
+
+const struct notify_token *
+notify_token_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(notify_tokens) / sizeof(notify_tokens[0]); i++)
+		if (strcmp(notify_tokens[i].name, name) == 0)
+			return &notify_tokens[i];
+	return NULL;
+}
+
+/* An http or https URL with a host: 0, else -1 with *errstr. */
+int
+notify_check_target(const char *url, const char **errstr)
+{
+	struct evhttp_uri	*uri;
+	const char		*scheme;
+	int			 rv = -1;
+
+	if ((uri = evhttp_uri_parse(url)) == NULL) {
+		*errstr = "not a URL";
+		return -1;
+	}
+	scheme = evhttp_uri_get_scheme(uri);
+	if (scheme == NULL || (strcasecmp(scheme, "http") != 0 &&
+	    strcasecmp(scheme, "https") != 0))
+		*errstr = "scheme must be http or https";
+	else if (evhttp_uri_get_host(uri) == NULL ||
+	    *evhttp_uri_get_host(uri) == '\0')
+		*errstr = "no host";
+	else
+		rv = 0;
+	evhttp_uri_free(uri);
+	return rv;
+}
+
+/*
+ * POST one notification.  The call legs it names become known first, so
+ * that the webhook's answer finds them.  done is called exactly once,
+ * from the event loop, unless the notify is cancelled.
+ */
+struct notify *
+notify_send(struct sim *sim, const struct notify_spec *spec,
+    notify_done_cb done, void *arg)
+{
+	struct notify		*n;
+	struct evhttp_uri	*uri = NULL;
+	struct evhttp_request	*req;
+	const cJSON		*json = spec->json;
+	cJSON			*parsed = NULL;
+	char			*text = NULL, *jwt = NULL, *target = NULL;
+	const char		*body, *path, *query;
+	struct timeval		 now = { 0, 0 };
+
+	n = xcalloc(1, sizeof(*n));
+	n->sim = sim;
+	n->cb = done;
+	n->arg = arg;
+	n->started = sim_monotonic_ms();
+	if ((n->done_ev = evtimer_new(sim->base, done_cb, n)) == NULL)
+		fatalx("evtimer_new");
+	TAILQ_INSERT_TAIL(&sim->notifies, n, entry);
+
+	if (spec->raw != NULL) {
+		body = spec->raw;
+		json = parsed = cJSON_Parse(body);
+	} else {
+		if ((text = cJSON_PrintUnformatted(json)) == NULL)
+			fatalx("cJSON_PrintUnformatted");
+		body = text;
+	}
+	if (json != NULL)
+		calls_register(sim, json);
+
+	if ((uri = evhttp_uri_parse(spec->target)) == NULL ||
+	    (n->evcon = connect_target(sim, uri)) == NULL) {
+		snprintf(n->error, sizeof(n->error), "cannot connect to %s",
+		    spec->target);
+		goto fail;
+	}
+	if (spec->token == NULL || spec->token->present) {
+		if (mint_token(sim, spec->token, &jwt) == -1) {
+			snprintf(n->error, sizeof(n->error), "cannot sign JWT");
+			goto fail;
+		}
+	}
+	evhttp_connection_set_timeout(n->evcon, SIM_NOTIFY_TIMEOUT);
+	if ((req = evhttp_request_new(response_cb, n)) == NULL)
+		fatalx("evhttp_request_new");
+	evhttp_request_set_error_cb(req, error_cb);
+	add_headers(req, spec, uri, jwt, chain_id(json));
+	if (evbuffer_add(evhttp_request_get_output_buffer(req), body,
+	    strlen(body)) == -1)
+		fatalx("evbuffer_add");
+
+	if ((path = evhttp_uri_get_path(uri)) == NULL || *path == '\0')
+		path = "/";
+	if ((query = evhttp_uri_get_query(uri)) != NULL)
+		xasprintf(&target, "%s?%s", path, query);
+	else
+		target = xstrdup(path);
+	/* On failure libevent has freed req. */
+	if (evhttp_make_request(n->evcon, req, EVHTTP_REQ_POST, target) == -1) {
+		snprintf(n->error, sizeof(n->error), "cannot send to %s",
+		    spec->target);
+		goto fail;
+	}
+	goto done;
+ fail:
+	log_warnx("notification: %s", n->error);
+	evtimer_add(n->done_ev, &now);
+ done:
+	free(target);
+	free(jwt);
+	evhttp_uri_free(uri);
+	cJSON_Delete(parsed);
+	cJSON_free(text);
+	return n;
+}
+
+static struct evhttp_connection *
+connect_target(struct sim *sim, const struct evhttp_uri *uri)
+{
+	struct bufferevent	*bev;
+	SSL			*ssl;
+	struct in6_addr		 addr;
+	char			*sni;
+	const char		*host = evhttp_uri_get_host(uri);
+	const char		*scheme = evhttp_uri_get_scheme(uri);
+	int			 port = evhttp_uri_get_port(uri);
+	int			 tls;
+
+	if (host == NULL || scheme == NULL)
+		return NULL;
+	tls = strcasecmp(scheme, "https") == 0;
+	if (!tls && strcasecmp(scheme, "http") != 0)
+		return NULL;
+	if (port == -1)
+		port = tls ? 443 : 80;
+	if (!tls)
+		return evhttp_connection_base_new(sim->base, NULL, host, port);
+
+	/* The simulator tests webhooks on loopback: no verification. */
+	if (sim->tls_client == NULL) {
+		sim->tls_client = SSL_CTX_new(TLS_client_method());
+		if (sim->tls_client == NULL)
+			fatalx("SSL_CTX_new");
+		SSL_CTX_set_verify(sim->tls_client, SSL_VERIFY_NONE, NULL);
+	}
+	if ((ssl = SSL_new(sim->tls_client)) == NULL)
+		return NULL;
+	/* SNI names hosts, never address literals (RFC 6066). */
+	if (inet_pton(AF_INET, host, &addr) != 1 &&
+	    inet_pton(AF_INET6, host, &addr) != 1) {
+		sni = xstrdup(host);	/* the macro casts away const */
+		SSL_set_tlsext_host_name(ssl, sni);
+		free(sni);
+	}
+	if ((bev = bufferevent_openssl_socket_new(sim->base, -1, ssl,
+	    BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)) == NULL) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return evhttp_connection_base_bufferevent_new(sim->base, NULL, bev,
+	    host, port);
+}
+
+/* The claims Teams' webhook tokens carry (graph-protocol.md section 3). */
+static int
+mint_token(struct sim *sim, const struct notify_token *kind, char **out)
+{
+	cJSON		*claims;
+	long long	 now = time(NULL);
+	int		 rv;
+
+	claims = cJSON_CreateObject();
+	cJSON_AddStringToObject(claims, "iss", SIM_ISSUER);
+	cJSON_AddStringToObject(claims, "aud", sim->app_id);
+	cJSON_AddStringToObject(claims, "tid", sim->tenant_id);
+	cJSON_AddNumberToObject(claims, "iat", now);
+	cJSON_AddNumberToObject(claims, "nbf", now);
+	cJSON_AddNumberToObject(claims, "exp", now + NOTIFY_JWT_LIFETIME);
+	if (kind != NULL && kind->adjust != NULL)
+		kind->adjust(sim, claims);
+	rv = jwt_sign_rs256(sim->keys[0].key, sim->keys[0].kid, claims, out);
+	cJSON_Delete(claims);
+	return rv;
+}
+
+/* The first callChainId among the notification's resources, if any. */
+static const char *
+chain_id(const cJSON *json)
+{
+	const cJSON	*v;
+	const char	*id;
+
+	cJSON_ArrayForEach(v, jsonx_array(json, "value")) {
+		id = jsonx_string(jsonx_object(v, "resourceData"),
+		    "callChainId");
+		if (id != NULL)
+			return id;
+	}
+	return NULL;
+}
+
+/* The scenario's own headers win over the simulator's defaults. */
+static void
+add_headers(struct evhttp_request *req,
+    const struct notify_spec *spec, const struct evhttp_uri *uri,
+    const char *jwt, const char *chain)
+{
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
+	const cJSON		*x;
+	char			 mid[SIM_UUID_LEN + 1], *v;
+	int			 port = evhttp_uri_get_port(uri);
+
+	cJSON_ArrayForEach(x, spec->headers) {
+		if (cJSON_IsString(x) &&
+		    evhttp_add_header(h, x->string, x->valuestring) == -1)
+			log_warnx("notification: header %s dropped", x->string);
+	}
+	if (evhttp_find_header(h, "Host") == NULL) {
+		if (port == -1)
+			v = xstrdup(evhttp_uri_get_host(uri));
+		else
+			xasprintf(&v, "%s:%d", evhttp_uri_get_host(uri), port);
+		evhttp_add_header(h, "Host", v);
+		free(v);
+	}
+	if (evhttp_find_header(h, "Content-Type") == NULL)
+		evhttp_add_header(h, "Content-Type",
+		    spec->content_type != NULL ? spec->content_type :
+		    "application/json");
+	if (evhttp_find_header(h, "Accept") == NULL)
+		evhttp_add_header(h, "Accept", "application/json");
+	if (evhttp_find_header(h, "User-Agent") == NULL)
+		evhttp_add_header(h, "User-Agent",
+		    "Microsoft-Skype/3.0,(Calling/1.0)");
+	if (jwt != NULL && evhttp_find_header(h, "Authorization") == NULL) {
+		xasprintf(&v, "Bearer %s", jwt);
+		evhttp_add_header(h, "Authorization", v);
+		free(v);
+	}
+	if (chain != NULL &&
+	    evhttp_find_header(h, "X-Microsoft-Skype-Chain-ID") == NULL)
+		evhttp_add_header(h, "X-Microsoft-Skype-Chain-ID", chain);
+	if (evhttp_find_header(h, "X-Microsoft-Skype-Message-ID") == NULL) {
+		sim_make_uuid(mid);
+		evhttp_add_header(h, "X-Microsoft-Skype-Message-ID", mid);
+	}
+}
+
+static void
+error_cb(enum evhttp_request_error err, void *arg)
+{
+	struct notify	*n = arg;
+	const char	*why;
+
+	switch (err) {
+	case EVREQ_HTTP_TIMEOUT:
+		why = "timed out";
+		break;
+	case EVREQ_HTTP_EOF:
+		why = "connection closed";
+		break;
+	case EVREQ_HTTP_INVALID_HEADER:
+		why = "invalid response";
+		break;
+	case EVREQ_HTTP_BUFFER_ERROR:
+		why = "connection failed";
+		break;
+	case EVREQ_HTTP_DATA_TOO_LONG:
+		why = "response too long";
+		break;
+	default:
+		why = "request failed";
+		break;
+	}
+	snprintf(n->error, sizeof(n->error), "%s", why);
+}
+
+/*
+ * libevent still owns the connection while this runs: keep the result
+ * and finish from the event loop, where the connection can be freed.
+ */
+static void
+response_cb(struct evhttp_request *req, void *arg)
+{
+	struct notify	*n = arg;
+	struct evbuffer	*in;
+	struct timeval	 now = { 0, 0 };
+	size_t		 len;
+
+	n->result.elapsed_ms = sim_monotonic_ms() - n->started;
+	if (req == NULL || evhttp_request_get_response_code(req) == 0) {
+		if (n->error[0] == '\0')
+			snprintf(n->error, sizeof(n->error),
+			    "connection failed");
+	} else {
+		n->result.status = evhttp_request_get_response_code(req);
+		in = evhttp_request_get_input_buffer(req);
+		len = evbuffer_get_length(in);
+		if (len > SIM_RESPONSE_MAX)
+			len = SIM_RESPONSE_MAX;
+		n->response = xmalloc(len + 1);
+		evbuffer_copyout(in, n->response, len);
+		n->response[len] = '\0';
+		n->result.response = n->response;
+		n->result.response_len = len;
+	}
+	evtimer_add(n->done_ev, &now);
+}
+
+static void
+done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct notify	*n = arg;
+	struct sim	*sim = n->sim;
+
+	(void)fd;
+	(void)what;
+	if (n->result.status == 0) {
+		if (n->result.elapsed_ms == 0)
+			n->result.elapsed_ms = sim_monotonic_ms() - n->started;
+		n->result.error = n->error;
+		sim->stats.notifications_failed++;
+	} else
+		sim->stats.notifications_sent++;
+	if (n->cb != NULL)
+		n->cb(&n->result, n->arg);
+	notify_free(sim, n);
+}
+
+/* Forget a notification without calling its done function. */
+void
+notify_cancel(struct sim *sim, struct notify *n)
+{
+	if (n != NULL)
+		notify_free(sim, n);
+}
+
+void
+notify_cancel_all(struct sim *sim)
+{
+	struct notify	*n;
+
+	while ((n = TAILQ_FIRST(&sim->notifies)) != NULL)
+		notify_free(sim, n);
+}
+
+static void
+notify_free(struct sim *sim, struct notify *n)
+{
+	TAILQ_REMOVE(&sim->notifies, n, entry);
+	if (n->evcon != NULL)
+		evhttp_connection_free(n->evcon);
+	event_free(n->done_ev);
+	free(n->response);
+	free(n);
+}

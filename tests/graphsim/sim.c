@@ -1,0 +1,422 @@
+/* The simulator's HTTP server: routing, reply helpers and the control API. */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <sodium.h>
+
+#include "graphsim.h"
+#include "log.h"
+#include "xmalloc.h"
+
+static void	route(struct evhttp_request *, void *);
+static void	control_handle(struct sim *, struct evhttp_request *,
+		    const char *);
+static void	control_stats(struct sim *, struct evhttp_request *);
+static void	control_reset(struct sim *, struct evhttp_request *);
+static void	control_play(struct sim *, struct evhttp_request *);
+
+/* The control API under /_sim/, for tests and the play client. */
+static const struct control_route {
+	const char		*name;
+	enum evhttp_cmd_type	 method;
+	void			(*handle)(struct sim *,
+				    struct evhttp_request *);
+} control_routes[] = {
+	{ "requests",	EVHTTP_REQ_GET,	 calls_write_records },
+	{ "stats",	EVHTTP_REQ_GET,	 control_stats },
+	{ "reset",	EVHTTP_REQ_POST, control_reset },
+	{ "play",	EVHTTP_REQ_POST, control_play },
+};
+
+static const char *action_names[SIM_ACT_MAX] = {
+	"answer", "reject", "redirect", "updateRecordingStatus",
+	"keepAlive", "delete", "get", "unknown"
+};
+
+struct sim *
+sim_new(struct event_base *base)
+{
+	struct sim	*sim;
+	size_t		 i;
+
+	sim = xcalloc(1, sizeof(*sim));
+	sim->base = base;
+	TAILQ_INIT(&sim->tokens);
+	for (i = 0; i < SIM_CALL_BUCKETS; i++)
+		LIST_INIT(&sim->calls[i]);
+	TAILQ_INIT(&sim->calls_by_age);
+	sim->records = xcalloc(SIM_MAX_RECORDS, sizeof(*sim->records));
+	TAILQ_INIT(&sim->notifies);
+	TAILQ_INIT(&sim->plays);
+
+	if ((sim->http = evhttp_new(base)) == NULL)
+		fatalx("evhttp_new");
+	evhttp_set_allowed_methods(sim->http,
+	    EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+	evhttp_set_max_headers_size(sim->http, 64 * 1024);
+	evhttp_set_max_body_size(sim->http, SIM_MAX_BODY);
+	/* A /_sim/play request stays open until its scenario ends. */
+	evhttp_set_timeout(sim->http, 3600);
+	/* sim_reply labels bodies; empty 202/204 replies carry no type. */
+	evhttp_set_default_content_type(sim->http, NULL);
+	evhttp_set_gencb(sim->http, route, sim);
+	return sim;
+}
+
+void
+sim_free(struct sim *sim)
+{
+	size_t	 i;
+
+	if (sim == NULL)
+		return;
+	/* Plays answer their control request before the server goes. */
+	play_abort_all(sim);
+	notify_cancel_all(sim);
+	if (sim->http != NULL)
+		evhttp_free(sim->http);
+	idp_clear_tokens(sim);
+	calls_clear(sim);
+	calls_clear_records(sim);
+	free(sim->records);
+	for (i = 0; i < sim->nkeys; i++) {
+		EVP_PKEY_free(sim->keys[i].key);
+		free(sim->keys[i].kid);
+	}
+	free(sim->keys);
+	SSL_CTX_free(sim->tls_client);
+	if (sim->reqlog != NULL)
+		fclose(sim->reqlog);
+	if (sim->secret != NULL) {
+		sodium_memzero(sim->secret, strlen(sim->secret));
+		free(sim->secret);
+	}
+	free(sim->target_url);
+	free(sim->tenant_id);
+	free(sim->app_id);
+	free(sim->self_url);
+	free(sim);
+}
+
+/*
+ * Bind ADDR:PORT (port 0: ephemeral) and return the address actually
+ * bound as "ADDR:PORT" in *bound.
+ */
+int
+sim_listen(struct sim *sim, const char *spec, char **bound)
+{
+	struct evhttp_bound_socket *bs;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof(ss);
+	char			*addr, *colon, host[INET6_ADDRSTRLEN];
+	const char		*errstr;
+	int			 port, rv = -1, v6;
+
+	*bound = NULL;
+	addr = xstrdup(spec);
+	if ((colon = strrchr(addr, ':')) == NULL) {
+		log_warnx("listen address %s: expected ADDR:PORT", spec);
+		goto done;
+	}
+	*colon = '\0';
+	port = strtonum(colon + 1, 0, 65535, &errstr);
+	if (errstr != NULL) {
+		log_warnx("listen address %s: port is %s", spec, errstr);
+		goto done;
+	}
+	if (addr[0] == '[' && colon > addr + 1 && colon[-1] == ']') {
+		colon[-1] = '\0';
+		memmove(addr, addr + 1, strlen(addr + 1) + 1);
+	}
+	if ((bs = evhttp_bind_socket_with_handle(sim->http, addr,
+	    port)) == NULL) {
+		log_warnx("cannot listen on %s", spec);
+		goto done;
+	}
+	if (getsockname(evhttp_bound_socket_get_fd(bs),
+	    (struct sockaddr *)&ss, &sslen) == -1) {
+		log_warn("getsockname");
+		goto done;
+	}
+	v6 = ss.ss_family == AF_INET6;
+	if (v6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		port = ntohs(sin6->sin6_port);
+		if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
+			snprintf(host, sizeof(host), "::1");
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		port = ntohs(sin->sin_port);
+		if (sin->sin_addr.s_addr == htonl(INADDR_ANY))
+			snprintf(host, sizeof(host), "127.0.0.1");
+	}
+	xasprintf(bound, v6 ? "[%s]:%d" : "%s:%d", host, port);
+	free(sim->self_url);
+	xasprintf(&sim->self_url, "http://%s", *bound);
+	rv = 0;
+ done:
+	free(addr);
+	return rv;
+}
+
+static void
+route(struct evhttp_request *req, void *arg)
+{
+	struct sim		*sim = arg;
+	const char		*path;
+
+	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	if (path == NULL || *path == '\0')
+		path = "/";
+	log_debug("%s %s",
+	    sim_method_name(evhttp_request_get_command(req)), path);
+
+	if (strncmp(path, "/_sim/", 6) == 0)
+		control_handle(sim, req, path + 6);
+	else if (strcmp(path, "/v1/.well-known/OpenIdConfiguration") == 0 ||
+	    strcmp(path, "/.well-known/openid-configuration") == 0)
+		idp_handle_openid(sim, req);
+	else if (strcmp(path, "/v1/keys") == 0)
+		idp_handle_keys(sim, req);
+	else if (calls_match_path(path))
+		calls_handle(sim, req, path);
+	else if (idp_match_token_path(path))
+		idp_handle_token(sim, req, path);
+	else
+		sim_reply_error(req, HTTP_NOTFOUND, "no such resource");
+}
+
+static void
+control_handle(struct sim *sim, struct evhttp_request *req, const char *what)
+{
+	const struct control_route	*r;
+	size_t				 i;
+
+	for (i = 0; i < sizeof(control_routes) / sizeof(control_routes[0]);
+	    i++) {
+		r = &control_routes[i];
+		if (strcmp(what, r->name) != 0)
+			continue;
+		if (evhttp_request_get_command(req) == r->method)
+			r->handle(sim, req);
+		else
+			sim_reply_error(req, HTTP_BADMETHOD,
+			    "method not allowed");
+		return;
+	}
+	sim_reply_error(req, HTTP_NOTFOUND, "no such control resource");
+}
+
+/* Calls and tokens stay: a running polrecd still uses them. */
+static void
+control_reset(struct sim *sim, struct evhttp_request *req)
+{
+	calls_clear_records(sim);
+	memset(&sim->stats, 0, sizeof(sim->stats));
+	sim_reply_json(req, HTTP_OK, NULL);
+}
+
+static void
+control_stats(struct sim *sim, struct evhttp_request *req)
+{
+	const struct sim_stats	*st = &sim->stats;
+	cJSON			*o;
+	char			 key[64];
+	size_t			 i;
+
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "tokens_issued", st->tokens_issued);
+	cJSON_AddNumberToObject(o, "token_errors", st->token_errors);
+	cJSON_AddNumberToObject(o, "requests", st->requests);
+	cJSON_AddNumberToObject(o, "auth_failures", st->auth_failures);
+	for (i = 0; i < SIM_ACT_MAX; i++) {
+		snprintf(key, sizeof(key), "requests_%s", action_names[i]);
+		cJSON_AddNumberToObject(o, key, st->actions[i]);
+	}
+	cJSON_AddNumberToObject(o, "notifications_sent",
+	    st->notifications_sent);
+	cJSON_AddNumberToObject(o, "notifications_failed",
+	    st->notifications_failed);
+	cJSON_AddNumberToObject(o, "plays", st->plays);
+	cJSON_AddNumberToObject(o, "calls_known", sim->ncalls);
+	sim_reply_json(req, HTTP_OK, o);
+	cJSON_Delete(o);
+}
+
+static void
+control_play(struct sim *sim, struct evhttp_request *req)
+{
+	char	*body, err[256];
+	size_t	 len;
+
+	if ((body = sim_read_body(req, &len)) == NULL) {
+		sim_reply_error(req, HTTP_BADREQUEST, "empty scenario");
+		return;
+	}
+	if (play_start(sim, req, body, len, err, sizeof(err)) == -1) {
+		log_warnx("play: %s", err);
+		sim_reply_error(req, HTTP_BADREQUEST, err);
+	}
+	free(body);
+}
+
+const char *
+sim_action_name(enum sim_action act)
+{
+	return action_names[act];
+}
+
+/* Only the methods evhttp_set_allowed_methods lets through. */
+const char *
+sim_method_name(int cmd)
+{
+	switch (cmd) {
+	case EVHTTP_REQ_GET:
+		return "GET";
+	case EVHTTP_REQ_POST:
+		return "POST";
+	case EVHTTP_REQ_DELETE:
+		return "DELETE";
+	default:
+		return "OTHER";
+	}
+}
+
+/*
+ * Every response carries a request-id (unless the handler set its own)
+ * and echoes the client-request-id, as Graph does.
+ */
+void
+sim_reply(struct evhttp_request *req, int status, const char *body,
+    size_t len)
+{
+	struct evkeyvalq	*in, *out;
+	struct evbuffer		*buf = NULL;
+	const char		*crid;
+	char			 rid[SIM_UUID_LEN + 1];
+
+	in = evhttp_request_get_input_headers(req);
+	out = evhttp_request_get_output_headers(req);
+	if (evhttp_find_header(out, "request-id") == NULL) {
+		sim_make_uuid(rid);
+		evhttp_add_header(out, "request-id", rid);
+	}
+	if ((crid = evhttp_find_header(in, "client-request-id")) != NULL &&
+	    evhttp_find_header(out, "client-request-id") == NULL)
+		evhttp_add_header(out, "client-request-id", crid);
+	if (len > 0) {
+		if ((buf = evbuffer_new()) == NULL ||
+		    evbuffer_add(buf, body, len) == -1)
+			fatalx("evbuffer");
+		if (evhttp_find_header(out, "Content-Type") == NULL)
+			evhttp_add_header(out, "Content-Type",
+			    "application/json");
+	}
+	evhttp_send_reply(req, status, NULL, buf);
+	if (buf != NULL)
+		evbuffer_free(buf);
+}
+
+/* NULL json: an empty JSON object. */
+void
+sim_reply_json(struct evhttp_request *req, int status, const cJSON *json)
+{
+	char	*text;
+
+	if (json == NULL) {
+		sim_reply(req, status, "{}", 2);
+		return;
+	}
+	if ((text = cJSON_PrintUnformatted(json)) == NULL)
+		fatalx("cJSON_PrintUnformatted");
+	sim_reply(req, status, text, strlen(text));
+	cJSON_free(text);
+}
+
+/* The simulator's own errors (control API, unknown paths). */
+void
+sim_reply_error(struct evhttp_request *req, int status, const char *msg)
+{
+	cJSON	*o;
+
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "error", msg);
+	sim_reply_json(req, status, o);
+	cJSON_Delete(o);
+}
+
+/* The request body, NUL-terminated, or NULL when there is none. */
+char *
+sim_read_body(struct evhttp_request *req, size_t *len)
+{
+	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	char		*body;
+
+	*len = evbuffer_get_length(in);
+	if (*len == 0)
+		return NULL;
+	body = xmalloc(*len + 1);
+	if (evbuffer_copyout(in, body, *len) != (ev_ssize_t)*len)
+		fatalx("evbuffer_copyout");
+	body[*len] = '\0';
+	return body;
+}
+
+void
+sim_make_uuid(char out[SIM_UUID_LEN + 1])
+{
+	unsigned char	 b[16];
+
+	randombytes_buf(b, sizeof(b));
+	b[6] = (b[6] & 0x0f) | 0x40;	/* version 4 */
+	b[8] = (b[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
+	snprintf(out, SIM_UUID_LEN + 1,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x",
+	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+	    b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+/* UTC, ISO 8601; with_ms adds milliseconds and a Z. */
+void
+sim_format_time(char *buf, size_t len, int with_ms)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		 stamp[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (with_ms)
+		snprintf(buf, len, "%s.%03ldZ", stamp, ts.tv_nsec / 1000000);
+	else
+		snprintf(buf, len, "%s", stamp);
+}
+
+long long
+sim_monotonic_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,54 @@
+# The control socket: polrecctl show status / show stats against the real
+# daemon, prefix matching, -j, usage errors, mode 0660, and a second
+# daemon refused while the first answers.
+. tests/integration/lib.sh
+
+CTL="build/polrecctl -s $T/ctl.sock"
+AUTH_MODE=none write_conf
+start_polrecd
+
+check "mode none: warning logged at start-up" \
+    log_has 'mode = none: notifications are NOT authenticated'
+out=$($CTL show status)
+check "show status: exit 0" test $? -eq 0
+check "show status: auth_mode none" sh -c "echo '$out' | grep -q '^auth_mode  *none$'"
+check "show status: authenticated no" sh -c "echo '$out' | grep -q '^authenticated  *no$'"
+check "show status: version" sh -c "echo '$out' | grep -q '^version  *0\.'"
+out=$($CTL -j sh statu)
+check "prefix 'sh statu' with -j: JSON" sh -c "echo '$out' | grep -q '\"auth_mode\":\"none\"'"
+
+r=$(post tests/scenarios/notifications/example3-invitation.json)
+check "an invitation posted: 202" test "${r%% *}" = 202
+out=$($CTL -j show stats)
+check "show stats counts it" sh -c "echo '$out' | grep -q '\"invitations_received\":1'"
+
+$CTL sh st >/dev/null 2>"$T/err"
+check "ambiguous prefix: exit 2" test $? -eq 2
+check "ambiguous prefix: lists the commands" grep -q 'show status' "$T/err"
+$CTL frobnicate >/dev/null 2>&1
+check "unknown command: exit 2" test $? -eq 2
+build/polrecctl -s "$T/none.sock" show status >/dev/null 2>&1
+check "no daemon: exit 1" test $? -eq 1
+check "socket is mode 0660" test "$(stat -c %a "$T/ctl.sock")" = 660
+
+# A second daemon on the same socket is refused.
+"$POLRECD" -d -f "$T/polrecd.conf" 2>"$T/second.log"
+check "second daemon refused: exit 1" test $? -eq 1
+check "second daemon says why" grep -q 'another polrecd answers on it' "$T/second.log"
+check "first daemon still answers" sh -c "$CTL show status >/dev/null"
+
+# Garbage on the socket: an error frame back, the connection closed, and
+# the daemon keeps serving.
+printf 'GARBAGEGARBAGEGARBAGE' |
+    timeout 5 socat -t 2 - "UNIX-CONNECT:$T/ctl.sock" >"$T/garbage.out" 2>&1
+check "garbage: closed by the daemon, not by the timeout" test $? -eq 0
+check "garbage: an error frame naming the problem" \
+    grep -q 'protocol version mismatch' "$T/garbage.out"
+# A header announcing a huge payload, then silence: refused at once.
+printf '\0\0\0\001\377\377\377\377\0\001\0\0' |
+    timeout 5 socat -t 2 - "UNIX-CONNECT:$T/ctl.sock" >"$T/huge.out" 2>&1
+check "oversized frame refused" grep -q 'message too long' "$T/huge.out"
+check "still answers after garbage" sh -c "$CTL show status >/dev/null"
+check "SIGTERM: clean exit 0" stop_polrecd
+check "socket removed on exit" test ! -e "$T/ctl.sock"
+exit $FAILED
