@@ -212,74 +212,17 @@ write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
+/* One reply: OK or ERROR, or RECORDs closed by END.  Returns the exit code. */
+static int
+read_replies(int fd, const struct ctl_command *cmd, int json)
 {
-	const struct ctl_command *cmd;
-	struct sockaddr_un	 sun;
-	struct timeval		 tv = { CTL_TIMEOUT_SEC, 0 };
 	struct ctl_hdr		 h;
-	unsigned char		 hdr[CTL_HDR_LEN], *frame;
-	const char		*sflag = NULL, *conffile = CONF_DEFAULT_PATH;
+	unsigned char		 hdr[CTL_HDR_LEN];
 	const char		*errstr;
-	char			*path, *req, *payload, wbuf[256];
-	char			*words[CTL_MAX_ARGS];
+	char			*payload;
 	cJSON			*reply;
-	size_t			 flen;
-	int			 ch, json = 0, fd, nwords, rv = 1;
+	int			 rv = 1;
 
-	log_init(1, 0, "polrecctl");
-	while ((ch = getopt(argc, argv, "f:js:V")) != -1) {
-		switch (ch) {
-		case 'f':
-			conffile = optarg;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 's':
-			sflag = optarg;
-			break;
-		case 'V':
-			printf("polrecctl %s\n", POLREC_VERSION);
-			return 0;
-		default:
-			usage();
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc < 1)
-		usage();
-	cmd = resolve(argc, argv);
-
-	path = socket_path(sflag, conffile);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "polrecctl: socket path too long\n");
-		return 1;
-	}
-	strncpy(sun.sun_path, path, sizeof(sun.sun_path) - 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fprintf(stderr, "polrecctl: cannot connect to polrecd at %s: "
-		    "%s\n", path, strerror(errno));
-		return 1;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-
-	nwords = full_words(cmd, wbuf, sizeof(wbuf), words);
-	req = ctl_request_build(nwords, words);
-	frame = ctl_frame(CTL_REQUEST, req, strlen(req), &flen);
-	free(req);
-	if (frame == NULL || write_full(fd, frame, flen) == -1) {
-		fprintf(stderr, "polrecctl: cannot send the request\n");
-		return 1;
-	}
-	free(frame);
-
-	/* One reply: OK or ERROR, or RECORDs closed by END. */
 	for (;;) {
 		if (read_full(fd, hdr, sizeof(hdr)) == -1) {
 			fprintf(stderr, "polrecctl: no reply from polrecd\n");
@@ -315,7 +258,77 @@ main(int argc, char *argv[])
 		if (h.type != CTL_RECORD)
 			break;
 	}
-	close(fd);
+	return rv;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const struct ctl_command *cmd;
+	struct sockaddr_un	 sun;
+	struct timeval		 tv = { CTL_TIMEOUT_SEC, 0 };
+	unsigned char		*frame;
+	const char		*sflag = NULL, *conffile = CONF_DEFAULT_PATH;
+	char			*path, *req, wbuf[256];
+	char			*words[CTL_MAX_ARGS];
+	size_t			 flen;
+	int			 ch, json = 0, fd = -1, nwords, rv = 1;
+
+	log_init(1, 0, "polrecctl");
+	while ((ch = getopt(argc, argv, "f:js:V")) != -1) {
+		switch (ch) {
+		case 'f':
+			conffile = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			sflag = optarg;
+			break;
+		case 'V':
+			printf("polrecctl %s\n", POLREC_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	cmd = resolve(argc, argv);
+
+	path = socket_path(sflag, conffile);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "polrecctl: socket path too long\n");
+		goto done;
+	}
+	strncpy(sun.sun_path, path, sizeof(sun.sun_path) - 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		fprintf(stderr, "polrecctl: cannot connect to polrecd at %s: "
+		    "%s\n", path, strerror(errno));
+		goto done;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+	nwords = full_words(cmd, wbuf, sizeof(wbuf), words);
+	req = ctl_request_build(nwords, words);
+	frame = ctl_frame(CTL_REQUEST, req, strlen(req), &flen);
+	free(req);
+	if (frame == NULL || write_full(fd, frame, flen) == -1) {
+		fprintf(stderr, "polrecctl: cannot send the request\n");
+		free(frame);
+		goto done;
+	}
+	free(frame);
+	rv = read_replies(fd, cmd, json);
+done:
+	if (fd != -1)
+		close(fd);
 	free(path);
 	return rv;
 }

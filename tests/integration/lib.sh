@@ -13,14 +13,25 @@ SIM=build/polrec-graphsim
 POLRECD=build/polrecd
 
 cleanup() {
+	local rc=$? f
 	[ -n "$POLRECD_PID" ] && kill -9 "$POLRECD_PID" 2>/dev/null
-	[ -n "$SIM_PID" ] && kill -9 "$SIM_PID" 2>/dev/null
+	[ -n "$SIM_PID" ] && kill -TERM "$SIM_PID" 2>/dev/null
 	wait 2>/dev/null
+	# Under SANITIZE= builds, any report in a daemon's log fails the script.
+	for f in "$T"/*.log; do
+		[ -f "$f" ] || continue
+		if grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f"; then
+			not_ok "no sanitizer report in ${f##*/}"
+			grep -A 12 -E 'ERROR: |runtime error:' "$f" | sed 's/^/#   /' | head -n 40
+			rc=1
+		fi
+	done
 	if [ "$FAILED" -ne 0 ]; then
 		echo "# polrecd log:"; sed 's/^/#   /' "$T/polrecd.log" 2>/dev/null | tail -n 40
 		echo "# simulator log:"; sed 's/^/#   /' "$T/sim.log" 2>/dev/null | tail -n 20
 	fi
 	rm -rf "$T"
+	exit $rc
 }
 trap cleanup EXIT
 
