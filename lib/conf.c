@@ -27,6 +27,7 @@ enum conf_type {
 	CT_UINT,	/* bounded integer */
 	CT_ENUM,	/* one of names[] */
 	CT_SECRET,	/* absolute path to a file only the owner may read */
+	CT_LIST,	/* words separated by spaces or commas */
 };
 
 struct directive {
@@ -51,6 +52,14 @@ static const struct directive directives[] = {
 	{ "http", "tls_key", CT_SECRET, S(http_tls_key), 0, 0, NULL },
 	{ "http", "max_body_size", CT_UINT, S(http_max_body), 1024,
 	    64 * 1024 * 1024, NULL },
+	{ "http", "max_header_size", CT_UINT, S(http_max_header_size), 1024,
+	    1024 * 1024, NULL },
+	{ "http", "request_timeout", CT_UINT, S(http_request_timeout), 1,
+	    300, NULL },
+	{ "http", "max_connections", CT_UINT, S(http_max_connections), 1,
+	    1000000, NULL },
+	{ "http", "max_connections_per_address", CT_UINT,
+	    S(http_max_connections_per_address), 1, 1000000, NULL },
 	{ "graph", "base_url", CT_URL, S(graph_base_url), 0, 0, NULL },
 	{ "graph", "token_url", CT_URL, S(graph_token_url), 0, 0, NULL },
 	{ "graph", "app_id", CT_GUID, S(graph_app_id), 0, 0, NULL },
@@ -64,6 +73,11 @@ static const struct directive directives[] = {
 	{ "auth", "mode", CT_ENUM, S(auth_mode), 0, 0, auth_modes },
 	{ "auth", "openid_configuration_url", CT_URL,
 	    S(auth_openid_configuration_url), 0, 0, NULL },
+	{ "auth", "issuers", CT_LIST, S(auth_issuers), 0, 0, NULL },
+	{ "auth", "tenants", CT_LIST, S(auth_tenants), 0, 0, NULL },
+	{ "auth", "clock_skew", CT_UINT, S(auth_clock_skew), 0, 3600, NULL },
+	{ "auth", "key_refresh", CT_UINT, S(auth_key_refresh), 60, 86400,
+	    NULL },
 	{ "recording", "participant_capacity", CT_UINT,
 	    S(recording_participant_capacity), 1, 10000, NULL },
 	{ "recording", "media", CT_ENUM, S(recording_media), 0, 0,
@@ -113,14 +127,68 @@ perr(struct parser *p, int line, const char *fmt, ...)
 	free(full);
 }
 
+/* Split on spaces and commas into a NULL-terminated list. */
+static char **
+list_split(const char *v)
+{
+	char	**list;
+	size_t	 n = 0, len;
+
+	list = xcalloc(CONF_MAX_LIST + 1, sizeof(*list));
+	for (;;) {
+		v += strspn(v, " \t,");
+		if (*v == '\0' || n == CONF_MAX_LIST)
+			break;
+		len = strcspn(v, " \t,");
+		list[n++] = xstrndup(v, len);
+		v += len;
+	}
+	return list;
+}
+
+static void
+list_free(char **list)
+{
+	size_t	 i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; list[i] != NULL; i++)
+		free(list[i]);
+	free(list);
+}
+
+static size_t
+list_count(const char *v)
+{
+	size_t	 n = 0;
+
+	for (;;) {
+		v += strspn(v, " \t,");
+		if (*v == '\0')
+			return n;
+		n++;
+		v += strcspn(v, " \t,");
+	}
+}
+
 static void
 conf_defaults(struct conf *c)
 {
 	c->http_listen = xstrdup("0.0.0.0:8443");
 	c->http_notification_path = xstrdup("/api/calling");
 	c->http_max_body = 1024 * 1024;
+	c->http_max_header_size = 16 * 1024;
+	c->http_request_timeout = 10;
+	c->http_max_connections = 4096;
+	c->http_max_connections_per_address = 256;
 	c->graph_base_url = xstrdup("https://graph.microsoft.com/v1.0");
 	c->auth_mode = AUTH_MODE_JWT;
+	c->auth_issuers = list_split(
+	    "https://api.botframework.com https://graph.microsoft.com");
+	c->auth_tenants = list_split("");
+	c->auth_clock_skew = 300;
+	c->auth_key_refresh = 7200;
 	c->auth_openid_configuration_url = xstrdup(
 	    "https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration");
 	c->recording_participant_capacity = 1;
@@ -142,6 +210,10 @@ conf_free(struct conf *c)
 		if (directives[i].type == CT_UINT ||
 		    directives[i].type == CT_ENUM)
 			continue;
+		if (directives[i].type == CT_LIST) {
+			list_free(*(char ***)((char *)c + directives[i].off));
+			continue;
+		}
 		sp = (char **)((char *)c + directives[i].off);
 		free(*sp);
 	}
@@ -218,6 +290,13 @@ check_value(const struct directive *d, const char *v, long long *num)
 	switch (d->type) {
 	case CT_STRING:
 		return NULL;
+	case CT_LIST:
+		if (list_count(v) > CONF_MAX_LIST)
+			return "too many items (at most 16)";
+		for (i = 0; v[i] != '\0'; i++)
+			if (iscntrl((unsigned char)v[i]))
+				return "control character in list";
+		return NULL;
 	case CT_URL:
 		if ((strncmp(v, "https://", 8) != 0 &&
 		    strncmp(v, "http://", 7) != 0) || has_space(v) ||
@@ -290,6 +369,10 @@ set_value(struct parser *p, struct conf *c, const struct directive *d,
 	case CT_ENUM:
 		/* Both enums are int-sized and start at 0. */
 		*(int *)((char *)c + d->off) = (int)num;
+		break;
+	case CT_LIST:
+		list_free(*(char ***)((char *)c + d->off));
+		*(char ***)((char *)c + d->off) = list_split(v);
 		break;
 	default:
 		sp = (char **)((char *)c + d->off);

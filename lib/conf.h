@@ -11,6 +11,7 @@
 
 #define CONF_DEFAULT_PATH	"/etc/polrecd/polrecd.conf"
 #define CONF_MAX_FILE		(1024 * 1024)
+#define CONF_MAX_LIST		16	/* items in a list directive */
 
 enum auth_mode {
 	AUTH_MODE_JWT = 0,
@@ -30,6 +31,10 @@ struct conf {
 	char		*http_tls_cert;
 	char		*http_tls_key;
 	long long	 http_max_body;		/* bytes */
+	long long	 http_max_header_size;	/* bytes */
+	long long	 http_request_timeout;	/* seconds */
+	long long	 http_max_connections;
+	long long	 http_max_connections_per_address;
 
 	/* [graph] */
 	char		*graph_base_url;
@@ -43,6 +48,10 @@ struct conf {
 	/* [auth] */
 	enum auth_mode	 auth_mode;
 	char		*auth_openid_configuration_url;
+	char		**auth_issuers;		/* NULL-terminated list */
+	char		**auth_tenants;		/* NULL-terminated; empty = any */
+	long long	 auth_clock_skew;	/* seconds */
+	long long	 auth_key_refresh;	/* seconds between JWKS fetches */
 
 	/* [recording] */
 	long long	 recording_participant_capacity;
