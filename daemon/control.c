@@ -144,6 +144,13 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(http_malformed);
 	STAT(notifications_received);
 	STAT(invitations_received);
+	STAT(auth_ok);
+	STAT(auth_failed);
+	STAT(auth_unavailable);
+	STAT(replays);
+	STAT(key_fetches);
+	STAT(key_fetch_failures);
+	STAT(http_refused_busy);
 #undef STAT
 	return o;
 }

@@ -12,19 +12,21 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
+#include "admit.h"
 #include "conf.h"
 #include "log.h"
 #include "polrecd.h"
 #include "xmalloc.h"
 
-#define HTTP_MAX_HEADERS	(16 * 1024)
-#define HTTP_TIMEOUT_SEC	10
-
 struct http {
 	struct polrecd	*h_sc;
 	struct evhttp	*h_evhttp;
 	struct evhttp_bound_socket *h_bound;
+	struct admit	*h_admit;
+	int		 h_tls;		/* listening with TLS */
 };
 
 static void	 http_route(struct evhttp_request *, void *);
@@ -85,6 +87,7 @@ http_route(struct evhttp_request *req, void *arg)
 	uint64_t		 arrival = polrecd_now_us();
 
 	sc->sc_stats.http_requests++;
+	sc->sc_stats.http_refused_busy = admit_refused(h->h_admit);
 	uri = evhttp_request_get_evhttp_uri(req);
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL ||
@@ -109,7 +112,7 @@ http_route(struct evhttp_request *req, void *arg)
 
 /* Log the bound address: with port 0 the kernel picked it. */
 static void
-log_bound(struct evhttp_bound_socket *bound)
+log_bound(struct evhttp_bound_socket *bound, int tls)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len = sizeof(ss);
@@ -126,22 +129,84 @@ log_bound(struct evhttp_bound_socket *bound)
 
 		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
 		port = ntohs(s6->sin6_port);
-		log_info("listening on [%s]:%u", host, port);
+		log_info("listening on [%s]:%u%s", host, port,
+		    tls ? " (TLS)" : "");
 	} else {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 
 		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
 		port = ntohs(s4->sin_port);
-		log_info("listening on %s:%u", host, port);
+		log_info("listening on %s:%u%s", host, port,
+		    tls ? " (TLS)" : "");
 	}
 }
 
-/* Limits that a reload may change. */
-void
+static void
+log_tls_errors(const char *what)
+{
+	unsigned long	 e;
+	char		 buf[256];
+
+	while ((e = ERR_get_error()) != 0) {
+		ERR_error_string_n(e, buf, sizeof(buf));
+		log_warnx("%s: %s", what, buf);
+	}
+}
+
+/* One SSL_CTX per configuration generation: TLS 1.2 or newer. */
+static SSL_CTX *
+tls_ctx_new(const struct conf *c)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		goto fail;
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_use_certificate_chain_file(ctx, c->http_tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, c->http_tls_key,
+	    SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1)
+		goto fail;
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	return ctx;
+fail:
+	log_tls_errors(c->http_tls_cert != NULL ? c->http_tls_cert : "TLS");
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/*
+ * Limits and the TLS certificate, which a reload may change.  A
+ * certificate that does not load keeps the previous one.
+ */
+int
 http_reconfigure(struct http *h)
 {
-	evhttp_set_max_body_size(h->h_evhttp,
-	    (ev_ssize_t)h->h_sc->sc_conf->http_max_body);
+	const struct conf	*c = h->h_sc->sc_conf;
+	SSL_CTX			*ctx;
+
+	evhttp_set_max_body_size(h->h_evhttp, (ev_ssize_t)c->http_max_body);
+	evhttp_set_max_headers_size(h->h_evhttp,
+	    (ev_ssize_t)c->http_max_header_size);
+	evhttp_set_timeout(h->h_evhttp, (int)c->http_request_timeout);
+	admit_set_limits(h->h_admit, c->http_max_connections,
+	    c->http_max_connections_per_address);
+	if (!h->h_tls)
+		return 0;
+	if (c->http_tls_cert == NULL) {
+		log_warnx("reload: TLS cannot be turned off without a restart");
+		return -1;
+	}
+	if ((ctx = tls_ctx_new(c)) == NULL) {
+		log_warnx("TLS certificate %s not loaded; keeping the previous "
+		    "one", c->http_tls_cert);
+		return -1;
+	}
+	admit_set_tls(h->h_admit, ctx);
+	SSL_CTX_free(ctx);		/* admit holds its own reference */
+	log_info("TLS certificate %s loaded", c->http_tls_cert);
+	return 0;
 }
 
 struct http *
@@ -153,22 +218,26 @@ http_new(struct polrecd *sc)
 
 	h = xcalloc(1, sizeof(*h));
 	h->h_sc = sc;
-	if ((h->h_evhttp = evhttp_new(sc->sc_base)) == NULL) {
-		log_warnx("evhttp_new failed");
+	h->h_tls = sc->sc_conf->http_tls_cert != NULL;
+	if ((h->h_evhttp = evhttp_new(sc->sc_base)) == NULL ||
+	    (h->h_admit = admit_new(sc->sc_base,
+	    sc->sc_conf->http_max_connections,
+	    sc->sc_conf->http_max_connections_per_address)) == NULL) {
+		log_warnx("cannot set up the HTTP listener");
 		goto fail;
 	}
+	evhttp_set_bevcb(h->h_evhttp, admit_bevcb, h->h_admit);
 	/* Every method reaches http_route, which answers 405 itself. */
 	evhttp_set_allowed_methods(h->h_evhttp, EVHTTP_REQ_GET |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
 	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
 	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-	evhttp_set_max_headers_size(h->h_evhttp, HTTP_MAX_HEADERS);
-	evhttp_set_timeout(h->h_evhttp, HTTP_TIMEOUT_SEC);
 	/* Read and drop an oversized body so the client sees the 413. */
 	evhttp_set_flags(h->h_evhttp, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_default_content_type(h->h_evhttp, "application/json");
 	evhttp_set_gencb(h->h_evhttp, http_route, h);
-	http_reconfigure(h);
+	if (http_reconfigure(h) == -1)
+		goto fail;
 
 	if (conf_split_listen(sc->sc_conf->http_listen, addr, sizeof(addr),
 	    &port) == -1) {
@@ -180,7 +249,7 @@ http_new(struct polrecd *sc)
 		log_warn("cannot listen on %s", sc->sc_conf->http_listen);
 		goto fail;
 	}
-	log_bound(h->h_bound);
+	log_bound(h->h_bound, h->h_tls);
 	return h;
 fail:
 	http_free(h);
@@ -194,5 +263,6 @@ http_free(struct http *h)
 		return;
 	if (h->h_evhttp != NULL)
 		evhttp_free(h->h_evhttp);
+	admit_free(h->h_admit);
 	free(h);
 }

@@ -7,17 +7,40 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
 #include "conf.h"
+#include "jwt.h"
+#include "keys.h"
 #include "log.h"
 #include "notif.h"
 #include "polrecd.h"
+#include "replay.h"
+#include "xmalloc.h"
 
-#define LOG_ID_MAX	80	/* ids and names shown in a log line */
+#define LOG_ID_MAX		80	/* ids and names shown in a log line */
+#define KEY_WAIT_SEC		3	/* longest a request waits for keys */
+#define AUTH_LOG_PER_SEC	10	/* failure lines logged per second */
+#define REPLAY_LIFETIME_NOAUTH	3600	/* seconds, when tokens are off */
+
+/* A notification request on its way in; lives until it is answered. */
+struct inbound {
+	struct polrecd		*in_sc;
+	struct evhttp_request	*in_req;
+	uint64_t		 in_arrival;
+	struct keys_waiter	 in_waiter;
+	struct event		*in_deadline;
+	int			 in_waited;
+	char			 in_msgid[LOG_ID_MAX];
+	char			 in_peer[64];
+};
+
+static void	 authenticate(struct inbound *);
 
 /* application/json, with or without parameters such as charset. */
 static int
@@ -124,45 +147,307 @@ log_notification(const struct notification *n, const char *msgid)
 	    msgid);
 }
 
-void
-ingest_request(struct polrecd *sc, struct evhttp_request *req,
-    uint64_t arrival)
-{
-	struct evkeyvalq	*hdrs = evhttp_request_get_input_headers(req);
-	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
-	struct notif_batch	*batch = NULL;
-	const char		*body;
-	char			 err[128], msgid[LOG_ID_MAX];
-	size_t			 len, i;
 
-	(void)arrival;
-	log_sanitize(msgid, sizeof(msgid),
-	    evhttp_find_header(hdrs, "X-Microsoft-Skype-Message-ID"));
+static void
+inbound_free(struct inbound *in)
+{
+	keys_unwait(in->in_sc->sc_keys, &in->in_waiter);
+	if (in->in_deadline != NULL)
+		event_free(in->in_deadline);
+	free(in);
+}
+
+static long long
+now_unix(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec;
+}
+
+/*
+ * Authentication failures are logged with their precise reason, but a
+ * flood must not fill the disk: at most AUTH_LOG_PER_SEC lines a second,
+ * then one line saying how many were not logged.
+ */
+static void
+log_auth_failure(struct inbound *in, const char *reason,
+    const struct jwt_claims *cl)
+{
+	static time_t	 window;
+	static unsigned	 logged, suppressed;
+	time_t		 now = time(NULL);
+	char		 kid[LOG_ID_MAX], iss[LOG_ID_MAX], tid[LOG_ID_MAX];
+
+	if (now != window) {
+		if (suppressed > 0)
+			log_warnx("authentication: %u more failure(s) not "
+			    "logged", suppressed);
+		window = now;
+		logged = suppressed = 0;
+	}
+	if (logged++ >= AUTH_LOG_PER_SEC) {
+		suppressed++;
+		return;
+	}
+	log_warnx("notification refused (401): %s; peer %s msg %s kid %s "
+	    "iss %s tid %s", reason, in->in_peer, in->in_msgid,
+	    log_sanitize(kid, sizeof(kid), cl != NULL && cl->kid[0] ?
+	    cl->kid : NULL),
+	    log_sanitize(iss, sizeof(iss), cl != NULL && cl->iss[0] ?
+	    cl->iss : NULL),
+	    log_sanitize(tid, sizeof(tid), cl != NULL && cl->tid[0] ?
+	    cl->tid : NULL));
+}
+
+static void
+deny(struct inbound *in, const char *reason, const struct jwt_claims *cl)
+{
+	in->in_sc->sc_stats.auth_failed++;
+	log_auth_failure(in, reason, cl);
+	/* No detail for the caller: the reason is in the log only. */
+	evhttp_add_header(evhttp_request_get_output_headers(in->in_req),
+	    "WWW-Authenticate", "Bearer");
+	http_reply_error(in->in_req, 401, "unauthorized", "unauthorized");
+	inbound_free(in);
+}
+
+static void
+unavailable(struct inbound *in)
+{
+	in->in_sc->sc_stats.auth_unavailable++;
+	log_warnx("notification deferred (503): no signing keys yet; peer %s "
+	    "msg %s", in->in_peer, in->in_msgid);
+	evhttp_add_header(evhttp_request_get_output_headers(in->in_req),
+	    "Retry-After", "1");
+	http_reply_error(in->in_req, 503, "serviceUnavailable",
+	    "signing keys not available yet; retry");
+	inbound_free(in);
+}
+
+/* Reply, and remember the reply for a replay of the same message. */
+static void
+reply(struct inbound *in, int status, const char *body, long long expires)
+{
+	struct evbuffer	*buf = NULL;
+	size_t		 len = body != NULL ? strlen(body) : 0;
+
+	if (in->in_msgid[0] != '\0' && strcmp(in->in_msgid, "-") != 0)
+		replay_remember(in->in_sc->sc_replay, in->in_msgid, expires,
+		    status, body, len);
+	if (len > 0 && (buf = evbuffer_new()) != NULL) {
+		evbuffer_add(buf, body, len);
+		evhttp_add_header(evhttp_request_get_output_headers(
+		    in->in_req), "Content-Type", "application/json");
+	}
+	evhttp_send_reply(in->in_req, status, NULL, buf);
+	if (buf != NULL)
+		evbuffer_free(buf);
+	inbound_free(in);
+}
+
+/* An authenticated request (or any, with mode none): act on it once. */
+static void
+process(struct inbound *in, long long expires)
+{
+	struct polrecd			*sc = in->in_sc;
+	struct evhttp_request		*req = in->in_req;
+	struct evkeyvalq		*hdrs = evhttp_request_get_input_headers(req);
+	struct evbuffer			*inbuf = evhttp_request_get_input_buffer(req);
+	const struct replay_entry	*seen;
+	struct notif_batch		*batch = NULL;
+	const char			*body;
+	char				 err[128];
+	size_t				 len, i;
+
+	seen = replay_find(sc->sc_replay, in->in_msgid, now_unix());
+	if (seen != NULL) {
+		sc->sc_stats.replays++;
+		log_info("msg %s: replayed; answered as before (%d), not "
+		    "acted on again", in->in_msgid, seen->status);
+		if (seen->body_len > 0) {
+			struct evbuffer *b = evbuffer_new();
+
+			evbuffer_add(b, seen->body, seen->body_len);
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    req), "Content-Type", "application/json");
+			evhttp_send_reply(req, seen->status, NULL, b);
+			evbuffer_free(b);
+		} else
+			evhttp_send_reply(req, seen->status, NULL, NULL);
+		inbound_free(in);
+		return;
+	}
 	if (!is_json_content_type(evhttp_find_header(hdrs, "Content-Type"))) {
 		sc->sc_stats.http_bad_content_type++;
 		log_warnx("notification rejected: Content-Type is not "
-		    "application/json (msg %s)", msgid);
+		    "application/json (msg %s)", in->in_msgid);
 		http_reply_error(req, 415, "unsupportedMediaType",
 		    "Content-Type must be application/json");
+		inbound_free(in);
 		return;
 	}
-	len = evbuffer_get_length(in);
-	body = len > 0 ? (const char *)evbuffer_pullup(in, -1) : "";
+	len = evbuffer_get_length(inbuf);
+	body = len > 0 ? (const char *)evbuffer_pullup(inbuf, -1) : "";
 	if (notif_parse(body, len, &batch, err, sizeof(err)) == -1) {
 		sc->sc_stats.http_malformed++;
 		log_warnx("notification rejected: %s (msg %s, %zu bytes)", err,
-		    msgid, len);
+		    in->in_msgid, len);
 		http_reply_error(req, HTTP_BADREQUEST, "badRequest", err);
+		inbound_free(in);
 		return;
 	}
 	for (i = 0; i < batch->n; i++) {
 		sc->sc_stats.notifications_received++;
 		if (notif_is_invitation(&batch->v[i])) {
 			sc->sc_stats.invitations_received++;
-			log_invitation(&batch->v[i], msgid);
+			log_invitation(&batch->v[i], in->in_msgid);
 		} else
-			log_notification(&batch->v[i], msgid);
+			log_notification(&batch->v[i], in->in_msgid);
 	}
 	notif_batch_free(batch);
-	evhttp_send_reply(req, 202, "Accepted", NULL);
+	reply(in, 202, NULL, expires);
+}
+
+/* The bearer token of the request, or NULL. */
+static const char *
+bearer_token(struct evhttp_request *req)
+{
+	const char	*v;
+
+	v = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	if (v == NULL || strncasecmp(v, "Bearer ", 7) != 0)
+		return NULL;
+	v += 7;
+	v += strspn(v, " ");
+	return *v != '\0' ? v : NULL;
+}
+
+static void
+policy_from_conf(const struct conf *c, struct jwt_policy *p)
+{
+	size_t	 i, n;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; c->auth_issuers[i] != NULL && i < JWT_MAX_LIST - 1; i++)
+		p->issuers[i] = c->auth_issuers[i];
+	for (i = n = 0; c->auth_tenants[i] != NULL && n < JWT_MAX_LIST - 1;
+	    i++) {
+		if (strcmp(c->auth_tenants[i], "*") == 0) {
+			n = 0;	/* any tenant */
+			break;
+		}
+		p->tenants[n++] = c->auth_tenants[i];
+	}
+	p->tenants[n] = NULL;
+	p->audience = c->graph_app_id != NULL ? c->graph_app_id : "";
+	p->now = now_unix();
+	p->skew = c->auth_clock_skew;
+}
+
+static void
+on_keys_ready(void *arg)
+{
+	struct inbound	*in = arg;
+
+	evtimer_del(in->in_deadline);
+	authenticate(in);
+}
+
+static void
+on_key_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct inbound	*in = arg;
+
+	(void)fd;
+	(void)what;
+	keys_unwait(in->in_sc->sc_keys, &in->in_waiter);
+	if (keys_get(in->in_sc->sc_keys) == NULL)
+		unavailable(in);
+	else
+		deny(in, "unknown_kid", NULL);
+}
+
+/* Hold the request until the key fetch under way ends (bounded). */
+static void
+wait_for_keys(struct inbound *in)
+{
+	struct timeval	 tv = { KEY_WAIT_SEC, 0 };
+
+	in->in_waited = 1;
+	if (in->in_deadline == NULL)
+		in->in_deadline = evtimer_new(in->in_sc->sc_base,
+		    on_key_deadline, in);
+	if (in->in_deadline == NULL) {
+		unavailable(in);
+		return;
+	}
+	keys_wait(in->in_sc->sc_keys, &in->in_waiter, on_keys_ready, in);
+	evtimer_add(in->in_deadline, &tv);
+}
+
+static void
+authenticate(struct inbound *in)
+{
+	struct polrecd		*sc = in->in_sc;
+	const struct jwks	*set;
+	struct jwt_policy	 policy;
+	struct jwt_claims	 claims;
+	enum jwt_result		 r;
+	const char		*token;
+
+	if ((token = bearer_token(in->in_req)) == NULL) {
+		deny(in, "missing_token", NULL);
+		return;
+	}
+	if ((set = keys_get(sc->sc_keys)) == NULL) {
+		if (keys_fetching(sc->sc_keys) && !in->in_waited)
+			wait_for_keys(in);
+		else {
+			keys_refresh_for_unknown(sc->sc_keys);
+			unavailable(in);
+		}
+		return;
+	}
+	policy_from_conf(sc->sc_conf, &policy);
+	memset(&claims, 0, sizeof(claims));
+	r = jwt_verify(token, strlen(token), set, &policy, &claims);
+	if (r == JWT_UNKNOWN_KID && !in->in_waited &&
+	    keys_refresh_for_unknown(sc->sc_keys)) {
+		wait_for_keys(in);
+		return;
+	}
+	if (r != JWT_OK) {
+		deny(in, jwt_result_name(r), &claims);
+		return;
+	}
+	sc->sc_stats.auth_ok++;
+	process(in, claims.exp + sc->sc_conf->auth_clock_skew);
+}
+
+void
+ingest_request(struct polrecd *sc, struct evhttp_request *req,
+    uint64_t arrival)
+{
+	struct inbound	*in;
+	char		*addr = NULL;
+	ev_uint16_t	 port = 0;
+
+	in = xcalloc(1, sizeof(*in));
+	in->in_sc = sc;
+	in->in_req = req;
+	in->in_arrival = arrival;
+	log_sanitize(in->in_msgid, sizeof(in->in_msgid),
+	    evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "X-Microsoft-Skype-Message-ID"));
+	evhttp_connection_get_peer(evhttp_request_get_connection(req), &addr,
+	    &port);
+	snprintf(in->in_peer, sizeof(in->in_peer), "%s:%u",
+	    addr != NULL ? addr : "?", (unsigned int)port);
+	if (sc->sc_conf->auth_mode == AUTH_MODE_NONE)
+		process(in, now_unix() + REPLAY_LIFETIME_NOAUTH);
+	else
+		authenticate(in);
 }

@@ -9,9 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <event2/event.h>
+#include <sodium.h>
 
 #include "conf.h"
+#include "fetch.h"
+#include "keys.h"
+#include "replay.h"
 #include "log.h"
 #include "polrecd.h"
 #include "xmalloc.h"
@@ -148,6 +153,10 @@ main(int argc, char *argv[])
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0)
+		fatalx("libsodium failed to initialise");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("libcurl failed to initialise");
 	clock_gettime(CLOCK_REALTIME, &sc.sc_started);
 	if ((sc.sc_base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
@@ -164,9 +173,13 @@ main(int argc, char *argv[])
 	if (sc.sc_conf->auth_mode == AUTH_MODE_NONE)
 		log_warnx("[auth] mode = none: notifications are NOT "
 		    "authenticated; for local experiments only");
-	else
-		log_warnx("[auth] mode = jwt: token validation is not in this "
-		    "build yet; notifications are accepted unverified");
+
+	if ((sc.sc_fetch = fetch_new(sc.sc_base)) == NULL)
+		fatalx("cannot start the HTTP client");
+	sc.sc_replay = replay_new(REPLAY_MAX_ENTRIES);
+	if (sc.sc_conf->auth_mode == AUTH_MODE_JWT &&
+	    (sc.sc_keys = keys_new(&sc)) == NULL)
+		fatalx("cannot start fetching signing keys");
 	if ((sc.sc_control = control_new(&sc)) == NULL)
 		fatalx("cannot open the control socket %s",
 		    sc.sc_conf->control_socket);
@@ -181,6 +194,10 @@ main(int argc, char *argv[])
 	/* Tear down in reverse order of start-up. */
 	http_free(sc.sc_http);
 	control_free(sc.sc_control);
+	keys_free(sc.sc_keys);
+	replay_free(sc.sc_replay);
+	fetch_free(sc.sc_fetch);
+	curl_global_cleanup();
 	event_free(sc.sc_ev_sighup);
 	event_free(sc.sc_ev_sigint);
 	event_free(sc.sc_ev_sigterm);

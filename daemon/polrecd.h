@@ -6,6 +6,7 @@
 #include <time.h>
 
 #define POLREC_VERSION	"0.1.0"
+#define REPLAY_MAX_ENTRIES	200000	/* message ids remembered */
 
 struct event_base;
 struct event;
@@ -13,6 +14,9 @@ struct evhttp_request;
 struct conf;
 struct http;
 struct control;
+struct fetch;
+struct keys;
+struct replay;
 
 /*
  * Counters, exported flat by name (later `polrecctl show stats` and the
@@ -26,6 +30,13 @@ struct stats {
 	uint64_t	 http_malformed;
 	uint64_t	 notifications_received;
 	uint64_t	 invitations_received;
+	uint64_t	 auth_ok;
+	uint64_t	 auth_failed;
+	uint64_t	 auth_unavailable;	/* 503: no keys yet */
+	uint64_t	 replays;
+	uint64_t	 key_fetches;
+	uint64_t	 key_fetch_failures;
+	uint64_t	 http_refused_busy;	/* 503: connection limits */
 };
 
 struct polrecd {
@@ -34,6 +45,9 @@ struct polrecd {
 	const char	*sc_conf_path;
 	struct http	*sc_http;
 	struct control	*sc_control;
+	struct fetch	*sc_fetch;
+	struct keys	*sc_keys;
+	struct replay	*sc_replay;
 	struct event	*sc_ev_sigterm;
 	struct event	*sc_ev_sigint;
 	struct event	*sc_ev_sighup;
@@ -47,7 +61,7 @@ uint64_t	 polrecd_now_us(void);		/* CLOCK_MONOTONIC, µs */
 /* http.c */
 struct http	*http_new(struct polrecd *);
 void		 http_free(struct http *);
-void		 http_reconfigure(struct http *);
+int		 http_reconfigure(struct http *);
 void		 http_reply_error(struct evhttp_request *, int, const char *,
 		    const char *);
 

@@ -525,6 +525,10 @@ check_combinations(struct parser *p, const struct conf *c)
 		    offsetof(struct conf, graph_client_key_file));
 		perr(p, l, "client_cert_file and client_key_file go together");
 	}
+	if (c->auth_mode == AUTH_MODE_JWT && c->graph_app_id == NULL)
+		perr(p, line_of(p, offsetof(struct conf, auth_mode)),
+		    "[auth] mode = jwt needs [graph] app_id, the audience "
+		    "of notification tokens");
 	if (c->graph_client_secret_file != NULL &&
 	    c->graph_client_cert_file != NULL)
 		perr(p, line_of(p, offsetof(struct conf,

@@ -22,21 +22,29 @@ static const char *const recording_statuses[] = {
 	"notRecording", "recording", "failed"
 };
 
-/* One calls-API request while it is being answered. */
+/*
+ * One calls-API request while it is being answered.  It may outlive its
+ * evhttp_request (a dropped connection), so it keeps its own copies.
+ */
 struct call_request {
 	struct sim		*sim;
 	struct evhttp_request	*req;
-	const char		*path;
+	const struct call_action *ca;
+	int			 method_ok;
+	enum evhttp_cmd_type	 method;
+	char			*path;
 	char			 version[8];	/* v1.0 or beta */
 	char			*call_id;
 	char			*segment;	/* after the id, or NULL */
 	enum sim_action		 action;
-	const char		*client_request_id;
+	char			*client_request_id;
 	char			 request_id[SIM_UUID_LEN + 1];
 	cJSON			*body;
 	int			 body_invalid;
 	int			 auth_ok;
-	int			 status;
+	int			 status;	/* 0: dropped */
+	struct sim_fault	 fault;
+	const char		*fault_kind;	/* for the record, or NULL */
 };
 
 typedef void	(*action_fn)(struct call_request *, struct sim_call *);
@@ -67,7 +75,10 @@ static const struct call_action {
 };
 
 static const struct call_action *classify(struct call_request *, int *);
-static int	fault_inject(struct call_request *);
+static void	dispatch(struct call_request *);
+static void	resume_fault(struct sim *, struct evhttp_request *, void *);
+static void	apply_fault(struct call_request *);
+static void	finish(struct call_request *);
 static void	reply(struct call_request *, int, const cJSON *);
 static void	reply_error(struct call_request *, int, const char *,
 		    const char *);
@@ -90,71 +101,138 @@ calls_match_path(const char *path)
 void
 calls_handle(struct sim *sim, struct evhttp_request *req, const char *path)
 {
-	struct call_request		 creq;
-	const struct call_action	*ca;
-	struct sim_call			*call;
+	struct call_request		*creq;
 	struct evkeyvalq		*in;
-	const char			*rest;
+	const char			*rest, *crid;
 	char				*body;
 	size_t				 len;
-	int				 method_ok;
 
 	in = evhttp_request_get_input_headers(req);
-	memset(&creq, 0, sizeof(creq));
-	creq.sim = sim;
-	creq.req = req;
-	creq.path = path;
-	snprintf(creq.version, sizeof(creq.version), "%.*s",
+	creq = xcalloc(1, sizeof(*creq));
+	creq->sim = sim;
+	creq->req = req;
+	creq->method = evhttp_request_get_command(req);
+	creq->path = xstrdup(path);
+	snprintf(creq->version, sizeof(creq->version), "%.*s",
 	    (int)strcspn(path + 1, "/"), path + 1);
-	rest = path + 1 + strlen(creq.version) + sizeof(CALLS_PREFIX) - 1;
-	creq.call_id = xstrndup(rest, strcspn(rest, "/"));
-	rest += strlen(creq.call_id);
+	rest = path + 1 + strlen(creq->version) + sizeof(CALLS_PREFIX) - 1;
+	creq->call_id = xstrndup(rest, strcspn(rest, "/"));
+	rest += strlen(creq->call_id);
 	if (*rest == '/' && rest[1] != '\0')
-		creq.segment = xstrdup(rest + 1);
-	creq.client_request_id = evhttp_find_header(in, "client-request-id");
-	sim_make_uuid(creq.request_id);
-	ca = classify(&creq, &method_ok);
-	creq.action = ca != NULL ? ca->action : SIM_ACT_UNKNOWN;
+		creq->segment = xstrdup(rest + 1);
+	if ((crid = evhttp_find_header(in, "client-request-id")) != NULL)
+		creq->client_request_id = xstrdup(crid);
+	sim_make_uuid(creq->request_id);
+	creq->ca = classify(creq, &creq->method_ok);
+	creq->action = creq->ca != NULL ? creq->ca->action : SIM_ACT_UNKNOWN;
 
 	if ((body = sim_read_body(req, &len)) != NULL) {
-		creq.body = cJSON_ParseWithLength(body, len);
-		creq.body_invalid = creq.body == NULL;
+		creq->body = cJSON_ParseWithLength(body, len);
+		creq->body_invalid = creq->body == NULL;
 		free(body);
 	}
-	creq.auth_ok = idp_check_bearer(sim,
+	creq->auth_ok = idp_check_bearer(sim,
 	    evhttp_find_header(in, "Authorization")) == 0;
 	sim->stats.requests++;
-	sim->stats.actions[creq.action]++;
+	sim->stats.actions[creq->action]++;
 
-	if (!creq.auth_ok) {
+	if (!creq->auth_ok) {
 		sim->stats.auth_failures++;
-		reply_error(&creq, HTTP_UNAUTHORIZED,
+		reply_error(creq, HTTP_UNAUTHORIZED,
 		    "InvalidAuthenticationToken",
 		    "Access token is empty, invalid or expired.");
-	} else if (fault_inject(&creq))
-		;
-	else if (ca == NULL && !method_ok)
-		reply_error(&creq, HTTP_BADMETHOD, "MethodNotAllowed",
-		    "The HTTP method is not allowed for this resource.");
-	else if (ca == NULL || creq.call_id[0] == '\0')
-		reply_error(&creq, HTTP_BADREQUEST, "BadRequest",
-		    "Resource not found for the segment.");
-	else if (creq.body_invalid)
-		reply_error(&creq, HTTP_BADREQUEST, "BadRequest",
-		    "The request body is not valid JSON.");
-	else if ((call = call_find(sim, creq.call_id)) == NULL ||
-	    call->deleted || call->rejected)
-		reply_error(&creq, HTTP_NOTFOUND, "8522", "Call not found.");
-	else
-		ca->handle(&creq, call);
+	} else if (creq->action != SIM_ACT_UNKNOWN &&
+	    faults_take(sim, creq->action, &creq->fault)) {
+		/* Drops always go through a timer: see sim_drop. */
+		if (creq->fault.delay_ms > 0 || creq->fault.drop) {
+			sim_defer(sim, req, creq->fault.delay_ms,
+			    resume_fault, creq);
+			return;
+		}
+		apply_fault(creq);
+	} else
+		dispatch(creq);
+	finish(creq);
+}
 
-	log_debug("%s %s: %s call %s -> %d", sim_method_name(
-	    evhttp_request_get_command(req)), path,
-	    sim_action_name(creq.action), creq.call_id, creq.status);
-	record(&creq);
-	cJSON_Delete(creq.body);
-	free(creq.segment);
-	free(creq.call_id);
+/* What the simulator answers when no fault intervenes. */
+static void
+dispatch(struct call_request *creq)
+{
+	const struct call_action	*ca = creq->ca;
+	struct sim_call			*call;
+
+	if (ca == NULL && !creq->method_ok)
+		reply_error(creq, HTTP_BADMETHOD, "MethodNotAllowed",
+		    "The HTTP method is not allowed for this resource.");
+	else if (ca == NULL || creq->call_id[0] == '\0')
+		reply_error(creq, HTTP_BADREQUEST, "BadRequest",
+		    "Resource not found for the segment.");
+	else if (creq->body_invalid)
+		reply_error(creq, HTTP_BADREQUEST, "BadRequest",
+		    "The request body is not valid JSON.");
+	else if ((call = call_find(creq->sim, creq->call_id)) == NULL ||
+	    call->deleted || call->rejected)
+		reply_error(creq, HTTP_NOTFOUND, "8522", "Call not found.");
+	else
+		ca->handle(creq, call);
+}
+
+static void
+resume_fault(struct sim *sim, struct evhttp_request *req, void *arg)
+{
+	struct call_request	*creq = arg;
+
+	(void)sim;
+	(void)req;
+	apply_fault(creq);
+	finish(creq);
+}
+
+/* Drop the connection, answer the fault's status, or answer late as usual. */
+static void
+apply_fault(struct call_request *creq)
+{
+	const struct sim_fault	*f = &creq->fault;
+	char			 secs[16];
+
+	if (f->drop) {
+		creq->fault_kind = "drop";
+		sim_drop(creq->req);
+		creq->req = NULL;
+		return;
+	}
+	if (f->status == 0) {
+		creq->fault_kind = "delay";
+		dispatch(creq);
+		return;
+	}
+	creq->fault_kind = "status";
+	if (f->retry_after > 0) {
+		snprintf(secs, sizeof(secs), "%d", f->retry_after);
+		evhttp_add_header(evhttp_request_get_output_headers(creq->req),
+		    "Retry-After", secs);
+	}
+	reply_error(creq, f->status, f->status == HTTP_TOOMANYREQUESTS ?
+	    "TooManyRequests" : "ServiceNotAvailable",
+	    "Fault injected by the simulator.");
+}
+
+static void
+finish(struct call_request *creq)
+{
+	log_debug("%s %s: %s call %s -> %d%s%s", sim_method_name(
+	    creq->method), creq->path, sim_action_name(creq->action),
+	    creq->call_id, creq->status, creq->fault_kind != NULL ?
+	    ", fault " : "", creq->fault_kind != NULL ? creq->fault_kind :
+	    "");
+	record(creq);
+	cJSON_Delete(creq->body);
+	free(creq->client_request_id);
+	free(creq->segment);
+	free(creq->call_id);
+	free(creq->path);
+	free(creq);
 }
 
 /*
@@ -169,7 +247,7 @@ classify(struct call_request *creq, int *method_ok)
 	enum evhttp_cmd_type	 method;
 	size_t			 i;
 
-	method = evhttp_request_get_command(creq->req);
+	method = creq->method;
 	*method_ok = 1;
 	if (seg != NULL && strncmp(seg, "microsoft.graph.", 16) == 0)
 		seg += 16;
@@ -184,26 +262,6 @@ classify(struct call_request *creq, int *method_ok)
 		*method_ok = 0;
 	}
 	return NULL;
-}
-
-/* The fault table: armed faults answer instead of the simulator. */
-static int
-fault_inject(struct call_request *creq)
-{
-	struct sim_fault	*f = &creq->sim->faults[creq->action];
-	char			 secs[16];
-
-	if (f->count == 0)
-		return 0;
-	f->count--;
-	if (f->retry_after > 0) {
-		snprintf(secs, sizeof(secs), "%d", f->retry_after);
-		evhttp_add_header(evhttp_request_get_output_headers(creq->req),
-		    "Retry-After", secs);
-	}
-	reply_error(creq, f->status, f->status == 429 ? "TooManyRequests" :
-	    "ServiceNotAvailable", "Fault injected by the simulator.");
-	return 1;
 }
 
 static void
@@ -401,8 +459,7 @@ record(struct call_request *creq)
 	sim_format_time(stamp, sizeof(stamp), 1);
 	r = cJSON_CreateObject();
 	cJSON_AddStringToObject(r, "time", stamp);
-	cJSON_AddStringToObject(r, "method",
-	    sim_method_name(evhttp_request_get_command(creq->req)));
+	cJSON_AddStringToObject(r, "method", sim_method_name(creq->method));
 	cJSON_AddStringToObject(r, "path", creq->path);
 	cJSON_AddStringToObject(r, "version", creq->version);
 	cJSON_AddStringToObject(r, "action", sim_action_name(creq->action));
@@ -420,6 +477,8 @@ record(struct call_request *creq)
 		creq->body = NULL;
 	} else
 		cJSON_AddNullToObject(r, "body");
+	if (creq->fault_kind != NULL)
+		cJSON_AddStringToObject(r, "fault", creq->fault_kind);
 	if ((line = cJSON_PrintUnformatted(r)) == NULL)
 		fatalx("cJSON_PrintUnformatted");
 	cJSON_Delete(r);

@@ -1,8 +1,10 @@
-/* Thin clients of a running simulator: the play and requests commands. */
+/* Thin clients of a running simulator: the play, requests and ctl commands. */
 #include <sys/stat.h>
 
 #include <libgen.h>
+#include <limits.h>
 #include <math.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +32,8 @@ struct exchange {
 
 static void	client_usage(const char *) __attribute__((__noreturn__));
 static char	*sim_url(const char *);
-static int	exchange(const char *, const char *, const char *, int,
-		    struct exchange *);
+static int	exchange(const char *, enum evhttp_cmd_type, const char *,
+		    const char *, int, struct exchange *);
 static void	exchange_cb(struct evhttp_request *, void *);
 static void	exchange_error_cb(enum evhttp_request_error, void *);
 static char	*read_file(const char *, size_t *);
@@ -81,7 +83,8 @@ client_play(int argc, char **argv)
 		if ((text = cJSON_PrintUnformatted(scenario)) == NULL)
 			fatalx("cJSON_PrintUnformatted");
 		cJSON_Delete(scenario);
-		if (exchange(url, "/_sim/play", text, timeout, &x) == -1) {
+		if (exchange(url, EVHTTP_REQ_POST, "/_sim/play", text, timeout,
+		    &x) == -1) {
 			log_warnx("%s: %s: %s", argv[i], url, x.error);
 			failed = 1;
 		} else if (print_report(argv[i], x.body) == -1 ||
@@ -114,7 +117,8 @@ client_requests(int argc, char **argv)
 	}
 	if (optind != argc || (url = sim_url(sim)) == NULL)
 		client_usage(synopsis);
-	if (exchange(url, "/_sim/requests", NULL, 30, &x) == -1) {
+	if (exchange(url, EVHTTP_REQ_GET, "/_sim/requests", NULL, 30,
+	    &x) == -1) {
 		log_warnx("%s: %s", url, x.error);
 		goto done;
 	}
@@ -138,6 +142,73 @@ client_requests(int argc, char **argv)
 	return rv;
 }
 
+/*
+ * ctl METHOD PATH [BODY]: one control request (PATH under /_sim/ unless
+ * it starts with /), the response body on stdout; exit 0 on 2xx.
+ */
+int
+client_ctl(int argc, char **argv)
+{
+	static const struct {
+		const char		*name;
+		enum evhttp_cmd_type	 method;
+	} methods[] = {
+		{ "GET", EVHTTP_REQ_GET },
+		{ "POST", EVHTTP_REQ_POST },
+		{ "DELETE", EVHTTP_REQ_DELETE },
+	};
+	struct exchange		 x;
+	const char		*sim = NULL, *synopsis = "ctl [-S sim_url] "
+				    "method path [body]";
+	char			*url, *path;
+	size_t			 i, len;
+	int			 ch, rv = 1;
+
+	while ((ch = getopt(argc, argv, "S:")) != -1) {
+		switch (ch) {
+		case 'S':
+			sim = optarg;
+			break;
+		default:
+			client_usage(synopsis);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2 || argc > 3)
+		client_usage(synopsis);
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcasecmp(argv[0], methods[i].name) == 0)
+			break;
+	if (i == sizeof(methods) / sizeof(methods[0]) ||
+	    (url = sim_url(sim)) == NULL)
+		client_usage(synopsis);
+	if (argv[1][0] == '/')
+		path = xstrdup(argv[1]);
+	else
+		xasprintf(&path, "/_sim/%s", argv[1]);
+
+	if (exchange(url, methods[i].method, path, argc == 3 ? argv[2] : NULL,
+	    30, &x) == -1) {
+		log_warnx("%s: %s", url, x.error);
+		goto done;
+	}
+	len = strlen(x.body);
+	if (fwrite(x.body, 1, len, stdout) != len ||
+	    (len > 0 && x.body[len - 1] != '\n' && putchar('\n') == EOF) ||
+	    fflush(stdout) == EOF)
+		goto done;
+	if (x.status >= 200 && x.status <= 299)
+		rv = 0;
+	else
+		log_warnx("%s %s: %d", methods[i].name, path, x.status);
+ done:
+	free(x.body);
+	free(path);
+	free(url);
+	return rv;
+}
+
 /* -S, else $POLREC_SIM_URL; "ADDR:PORT" (a -P portfile) means http. */
 static char *
 sim_url(const char *url)
@@ -155,12 +226,12 @@ sim_url(const char *url)
 }
 
 /*
- * GET (body NULL) or POST base + path; -1 with x->error when there is
- * no HTTP response at all.
+ * One request to base + path, with a JSON body unless body is NULL; -1
+ * with x->error when there is no HTTP response at all.
  */
 static int
-exchange(const char *base_url, const char *path, const char *body,
-    int timeout, struct exchange *x)
+exchange(const char *base_url, enum evhttp_cmd_type method, const char *path,
+    const char *body, int timeout, struct exchange *x)
 {
 	struct evhttp_uri		*uri;
 	struct evhttp_connection	*evcon = NULL;
@@ -203,8 +274,7 @@ exchange(const char *base_url, const char *path, const char *body,
 		evbuffer_add(evhttp_request_get_output_buffer(req), body,
 		    strlen(body));
 	}
-	if (evhttp_make_request(evcon, req, body != NULL ? EVHTTP_REQ_POST :
-	    EVHTTP_REQ_GET, target) == -1) {
+	if (evhttp_make_request(evcon, req, method, target) == -1) {
 		snprintf(x->error, sizeof(x->error), "cannot send request");
 		goto done;
 	}
@@ -317,9 +387,9 @@ parse_file(const char *path)
 static cJSON *
 load_scenario(const char *path, const char *target, int *timeout)
 {
-	cJSON		*s, *steps, *step, *file, *delay, *body;
+	cJSON		*s, *steps, *step, *file, *delay, *body, *repeat;
 	char		*copy, *dir, *name, *fpath;
-	long long	 total_ms = 0;
+	long long	 total_ms = 0, posts = 0, n;
 
 	if ((s = parse_file(path)) == NULL)
 		return NULL;
@@ -334,9 +404,14 @@ load_scenario(const char *path, const char *target, int *timeout)
 	cJSON_ArrayForEach(step, steps) {
 		file = cJSON_GetObjectItemCaseSensitive(step, "file");
 		delay = cJSON_GetObjectItemCaseSensitive(step, "delay_ms");
+		repeat = cJSON_GetObjectItemCaseSensitive(step, "repeat");
+		n = cJSON_IsNumber(repeat) && repeat->valuedouble >= 1 &&
+		    repeat->valuedouble < 1e7 ? (long long)repeat->valuedouble :
+		    1;
+		posts += n;
 		if (cJSON_IsNumber(delay) && delay->valuedouble > 0 &&
 		    delay->valuedouble < 1e9)
-			total_ms += delay->valuedouble;
+			total_ms += n * (long long)delay->valuedouble;
 		if (!cJSON_IsString(file) ||
 		    cJSON_GetObjectItemCaseSensitive(step, "body") != NULL)
 			continue;
@@ -368,19 +443,22 @@ load_scenario(const char *path, const char *target, int *timeout)
 		cJSON_DeleteItemFromObjectCaseSensitive(s, "target");
 		cJSON_AddStringToObject(s, "target", target);
 	}
-	*timeout = 30 + total_ms / 1000 +
-	    cJSON_GetArraySize(steps) * (SIM_NOTIFY_TIMEOUT + 1);
+	n = 30 + total_ms / 1000 + posts * (SIM_NOTIFY_TIMEOUT + 1);
+	*timeout = n > INT_MAX ? INT_MAX : n;
 	return s;
 }
 
-/* "example3 step 1: 202 (expected 202) 3 ms", then ok or FAILED. */
+/*
+ * "example3 step 1: 202 (expected 202) 3 ms" ("step 1.2" for a step's
+ * second repeat), then ok or FAILED.
+ */
 static int
 print_report(const char *path, const char *text)
 {
 	const cJSON	*steps, *st, *name, *ok, *err;
 	cJSON		*r;
 	char		 expected[16];
-	double		 status, exp, ms;
+	double		 status, exp, ms, attempt;
 	const char	*resp, *n;
 	int		 passed;
 
@@ -413,10 +491,13 @@ print_report(const char *path, const char *text)
 			snprintf(expected, sizeof(expected), "%.0f", exp);
 		else
 			snprintf(expected, sizeof(expected), "2xx");
-		printf("%s step %.0f: %.0f (expected %s) %.0f ms",
-		    n, cJSON_GetNumberValue(
-		    cJSON_GetObjectItemCaseSensitive(st, "step")),
-		    status, expected, ms);
+		printf("%s step %.0f", n, cJSON_GetNumberValue(
+		    cJSON_GetObjectItemCaseSensitive(st, "step")));
+		attempt = cJSON_GetNumberValue(
+		    cJSON_GetObjectItemCaseSensitive(st, "attempt"));
+		if (!isnan(attempt))
+			printf(".%.0f", attempt);
+		printf(": %.0f (expected %s) %.0f ms", status, expected, ms);
 		if ((err = cJSON_GetObjectItemCaseSensitive(st, "error")) !=
 		    NULL && cJSON_IsString(err))
 			printf(": %s", err->valuestring);

@@ -29,6 +29,9 @@ struct evhttp_request;
 #define SIM_NOTIFY_TIMEOUT	15	/* seconds per notification POST */
 #define SIM_RESPONSE_MAX	4096	/* response bytes reported */
 #define SIM_UUID_LEN		36
+#define SIM_MAX_KEYS		64	/* -k keys plus rotations */
+#define SIM_IDP_SLOW_MS		3000	/* an IdP in state slow */
+#define SIM_FAULT_MAX_DELAY_MS	600000
 
 /* Status codes event2/http.h (2.1) does not name. */
 #ifndef HTTP_ACCEPTED
@@ -39,6 +42,9 @@ struct evhttp_request;
 #endif
 #ifndef HTTP_CONFLICT
 #define HTTP_CONFLICT		409
+#endif
+#ifndef HTTP_TOOMANYREQUESTS
+#define HTTP_TOOMANYREQUESTS	429
 #endif
 
 /* The Graph calls-API actions; each has a row in the fault table. */
@@ -54,20 +60,35 @@ enum sim_action {
 	SIM_ACT_MAX
 };
 
+/* The fault table has a row per action and one for the token endpoint. */
+#define SIM_FAULT_TOKEN		SIM_ACT_MAX
+#define SIM_FAULT_MAX		(SIM_ACT_MAX + 1)
+
 /*
- * A fault armed for one action, consulted before the simulator answers:
- * the next `count` requests get `status` (with Retry-After when set).
- * Latency and dropped connections belong here too once tests need them.
+ * A fault armed for one row, consulted before the simulator answers:
+ * the next `count` requests wait `delay_ms`, then have their connection
+ * dropped without a reply (drop), or get `status` (with Retry-After when
+ * set), or, with neither, the simulator's own answer late.
  */
 struct sim_fault {
 	unsigned int	 count;
-	int		 status;
-	int		 retry_after;
+	int		 status;	/* 0: the simulator's answer */
+	int		 retry_after;	/* seconds; 0: no header */
+	int		 delay_ms;
+	int		 drop;
 };
 
 struct sim_key {
 	EVP_PKEY	*key;
 	char		*kid;
+	int		 published;	/* in the JWKS */
+};
+
+/* The OpenID document and JWKS endpoints, as POST /_sim/idp sets them. */
+enum sim_idp_state {
+	SIM_IDP_UP,
+	SIM_IDP_DOWN,		/* 503 with Retry-After: 1 */
+	SIM_IDP_SLOW		/* answers after SIM_IDP_SLOW_MS */
 };
 
 /* What the simulator knows about one call leg it announced. */
@@ -98,20 +119,28 @@ struct sim_stats {
 	uint64_t	notifications_sent;
 	uint64_t	notifications_failed;
 	uint64_t	plays;
+	uint64_t	openid_requests;
+	uint64_t	jwks_requests;
+	uint64_t	faults_injected;
 };
 
 #define SIM_CALL_BUCKETS	4096
 
 struct notify;
 struct play;
+struct sim_deferred;
 
 struct sim {
 	struct event_base	*base;
 	struct evhttp		*http;
 	char			*self_url;	/* http://ADDR:PORT */
 
-	struct sim_key		*keys;		/* keys[0] signs */
+	struct sim_key		*keys;		/* -k keys, then rotated ones */
 	size_t			 nkeys;
+	size_t			 ninitial;	/* keys given with -k */
+	size_t			 signing;	/* index of the signing key */
+	EVP_PKEY		*other_key;	/* never published; lazily */
+	enum sim_idp_state	 idp_state;
 	char			*app_id;
 	char			*tenant_id;
 	char			*secret;	/* wiped on free */
@@ -127,17 +156,26 @@ struct sim {
 	char			**records;	/* ring of JSON lines */
 	size_t			 records_head;
 	size_t			 nrecords;
-	struct sim_fault	 faults[SIM_ACT_MAX];
+	struct sim_fault	 faults[SIM_FAULT_MAX];
 
 	TAILQ_HEAD(, notify)	 notifies;
 	TAILQ_HEAD(, play)	 plays;
+	TAILQ_HEAD(, sim_deferred) deferred;
 	struct sim_stats	 stats;
 };
 
 /* sim.c: the server, routing, shared reply helpers, control API. */
+typedef void	(*sim_resume_fn)(struct sim *, struct evhttp_request *,
+		    void *);
+
 struct sim	*sim_new(struct event_base *);
 void		 sim_free(struct sim *);
 int		 sim_listen(struct sim *, const char *, char **);
+void		 sim_defer(struct sim *, struct evhttp_request *, int,
+		    sim_resume_fn, void *);
+void		 sim_defer_flush(struct sim *);
+void		 sim_drop(struct evhttp_request *);
+char		*sim_query_param(struct evhttp_request *, const char *);
 void		 sim_reply(struct evhttp_request *, int, const char *,
 		    size_t);
 void		 sim_reply_json(struct evhttp_request *, int,
@@ -159,6 +197,8 @@ void		 idp_handle_token(struct sim *, struct evhttp_request *,
 		    const char *);
 int		 idp_check_bearer(struct sim *, const char *);
 void		 idp_clear_tokens(struct sim *);
+void		 idp_show_state(struct sim *, struct evhttp_request *);
+void		 idp_set_state(struct sim *, struct evhttp_request *);
 
 /* calls.c: the Graph calls API and the simulator's view of call legs. */
 int		 calls_match_path(const char *);
@@ -168,6 +208,42 @@ void		 calls_register(struct sim *, const struct cJSON *);
 void		 calls_clear(struct sim *);
 void		 calls_clear_records(struct sim *);
 void		 calls_write_records(struct sim *, struct evhttp_request *);
+
+/* faults.c: the fault table and its control API. */
+int		 faults_take(struct sim *, int, struct sim_fault *);
+void		 faults_show(struct sim *, struct evhttp_request *);
+void		 faults_arm(struct sim *, struct evhttp_request *);
+void		 faults_clear(struct sim *, struct evhttp_request *);
+
+/* tokens.c: Authorization header values for notifications. */
+enum token_claims {
+	TOK_CLAIMS_VALID,
+	TOK_CLAIMS_EXPIRED,
+	TOK_CLAIMS_NOT_YET_VALID,
+	TOK_CLAIMS_WRONG_AUD,
+	TOK_CLAIMS_AUD_ARRAY,
+	TOK_CLAIMS_WRONG_ISS,
+	TOK_CLAIMS_GRAPH_ISS,
+	TOK_CLAIMS_NO_TID,
+	TOK_CLAIMS_WRONG_TID
+};
+
+enum token_form {
+	TOK_FORM_NONE,		/* no Authorization header */
+	TOK_FORM_RS256,		/* the signing key and its kid */
+	TOK_FORM_SECOND_KEY,	/* the second -k key and its kid */
+	TOK_FORM_UNKNOWN_KID,
+	TOK_FORM_OTHER_KEY,
+	TOK_FORM_TRUNCATED_SIG,
+	TOK_FORM_ALG_NONE,
+	TOK_FORM_HS256_PUBKEY,
+	TOK_FORM_DUPLICATE_ALG,
+	TOK_FORM_GARBAGE,
+	TOK_FORM_BASIC
+};
+
+int		 tokens_mint(struct sim *, enum token_claims,
+		    enum token_form, char **, const char **);
 
 /* notify.c: posting signed notifications to a webhook. */
 struct notify_token;
@@ -187,11 +263,13 @@ struct notify_spec {
 	const char		*content_type;	/* NULL: JSON */
 	const struct notify_token *token;	/* NULL: a valid JWT */
 	const struct cJSON	*headers;	/* extra, or NULL */
+	const char		*message_id;	/* NULL: a fresh one */
 };
 
 typedef void	(*notify_done_cb)(const struct notify_result *, void *);
 
 const struct notify_token *notify_token_find(const char *);
+void		 notify_token_list(FILE *);
 int		 notify_check_target(const char *, const char **);
 struct notify	*notify_send(struct sim *, const struct notify_spec *,
 		    notify_done_cb, void *);
@@ -203,12 +281,18 @@ int		 play_start(struct sim *, struct evhttp_request *,
 		    const char *, size_t, char *, size_t);
 void		 play_abort_all(struct sim *);
 
-/* keys.c: RSA key files. */
+/* keys.c: RSA key files and the published key set. */
 int		 keys_load(const char *, int, EVP_PKEY **);
 EVP_PKEY	*keys_generate(void);
+int		 keys_add(struct sim *, EVP_PKEY *);
+void		 keys_clear(struct sim *);
+void		 keys_show(struct sim *, struct evhttp_request *);
+void		 keys_rotate(struct sim *, struct evhttp_request *);
+void		 keys_retire(struct sim *, struct evhttp_request *);
 
-/* client.c: the play and requests subcommands. */
+/* client.c: the play, requests and ctl subcommands. */
 int		 client_play(int, char **);
 int		 client_requests(int, char **);
+int		 client_ctl(int, char **);
 
 #endif

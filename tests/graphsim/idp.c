@@ -39,17 +39,71 @@ static void	set_error(struct entra_error *, int, const char *, int,
 static void	reply_entra_error(struct evhttp_request *,
 		    const struct entra_error *);
 static void	issue_token(struct sim *, struct evhttp_request *);
+static int	idp_unavailable(struct sim *, struct evhttp_request *,
+		    sim_resume_fn);
+static void	reply_openid(struct sim *, struct evhttp_request *, void *);
+static void	reply_keys(struct sim *, struct evhttp_request *, void *);
+static void	answer_token(struct sim *, struct evhttp_request *);
+static void	resume_token(struct sim *, struct evhttp_request *, void *);
+static int	parse_state(const char *, enum sim_idp_state *);
+
+static const char *const idp_states[] = { "up", "down", "slow" };
 
 void
 idp_handle_openid(struct sim *sim, struct evhttp_request *req)
 {
-	cJSON	*o, *a;
-	char	*jwks;
-
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
 		sim_reply_error(req, HTTP_BADMETHOD, "method not allowed");
 		return;
 	}
+	sim->stats.openid_requests++;
+	if (!idp_unavailable(sim, req, reply_openid))
+		reply_openid(sim, req, NULL);
+}
+
+void
+idp_handle_keys(struct sim *sim, struct evhttp_request *req)
+{
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		sim_reply_error(req, HTTP_BADMETHOD, "method not allowed");
+		return;
+	}
+	sim->stats.jwks_requests++;
+	if (!idp_unavailable(sim, req, reply_keys))
+		reply_keys(sim, req, NULL);
+}
+
+/*
+ * While the IdP is down its documents answer 503; while it is slow they
+ * answer later, from a timer.  1 when req has been taken care of.
+ */
+static int
+idp_unavailable(struct sim *sim, struct evhttp_request *req,
+    sim_resume_fn reply)
+{
+	switch (sim->idp_state) {
+	case SIM_IDP_DOWN:
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", "1");
+		sim_reply_error(req, HTTP_SERVUNAVAIL,
+		    "identity endpoint down (simulated)");
+		return 1;
+	case SIM_IDP_SLOW:
+		sim_defer(sim, req, SIM_IDP_SLOW_MS, reply, NULL);
+		return 1;
+	case SIM_IDP_UP:
+	default:
+		return 0;
+	}
+}
+
+static void
+reply_openid(struct sim *sim, struct evhttp_request *req, void *arg)
+{
+	cJSON	*o, *a;
+	char	*jwks;
+
+	(void)arg;
 	xasprintf(&jwks, "%s/v1/keys", sim->self_url);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "issuer", SIM_ISSUER);
@@ -65,19 +119,19 @@ idp_handle_openid(struct sim *sim, struct evhttp_request *req)
 	free(jwks);
 }
 
-void
-idp_handle_keys(struct sim *sim, struct evhttp_request *req)
+/* The published keys only: retired ones are gone from the JWKS. */
+static void
+reply_keys(struct sim *sim, struct evhttp_request *req, void *arg)
 {
 	cJSON	*o, *keys, *jwk;
 	size_t	 i;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		sim_reply_error(req, HTTP_BADMETHOD, "method not allowed");
-		return;
-	}
+	(void)arg;
 	o = cJSON_CreateObject();
 	keys = cJSON_AddArrayToObject(o, "keys");
 	for (i = 0; i < sim->nkeys; i++) {
+		if (!sim->keys[i].published)
+			continue;
 		if (jwt_export_jwk(sim->keys[i].key, sim->keys[i].kid,
 		    &jwk) == -1)
 			fatalx("cannot export key %s", sim->keys[i].kid);
@@ -99,14 +153,62 @@ idp_match_token_path(const char *path)
 	return strcmp(slash, TOKEN_PATH_SUFFIX) == 0;
 }
 
+/* The fault table's "token" row comes first, as for the calls API. */
 void
 idp_handle_token(struct sim *sim, struct evhttp_request *req,
     const char *path)
 {
+	struct sim_fault	 f, *copy;
+
+	(void)path;
+	if (!faults_take(sim, SIM_FAULT_TOKEN, &f)) {
+		answer_token(sim, req);
+		return;
+	}
+	log_info("token request: fault injected");
+	copy = xmalloc(sizeof(*copy));
+	*copy = f;
+	/* Drops always go through a timer: see sim_drop. */
+	if (f.delay_ms > 0 || f.drop)
+		sim_defer(sim, req, f.delay_ms, resume_token, copy);
+	else
+		resume_token(sim, req, copy);
+}
+
+static void
+resume_token(struct sim *sim, struct evhttp_request *req, void *arg)
+{
+	struct sim_fault	*f = arg;
+	struct entra_error	 err;
+	char			 secs[16];
+
+	if (f->drop)
+		sim_drop(req);
+	else if (f->status != 0) {
+		if (f->retry_after > 0) {
+			snprintf(secs, sizeof(secs), "%d", f->retry_after);
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    req), "Retry-After", secs);
+		}
+		set_error(&err, f->status, f->status == HTTP_TOOMANYREQUESTS ?
+		    "too_many_requests" : "temporarily_unavailable", 90033,
+		    "A transient error has occurred (fault injected by the "
+		    "simulator). Please try again.");
+		reply_entra_error(req, &err);
+	} else
+		answer_token(sim, req);
+	free(f);
+}
+
+static void
+answer_token(struct sim *sim, struct evhttp_request *req)
+{
 	struct evkeyvalq	 form;
 	struct entra_error	 err;
+	const char		*path;
 	char			*tenant;
 
+	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	TAILQ_INIT(&form);
 	tenant = xstrndup(path + 1, strcspn(path + 1, "/"));
 	if (check_token_request(sim, tenant, req, &form, &err) == -1) {
@@ -350,4 +452,48 @@ idp_clear_tokens(struct sim *sim)
 		free(t);
 	}
 	sim->ntokens = 0;
+}
+
+/* GET /_sim/idp: {"state": "up" | "down" | "slow"}. */
+void
+idp_show_state(struct sim *sim, struct evhttp_request *req)
+{
+	cJSON	*o;
+
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "state", idp_states[sim->idp_state]);
+	sim_reply_json(req, HTTP_OK, o);
+	cJSON_Delete(o);
+}
+
+/* POST /_sim/idp?state=up|down|slow; requests already slowed keep going. */
+void
+idp_set_state(struct sim *sim, struct evhttp_request *req)
+{
+	char			*v;
+	enum sim_idp_state	 state;
+
+	v = sim_query_param(req, "state");
+	if (v == NULL || parse_state(v, &state) == -1)
+		sim_reply_error(req, HTTP_BADREQUEST,
+		    "state must be up, down or slow");
+	else {
+		sim->idp_state = state;
+		log_info("identity endpoints %s", idp_states[state]);
+		idp_show_state(sim, req);
+	}
+	free(v);
+}
+
+static int
+parse_state(const char *name, enum sim_idp_state *state)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(idp_states) / sizeof(idp_states[0]); i++)
+		if (strcmp(name, idp_states[i]) == 0) {
+			*state = i;
+			return 0;
+		}
+	return -1;
 }

@@ -20,6 +20,7 @@
 static void	usage(void) __attribute__((__noreturn__));
 static int	cmd_serve(int, char **);
 static int	cmd_keygen(int, char **);
+static int	cmd_tokens(int, char **);
 static char	*read_secret(const char *);
 static void	write_portfile(const char *, const char *);
 static void	signal_cb(evutil_socket_t, short, void *);
@@ -32,21 +33,25 @@ static const struct command {
 	{ "play",	client_play },
 	{ "requests",	client_requests },
 	{ "keygen",	cmd_keygen },
+	{ "ctl",	client_ctl },
+	{ "tokens",	cmd_tokens },
 };
 
 static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: polrec-graphsim serve [-dv] [-l addr:port] [-k keyfile]... "
-	    "[-a app_id]\n"
+	    "usage: polrec-graphsim serve [-dDv] [-l addr:port] "
+	    "[-k keyfile]... [-a app_id]\n"
 	    "           [-T tenant_id] [-s secret_file] [-u target_url] "
 	    "[-r requests.jsonl]\n"
 	    "           [-P portfile]\n"
 	    "       polrec-graphsim play [-S sim_url] [-u target_url] "
 	    "scenario.json ...\n"
 	    "       polrec-graphsim requests [-S sim_url]\n"
-	    "       polrec-graphsim keygen -k keyfile\n");
+	    "       polrec-graphsim ctl [-S sim_url] method path [body]\n"
+	    "       polrec-graphsim keygen -k keyfile\n"
+	    "       polrec-graphsim tokens\n");
 	exit(2);
 }
 
@@ -78,16 +83,20 @@ cmd_serve(int argc, char **argv)
 	const char		*secretfile = NULL, *target = NULL;
 	const char		*reqlog = NULL, *portfile = NULL, *errstr;
 	char			*bound;
+	EVP_PKEY		*key;
 	size_t			 nkeyfiles = 0, i;
-	int			 ch, debug = 0, verbose = 0;
+	int			 ch, debug = 0, idp_down = 0, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "a:dk:l:P:r:s:T:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:dDk:l:P:r:s:T:u:v")) != -1) {
 		switch (ch) {
 		case 'a':
 			app_id = optarg;
 			break;
 		case 'd':
 			debug = 1;
+			break;
+		case 'D':
+			idp_down = 1;
 			break;
 		case 'k':
 			if (nkeyfiles == MAX_KEYS)
@@ -137,19 +146,26 @@ cmd_serve(int argc, char **argv)
 	if (reqlog != NULL && (sim->reqlog = fopen(reqlog, "a")) == NULL)
 		fatal("%s", reqlog);
 
-	/* Without -k a throwaway key signs; tests that need it use -k. */
-	sim->nkeys = nkeyfiles > 0 ? nkeyfiles : 1;
-	sim->keys = xcalloc(sim->nkeys, sizeof(*sim->keys));
-	for (i = 0; i < sim->nkeys; i++) {
+	/*
+	 * Without -k a throwaway key signs; tests that need it use -k.
+	 * The first key signs until POST /_sim/keys/rotate.
+	 */
+	for (i = 0; i < (nkeyfiles > 0 ? nkeyfiles : 1); i++) {
 		if (nkeyfiles == 0) {
-			if ((sim->keys[i].key = keys_generate()) == NULL)
+			if ((key = keys_generate()) == NULL)
 				fatalx("no signing key");
-		} else if (keys_load(keyfiles[i], 1, &sim->keys[i].key) == -1)
+		} else if (keys_load(keyfiles[i], 1, &key) == -1)
 			fatalx("cannot load key %s", keyfiles[i]);
-		if (jwt_key_id(sim->keys[i].key, &sim->keys[i].kid) == -1)
+		if (keys_add(sim, key) == -1)
 			fatalx("cannot derive a key id");
 		log_debug("key %zu: kid %s%s", i, sim->keys[i].kid,
 		    i == 0 ? " (signing)" : "");
+	}
+	sim->ninitial = sim->nkeys;
+	sim->signing = 0;
+	if (idp_down) {
+		sim->idp_state = SIM_IDP_DOWN;
+		log_info("identity endpoints down");
 	}
 
 	/* Before the port file: whoever reads it may signal at once. */
@@ -192,6 +208,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	log_debug("signal %d", (int)sig);
 	play_abort_all(sim);
+	sim_defer_flush(sim);
 	event_base_loopexit(sim->base, &grace);
 }
 
@@ -264,4 +281,15 @@ cmd_keygen(int argc, char **argv)
 	free(kid);
 	EVP_PKEY_free(key);
 	return 0;
+}
+
+/* The notification token kinds scenario steps may name. */
+static int
+cmd_tokens(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		usage();
+	notify_token_list(stdout);
+	return fflush(stdout) == EOF;
 }

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <event2/buffer.h>
@@ -17,26 +16,64 @@
 
 #include "graphsim.h"
 #include "jsonx.h"
-#include "jwt.h"
 #include "log.h"
 #include "xmalloc.h"
 
-#define NOTIFY_JWT_LIFETIME	3600
-
 /*
- * What goes in the Authorization header.  Kinds that test the webhook's
- * JWT checks (expired, wrong audience, bad signature, ...) are rows
- * whose adjust function alters the otherwise valid claims.
+ * What goes in the Authorization header, by the name a scenario step
+ * gives as "token".  Each kind but valid, aud-array, graph-iss and (while
+ * its key is published) second-key must be refused by the webhook;
+ * tokens.c makes them.
  */
 struct notify_token {
-	const char	*name;
-	int		 present;
-	void		(*adjust)(struct sim *, cJSON *);
+	const char		*name;
+	enum token_claims	 claims;
+	enum token_form		 form;
+	const char		*description;
 };
 
 static const struct notify_token notify_tokens[] = {
-	{ "valid",	1, NULL },
-	{ "none",	0, NULL },
+	{ "valid", TOK_CLAIMS_VALID, TOK_FORM_RS256,
+	    "RS256 by the signing key with its kid; every claim right" },
+	{ "none", TOK_CLAIMS_VALID, TOK_FORM_NONE,
+	    "no Authorization header" },
+	{ "expired", TOK_CLAIMS_EXPIRED, TOK_FORM_RS256,
+	    "exp = now - 3600, iat = nbf = now - 7200" },
+	{ "not-yet-valid", TOK_CLAIMS_NOT_YET_VALID, TOK_FORM_RS256,
+	    "iat = nbf = now + 3600, exp = now + 7200" },
+	{ "wrong-aud", TOK_CLAIMS_WRONG_AUD, TOK_FORM_RS256,
+	    "aud is another app's GUID" },
+	{ "aud-array", TOK_CLAIMS_AUD_ARRAY, TOK_FORM_RS256,
+	    "aud = [another GUID, the app id] (valid)" },
+	{ "wrong-iss", TOK_CLAIMS_WRONG_ISS, TOK_FORM_RS256,
+	    "iss https://evil.example.com" },
+	{ "graph-iss", TOK_CLAIMS_GRAPH_ISS, TOK_FORM_RS256,
+	    "iss https://graph.microsoft.com (valid)" },
+	{ "no-tid", TOK_CLAIMS_NO_TID, TOK_FORM_RS256,
+	    "no tid claim" },
+	{ "wrong-tid", TOK_CLAIMS_WRONG_TID, TOK_FORM_RS256,
+	    "tid is another tenant's GUID" },
+	{ "alg-none", TOK_CLAIMS_VALID, TOK_FORM_ALG_NONE,
+	    "header alg none, the real kid, an empty signature (h.p.)" },
+	{ "hs256-pubkey", TOK_CLAIMS_VALID, TOK_FORM_HS256_PUBKEY,
+	    "alg HS256 keyed with the signing key's public key PEM "
+	    "(key confusion)" },
+	{ "unknown-kid", TOK_CLAIMS_VALID, TOK_FORM_UNKNOWN_KID,
+	    "RS256 by the signing key, kid no-such-kid" },
+	{ "other-key", TOK_CLAIMS_VALID, TOK_FORM_OTHER_KEY,
+	    "RS256 by an unpublished key, with the signing key's kid" },
+	{ "truncated-sig", TOK_CLAIMS_VALID, TOK_FORM_TRUNCATED_SIG,
+	    "a valid token without its last 10 characters" },
+	{ "garbage", TOK_CLAIMS_VALID, TOK_FORM_GARBAGE,
+	    "Bearer and random base64url without dots" },
+	{ "not-bearer", TOK_CLAIMS_VALID, TOK_FORM_BASIC,
+	    "Authorization: Basic dXNlcjpwYXNz" },
+	{ "duplicate-alg", TOK_CLAIMS_VALID, TOK_FORM_DUPLICATE_ALG,
+	    "header {\"alg\":\"RS256\",\"alg\":\"none\",...}, "
+	    "properly RS256-signed" },
+	{ "second-key", TOK_CLAIMS_VALID, TOK_FORM_SECOND_KEY,
+	    "RS256 by the second -k key with its kid (valid while "
+	    "published)" },
 };
 
 struct notify {
@@ -54,8 +91,6 @@ struct notify {
 
 static struct evhttp_connection *connect_target(struct sim *,
 		    const struct evhttp_uri *);
-static int	mint_token(struct sim *, const struct notify_token *,
-		    char **);
 static const char *chain_id(const cJSON *);
 static void	add_headers(struct evhttp_request *,
 		    const struct notify_spec *, const struct evhttp_uri *,
@@ -74,6 +109,17 @@ notify_token_find(const char *name)
 		if (strcmp(notify_tokens[i].name, name) == 0)
 			return &notify_tokens[i];
 	return NULL;
+}
+
+/* "name  description" per kind, for polrec-graphsim tokens. */
+void
+notify_token_list(FILE *fp)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(notify_tokens) / sizeof(notify_tokens[0]); i++)
+		fprintf(fp, "%-14s %s\n", notify_tokens[i].name,
+		    notify_tokens[i].description);
 }
 
 /* An http or https URL with a host: 0, else -1 with *errstr. */
@@ -113,10 +159,11 @@ notify_send(struct sim *sim, const struct notify_spec *spec,
 	struct notify		*n;
 	struct evhttp_uri	*uri = NULL;
 	struct evhttp_request	*req;
+	const struct notify_token *tok = spec->token;
 	const cJSON		*json = spec->json;
 	cJSON			*parsed = NULL;
-	char			*text = NULL, *jwt = NULL, *target = NULL;
-	const char		*body, *path, *query;
+	char			*text = NULL, *authz = NULL, *target = NULL;
+	const char		*body, *path, *query, *errstr;
 	struct timeval		 now = { 0, 0 };
 
 	n = xcalloc(1, sizeof(*n));
@@ -145,17 +192,17 @@ notify_send(struct sim *sim, const struct notify_spec *spec,
 		    spec->target);
 		goto fail;
 	}
-	if (spec->token == NULL || spec->token->present) {
-		if (mint_token(sim, spec->token, &jwt) == -1) {
-			snprintf(n->error, sizeof(n->error), "cannot sign JWT");
-			goto fail;
-		}
+	if (tok == NULL)
+		tok = &notify_tokens[0];
+	if (tokens_mint(sim, tok->claims, tok->form, &authz, &errstr) == -1) {
+		snprintf(n->error, sizeof(n->error), "%s", errstr);
+		goto fail;
 	}
 	evhttp_connection_set_timeout(n->evcon, SIM_NOTIFY_TIMEOUT);
 	if ((req = evhttp_request_new(response_cb, n)) == NULL)
 		fatalx("evhttp_request_new");
 	evhttp_request_set_error_cb(req, error_cb);
-	add_headers(req, spec, uri, jwt, chain_id(json));
+	add_headers(req, spec, uri, authz, chain_id(json));
 	if (evbuffer_add(evhttp_request_get_output_buffer(req), body,
 	    strlen(body)) == -1)
 		fatalx("evbuffer_add");
@@ -178,7 +225,7 @@ notify_send(struct sim *sim, const struct notify_spec *spec,
 	evtimer_add(n->done_ev, &now);
  done:
 	free(target);
-	free(jwt);
+	free(authz);
 	evhttp_uri_free(uri);
 	cJSON_Delete(parsed);
 	cJSON_free(text);
@@ -234,28 +281,6 @@ connect_target(struct sim *sim, const struct evhttp_uri *uri)
 	    host, port);
 }
 
-/* The claims Teams' webhook tokens carry (graph-protocol.md section 3). */
-static int
-mint_token(struct sim *sim, const struct notify_token *kind, char **out)
-{
-	cJSON		*claims;
-	long long	 now = time(NULL);
-	int		 rv;
-
-	claims = cJSON_CreateObject();
-	cJSON_AddStringToObject(claims, "iss", SIM_ISSUER);
-	cJSON_AddStringToObject(claims, "aud", sim->app_id);
-	cJSON_AddStringToObject(claims, "tid", sim->tenant_id);
-	cJSON_AddNumberToObject(claims, "iat", now);
-	cJSON_AddNumberToObject(claims, "nbf", now);
-	cJSON_AddNumberToObject(claims, "exp", now + NOTIFY_JWT_LIFETIME);
-	if (kind != NULL && kind->adjust != NULL)
-		kind->adjust(sim, claims);
-	rv = jwt_sign_rs256(sim->keys[0].key, sim->keys[0].kid, claims, out);
-	cJSON_Delete(claims);
-	return rv;
-}
-
 /* The first callChainId among the notification's resources, if any. */
 static const char *
 chain_id(const cJSON *json)
@@ -276,7 +301,7 @@ chain_id(const cJSON *json)
 static void
 add_headers(struct evhttp_request *req,
     const struct notify_spec *spec, const struct evhttp_uri *uri,
-    const char *jwt, const char *chain)
+    const char *authz, const char *chain)
 {
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
 	const cJSON		*x;
@@ -305,17 +330,16 @@ add_headers(struct evhttp_request *req,
 	if (evhttp_find_header(h, "User-Agent") == NULL)
 		evhttp_add_header(h, "User-Agent",
 		    "Microsoft-Skype/3.0,(Calling/1.0)");
-	if (jwt != NULL && evhttp_find_header(h, "Authorization") == NULL) {
-		xasprintf(&v, "Bearer %s", jwt);
-		evhttp_add_header(h, "Authorization", v);
-		free(v);
-	}
+	if (authz != NULL && evhttp_find_header(h, "Authorization") == NULL)
+		evhttp_add_header(h, "Authorization", authz);
 	if (chain != NULL &&
 	    evhttp_find_header(h, "X-Microsoft-Skype-Chain-ID") == NULL)
 		evhttp_add_header(h, "X-Microsoft-Skype-Chain-ID", chain);
 	if (evhttp_find_header(h, "X-Microsoft-Skype-Message-ID") == NULL) {
-		sim_make_uuid(mid);
-		evhttp_add_header(h, "X-Microsoft-Skype-Message-ID", mid);
+		if (spec->message_id == NULL)
+			sim_make_uuid(mid);
+		evhttp_add_header(h, "X-Microsoft-Skype-Message-ID",
+		    spec->message_id != NULL ? spec->message_id : mid);
 	}
 }
 

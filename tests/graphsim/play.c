@@ -16,11 +16,14 @@
 #define PLAY_MAX_DELAY_MS	600000
 #define PLAY_MAX_NAME		128
 #define PLAY_MAX_HEADER		1024
+#define PLAY_MAX_REPEAT		100000
+#define PLAY_MAX_POSTS		1000000	/* steps times their repeats */
 
 struct play_step {
 	int			 delay_ms;	/* after the last reply */
 	const char		*file;		/* for the report */
 	int			 expect;	/* 0: any 2xx */
+	int			 repeat;	/* posts of this step */
 	struct notify_spec	 spec;		/* into the scenario */
 };
 
@@ -33,6 +36,7 @@ struct play {
 	struct play_step	*steps;
 	size_t			 nsteps;
 	size_t			 cur;
+	int			 attempt;	/* of steps[cur], from 1 */
 	struct event		*timer;
 	struct notify		*inflight;
 	cJSON			*results;
@@ -54,7 +58,7 @@ static void	play_free(struct play *);
 
 static const char *step_keys[] = {
 	"delay_ms", "file", "body", "headers", "token", "content_type",
-	"expect_status", NULL
+	"expect_status", "message_id", "repeat", NULL
 };
 static const char *scenario_keys[] = {
 	"name", "description", "target", "steps", NULL
@@ -74,6 +78,7 @@ play_start(struct sim *sim, struct evhttp_request *req, const char *body,
 	p = xcalloc(1, sizeof(*p));
 	p->sim = sim;
 	p->ok = 1;
+	p->attempt = 1;
 	if ((p->scenario = cJSON_ParseWithLength(body, len)) == NULL) {
 		fail(err, errlen, "scenario is not valid JSON");
 		goto bad;
@@ -101,7 +106,7 @@ parse_scenario(struct play *p, char *err, size_t errlen)
 {
 	const cJSON	*s = p->scenario, *x, *steps, *step;
 	const char	*target, *errstr, **k;
-	size_t		 i;
+	size_t		 i, posts = 0;
 
 	if (!cJSON_IsObject(s))
 		return fail(err, errlen, "scenario must be a JSON object");
@@ -148,8 +153,12 @@ parse_scenario(struct play *p, char *err, size_t errlen)
 		p->steps[i].spec.target = target;
 		if (parse_step(p, step, i, err, errlen) == -1)
 			return -1;
+		posts += p->steps[i].repeat;
 		i++;
 	}
+	if (posts > PLAY_MAX_POSTS)
+		return fail(err, errlen, "more than %d posts in all",
+		    PLAY_MAX_POSTS);
 	return 0;
 }
 
@@ -177,6 +186,15 @@ parse_step(struct play *p, const cJSON *j, size_t i, char *err,
 	if (get_int(j, "expect_status", 100, 599, &st->expect) == -1)
 		return fail(err, errlen, "step %zu: expect_status must be an "
 		    "HTTP status code", i + 1);
+	st->repeat = 1;
+	if (get_int(j, "repeat", 1, PLAY_MAX_REPEAT, &st->repeat) == -1)
+		return fail(err, errlen, "step %zu: repeat must be an integer "
+		    "from 1 to %d", i + 1, PLAY_MAX_REPEAT);
+	x = cJSON_GetObjectItemCaseSensitive(j, "message_id");
+	if (x != NULL && (!cJSON_IsString(x) || x->valuestring[0] == '\0' ||
+	    !valid_header("X-Microsoft-Skype-Message-ID", x->valuestring)))
+		return fail(err, errlen, "step %zu: bad message_id", i + 1);
+	st->spec.message_id = x != NULL ? x->valuestring : NULL;
 
 	x = cJSON_GetObjectItemCaseSensitive(j, "file");
 	if (x != NULL && !cJSON_IsString(x))
@@ -264,6 +282,7 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+/* The next post: delay_ms counts from the last reply, repeats included. */
 static void
 schedule(struct play *p)
 {
@@ -301,12 +320,14 @@ step_done(const struct notify_result *r, void *arg)
 		ok = r->status >= 200 && r->status <= 299;
 	if (!ok)
 		p->ok = 0;
-	log_info("play %s step %zu: status %d in %lld ms%s%s", p->name,
-	    p->cur + 1, r->status, r->elapsed_ms,
+	log_info("play %s step %zu.%d: status %d in %lld ms%s%s", p->name,
+	    p->cur + 1, p->attempt, r->status, r->elapsed_ms,
 	    r->error != NULL ? ": " : "", r->error != NULL ? r->error : "");
 
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "step", p->cur + 1);
+	if (st->repeat > 1)
+		cJSON_AddNumberToObject(o, "attempt", p->attempt);
 	if (st->file != NULL)
 		cJSON_AddStringToObject(o, "file", st->file);
 	cJSON_AddNumberToObject(o, "status", r->status);
@@ -322,7 +343,13 @@ step_done(const struct notify_result *r, void *arg)
 		cJSON_AddStringToObject(o, "error", r->error);
 	cJSON_AddItemToArray(p->results, o);
 
-	if (++p->cur < p->nsteps)
+	if (p->attempt < st->repeat)
+		p->attempt++;
+	else {
+		p->cur++;
+		p->attempt = 1;
+	}
+	if (p->cur < p->nsteps)
 		schedule(p);
 	else
 		finish(p);

@@ -14,7 +14,6 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <sodium.h>
 
@@ -28,18 +27,51 @@ static void	control_handle(struct sim *, struct evhttp_request *,
 static void	control_stats(struct sim *, struct evhttp_request *);
 static void	control_reset(struct sim *, struct evhttp_request *);
 static void	control_play(struct sim *, struct evhttp_request *);
+static void	deferred_cb(evutil_socket_t, short, void *);
+static void	deferred_run(struct sim_deferred *);
 
-/* The control API under /_sim/, for tests and the play client. */
+/*
+ * The control API under /_sim/, for tests and `polrec-graphsim ctl`:
+ *   GET    requests, stats	what the simulator saw and counted
+ *   POST   reset		forget requests and counters
+ *   POST   play		play a scenario, answer with its report
+ *   GET    keys		{"signing": kid, "published": [kids]}
+ *   POST   keys/rotate		a new in-memory RSA-2048 key signs from now
+ *   POST   keys/retire?kid=K	K leaves the JWKS (409 for the signer)
+ *   GET    idp			{"state": "up" | "down" | "slow"}
+ *   POST   idp?state=S		OpenID document and JWKS up, down or slow
+ *   GET    faults		the armed faults (faults.c)
+ *   POST   faults		arm one
+ *   DELETE faults		disarm all
+ */
 static const struct control_route {
 	const char		*name;
 	enum evhttp_cmd_type	 method;
 	void			(*handle)(struct sim *,
 				    struct evhttp_request *);
 } control_routes[] = {
-	{ "requests",	EVHTTP_REQ_GET,	 calls_write_records },
-	{ "stats",	EVHTTP_REQ_GET,	 control_stats },
-	{ "reset",	EVHTTP_REQ_POST, control_reset },
-	{ "play",	EVHTTP_REQ_POST, control_play },
+	{ "requests",	EVHTTP_REQ_GET,	   calls_write_records },
+	{ "stats",	EVHTTP_REQ_GET,	   control_stats },
+	{ "reset",	EVHTTP_REQ_POST,   control_reset },
+	{ "play",	EVHTTP_REQ_POST,   control_play },
+	{ "keys",	EVHTTP_REQ_GET,	   keys_show },
+	{ "keys/rotate", EVHTTP_REQ_POST,  keys_rotate },
+	{ "keys/retire", EVHTTP_REQ_POST,  keys_retire },
+	{ "idp",	EVHTTP_REQ_GET,	   idp_show_state },
+	{ "idp",	EVHTTP_REQ_POST,   idp_set_state },
+	{ "faults",	EVHTTP_REQ_GET,	   faults_show },
+	{ "faults",	EVHTTP_REQ_POST,   faults_arm },
+	{ "faults",	EVHTTP_REQ_DELETE, faults_clear },
+};
+
+/* A request whose answer waits for a timer (latency, slow IdP, drops). */
+struct sim_deferred {
+	TAILQ_ENTRY(sim_deferred) entry;
+	struct sim		*sim;
+	struct event		*timer;
+	struct evhttp_request	*req;
+	sim_resume_fn		 resume;
+	void			*arg;
 };
 
 static const char *action_names[SIM_ACT_MAX] = {
@@ -62,6 +94,7 @@ sim_new(struct event_base *base)
 	sim->records = xcalloc(SIM_MAX_RECORDS, sizeof(*sim->records));
 	TAILQ_INIT(&sim->notifies);
 	TAILQ_INIT(&sim->plays);
+	TAILQ_INIT(&sim->deferred);
 
 	if ((sim->http = evhttp_new(base)) == NULL)
 		fatalx("evhttp_new");
@@ -80,12 +113,11 @@ sim_new(struct event_base *base)
 void
 sim_free(struct sim *sim)
 {
-	size_t	 i;
-
 	if (sim == NULL)
 		return;
-	/* Plays answer their control request before the server goes. */
+	/* Plays and deferred requests answer before the server goes. */
 	play_abort_all(sim);
+	sim_defer_flush(sim);
 	notify_cancel_all(sim);
 	if (sim->http != NULL)
 		evhttp_free(sim->http);
@@ -93,11 +125,7 @@ sim_free(struct sim *sim)
 	calls_clear(sim);
 	calls_clear_records(sim);
 	free(sim->records);
-	for (i = 0; i < sim->nkeys; i++) {
-		EVP_PKEY_free(sim->keys[i].key);
-		free(sim->keys[i].kid);
-	}
-	free(sim->keys);
+	keys_clear(sim);
 	SSL_CTX_free(sim->tls_client);
 	if (sim->reqlog != NULL)
 		fclose(sim->reqlog);
@@ -204,25 +232,30 @@ route(struct evhttp_request *req, void *arg)
 		sim_reply_error(req, HTTP_NOTFOUND, "no such resource");
 }
 
+/* A resource may have a row per method. */
 static void
 control_handle(struct sim *sim, struct evhttp_request *req, const char *what)
 {
 	const struct control_route	*r;
 	size_t				 i;
+	int				 found = 0;
 
 	for (i = 0; i < sizeof(control_routes) / sizeof(control_routes[0]);
 	    i++) {
 		r = &control_routes[i];
 		if (strcmp(what, r->name) != 0)
 			continue;
-		if (evhttp_request_get_command(req) == r->method)
+		found = 1;
+		if (evhttp_request_get_command(req) == r->method) {
 			r->handle(sim, req);
-		else
-			sim_reply_error(req, HTTP_BADMETHOD,
-			    "method not allowed");
-		return;
+			return;
+		}
 	}
-	sim_reply_error(req, HTTP_NOTFOUND, "no such control resource");
+	if (found)
+		sim_reply_error(req, HTTP_BADMETHOD, "method not allowed");
+	else
+		sim_reply_error(req, HTTP_NOTFOUND,
+		    "no such control resource");
 }
 
 /* Calls and tokens stay: a running polrecd still uses them. */
@@ -257,6 +290,9 @@ control_stats(struct sim *sim, struct evhttp_request *req)
 	    st->notifications_failed);
 	cJSON_AddNumberToObject(o, "plays", st->plays);
 	cJSON_AddNumberToObject(o, "calls_known", sim->ncalls);
+	cJSON_AddNumberToObject(o, "openid_requests", st->openid_requests);
+	cJSON_AddNumberToObject(o, "jwks_requests", st->jwks_requests);
+	cJSON_AddNumberToObject(o, "faults_injected", st->faults_injected);
 	sim_reply_json(req, HTTP_OK, o);
 	cJSON_Delete(o);
 }
@@ -282,6 +318,97 @@ const char *
 sim_action_name(enum sim_action act)
 {
 	return action_names[act];
+}
+
+/*
+ * Resume req after ms from the event loop, never from inside libevent's
+ * request callback (sim_drop needs that).  resume owns arg and must
+ * answer or drop req.  If the client goes away meanwhile, libevent 2.1
+ * detaches req from its connection and keeps it for us: the answer
+ * then just frees it.
+ */
+void
+sim_defer(struct sim *sim, struct evhttp_request *req, int ms,
+    sim_resume_fn resume, void *arg)
+{
+	struct sim_deferred	*d;
+	struct timeval		 tv;
+
+	d = xcalloc(1, sizeof(*d));
+	d->sim = sim;
+	d->req = req;
+	d->resume = resume;
+	d->arg = arg;
+	if ((d->timer = evtimer_new(sim->base, deferred_cb, d)) == NULL)
+		fatalx("evtimer_new");
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (evtimer_add(d->timer, &tv) == -1)
+		fatalx("evtimer_add");
+	TAILQ_INSERT_TAIL(&sim->deferred, d, entry);
+}
+
+/* At shutdown: everything deferred is answered now. */
+void
+sim_defer_flush(struct sim *sim)
+{
+	struct sim_deferred	*d;
+
+	while ((d = TAILQ_FIRST(&sim->deferred)) != NULL)
+		deferred_run(d);
+}
+
+static void
+deferred_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	deferred_run(arg);
+}
+
+static void
+deferred_run(struct sim_deferred *d)
+{
+	TAILQ_REMOVE(&d->sim->deferred, d, entry);
+	event_free(d->timer);
+	d->resume(d->sim, d->req, d->arg);
+	free(d);
+}
+
+/*
+ * Close req's connection without an answer.  Only from a timer (see
+ * sim_defer): freeing the connection frees req with it.
+ */
+void
+sim_drop(struct evhttp_request *req)
+{
+	struct evhttp_connection	*evcon;
+
+	if ((evcon = evhttp_request_get_connection(req)) != NULL)
+		evhttp_connection_free(evcon);
+	else {
+		log_debug("drop: the client had already gone");
+		evhttp_request_free(req);
+	}
+}
+
+/* A decoded query parameter of req's URI, allocated; NULL if absent. */
+char *
+sim_query_param(struct evhttp_request *req, const char *name)
+{
+	struct evkeyvalq	 params;
+	const char		*query, *v;
+	char			*value = NULL;
+
+	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	if (query == NULL)
+		return NULL;
+	TAILQ_INIT(&params);
+	if (evhttp_parse_query_str(query, &params) == 0 &&
+	    (v = evhttp_find_header(&params, name)) != NULL)
+		value = xstrdup(v);
+	evhttp_clear_headers(&params);
+	return value;
 }
 
 /* Only the methods evhttp_set_allowed_methods lets through. */

@@ -1,7 +1,9 @@
 #!/bin/bash
 # The Graph simulator on its own: OpenID document and JWKS, the Entra token
 # endpoint, the calls API (auth, per-call state, request record), the
-# control API, scenario errors, keygen, and a clean exit on SIGTERM.
+# control API and ctl, key rotation, identity endpoints down or slow, the
+# fault table, every notification token kind, replays, scenario errors,
+# keygen, and a clean exit on SIGTERM.
 set -eu
 . tests/integration/lib.sh
 
@@ -163,6 +165,316 @@ check "play without a scenario: usage, exit 2" test "$rc" = 2
 check "keygen creates a key" sh -c "'$SIM' keygen -k '$T/new.pem' >/dev/null 2>&1"
 if "$SIM" keygen -k "$T/new.pem" 2>/dev/null; then rc=0; else rc=$?; fi
 check "keygen refuses an existing file" test "$rc" = 1
+
+# --- Control API conveniences, key rotation, IdP faults, fault table, token
+# kinds, replays.  Counters start afresh here.
+# set -e is on: a failing setup command must not end the script unseen.
+CTL() { "$SIM" ctl "$@" 2>/dev/null || true; }
+CTLQ() { "$SIM" ctl "$@" >/dev/null 2>&1; }
+not() { ! "$@"; }
+jget() { printf '%s' "$1" | jq -r "$2"; }
+b64u_bin() {
+	local s
+	s=$(printf '%s' "$1" | tr '_-' '/+')
+	while [ $(( ${#s} % 4 )) -ne 0 ]; do s="$s="; done
+	printf '%s' "$s" | base64 -d 2>/dev/null
+}
+kid_of() {
+	openssl pkey -in "$1" -pubout -outform DER | openssl dgst -sha256 -binary |
+	    head -c 16 | base64 | tr '+/' '-_' | tr -d '='
+}
+# jwk_pem KID OUT: the simulator's published key KID, rebuilt as a PEM.
+jwk_pem() {
+	local j n e
+	j=$(CTL GET /v1/keys | jq -c --arg k "$1" '.keys[] | select(.kid == $k)')
+	[ -n "$j" ] || return 1
+	n=$(b64u_bin "$(jget "$j" .n)" | od -An -v -tx1 | tr -d ' \n')
+	e=$(b64u_bin "$(jget "$j" .e)" | od -An -v -tx1 | tr -d ' \n')
+	printf 'asn1=SEQUENCE:k\n[k]\nn=INTEGER:0x%s\ne=INTEGER:0x%s\n' \
+	    "$n" "$e" >"$T/jwk.cnf"
+	openssl asn1parse -genconf "$T/jwk.cnf" -noout -out "$T/jwk.der" &&
+	    openssl rsa -RSAPublicKey_in -inform DER -in "$T/jwk.der" \
+	    -pubout -out "$2" 2>/dev/null
+}
+# rs256_ok JWT PUBPEM: the signature verifies.
+rs256_ok() {
+	printf '%s' "${1%.*}" >"$T/jws.in"
+	b64u_bin "${1##*.}" >"$T/jws.sig"
+	openssl dgst -sha256 -verify "$2" -signature "$T/jws.sig" "$T/jws.in" \
+	    >/dev/null 2>&1
+}
+
+check "ctl POST /_sim/reset: exit 0" sh -c "'$SIM' ctl POST reset >/dev/null"
+if CTLQ GET nothing; then rc=0; else rc=$?; fi
+check "ctl on an unknown resource: exit 1" test "$rc" = 1
+if "$SIM" ctl PUT stats >/dev/null 2>&1; then rc=0; else rc=$?; fi
+check "ctl with an unknown method: usage, exit 2" test "$rc" = 2
+
+# Keys: rotation and retirement.
+K1=$(kid_of "$T/sim-key.pem")
+K2=$(kid_of "$T/sim-key2.pem")
+BODY=$(CTL GET keys)
+check "keys: the first -k key signs" test "$(jget "$BODY" .signing)" = "$K1"
+check "keys: both -k keys published" \
+    test "$(jget "$BODY" '.published | join(",")')" = "$K1,$K2"
+
+# Token kinds, while the first key signs: a tiny receiver records heads.
+cat >"$T/recv.sh" <<'RECV'
+#!/bin/bash
+# One HTTP request on stdin: its head is appended to $1, the answer is 202.
+len=0
+while IFS= read -r line; do
+	line=${line%$'\r'}
+	[ -z "$line" ] && break
+	printf '%s\n' "$line" >>"$1"
+	case ${line,,} in
+	content-length:*) len=${line#*:}; len=${len//[!0-9]/} ;;
+	esac
+done
+[ "${len:-0}" -gt 0 ] && head -c "$len" >/dev/null
+printf 'HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'
+RECV
+# lib.sh's cleanup waits for children: the receiver and the second
+# simulator must be gone by then, whatever ends the script.
+EXTRA_PIDS=
+trap 'rc=$?; set +e; [ -z "$EXTRA_PIDS" ] || kill $EXTRA_PIDS 2>/dev/null
+    (exit $rc); cleanup' EXIT
+RECV_PID=
+for try in 1 2 3 4 5 6 7 8; do
+	RPORT=$(( 20000 + RANDOM % 20000 ))
+	socat TCP-LISTEN:$RPORT,bind=127.0.0.1,reuseaddr,fork \
+	    EXEC:"bash $T/recv.sh $T/recv.txt" 2>/dev/null &
+	RECV_PID=$!
+	sleep 0.2
+	kill -0 "$RECV_PID" 2>/dev/null && break
+	RECV_PID=
+done
+check "receiver listening" test -n "$RECV_PID"
+EXTRA_PIDS=$RECV_PID
+RECV_URL=http://127.0.0.1:$RPORT/api/calling
+# heads: one line per request received, "AUTHORIZATION|MESSAGE-ID".
+heads() {
+	awk '/^POST /{ if (n++) print a "|" m; a = "-"; m = "-" }
+	    tolower($0) ~ /^authorization: / { a = substr($0, 16) }
+	    tolower($0) ~ /^x-microsoft-skype-message-id: / { m = substr($0, 31) }
+	    END { if (n) print a "|" m }' "$T/recv.txt"
+}
+
+KINDS=$("$SIM" tokens | awk '{ print $1 }')
+check "tokens lists 19 kinds" test "$(printf '%s\n' "$KINDS" | wc -l)" = 19
+steps=
+for k in $KINDS; do
+	steps="$steps${steps:+,}{\"token\":\"$k\",\"body\":{\"value\":[]}}"
+done
+printf '{"name":"kinds","target":"%s","steps":[%s]}' "$RECV_URL" "$steps" \
+    >"$T/kinds.json"
+: >"$T/recv.txt"
+check "every token kind posted: 202s" \
+    sh -c "'$SIM' play '$T/kinds.json' >'$T/kinds.out' 2>&1"
+heads | cut -d'|' -f1 >"$T/authz"
+check "19 notifications received" test "$(wc -l <"$T/authz")" = 19
+paste -d' ' <(printf '%s\n' $KINDS) "$T/authz" >"$T/kinds.authz"
+authz() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "$T/kinds.authz"; }
+jwt() { authz "$1" | sed 's/^Bearer //'; }
+hdr() { b64u_bin "$(jwt "$1" | cut -d. -f1)"; }
+pay() { b64u_bin "$(jwt "$1" | cut -d. -f2)"; }
+check "the token kinds give 19 different Authorization headers" \
+    test "$(sort -u "$T/authz" | wc -l)" = 19
+check "none: no Authorization header" test "$(authz none)" = "-"
+check "not-bearer: Basic dXNlcjpwYXNz" test "$(authz not-bearer)" = "Basic dXNlcjpwYXNz"
+check "garbage: Bearer base64url without dots" \
+    sh -c "printf '%s' '$(jwt garbage)' | grep -qE '^[A-Za-z0-9_-]{40,}$'"
+openssl pkey -in "$T/sim-key.pem" -pubout -out "$T/pub1.pem"
+openssl pkey -in "$T/sim-key2.pem" -pubout -out "$T/pub2.pem"
+now=$(date +%s)
+check "valid: RS256 with the first key's kid" \
+    test "$(hdr valid)" = "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"$K1\"}"
+check "valid: iss, aud, tid right" test "$(pay valid | jq -r '[.iss,.aud,.tid] | join(" ")')" = \
+    "https://api.botframework.com $APP_ID $TENANT_ID"
+check "valid: signature verifies with the first key" rs256_ok "$(jwt valid)" "$T/pub1.pem"
+TOKEN_VALID=$(jwt valid)
+check "expired: exp an hour ago" test "$(pay expired | jq ".exp - $now + 3600 | fabs < 5")" = true
+check "not-yet-valid: nbf in an hour" \
+    test "$(pay not-yet-valid | jq ".nbf - $now - 3600 | fabs < 5")" = true
+check "wrong-aud: another audience" \
+    test "$(pay wrong-aud | jq -r '.aud | type == "string" and . != "'$APP_ID'"')" = true
+check "aud-array: [other, app id]" \
+    test "$(pay aud-array | jq -c '.aud | length == 2 and .[1] == "'$APP_ID'"')" = true
+check "wrong-iss: evil issuer" test "$(pay wrong-iss | jq -r .iss)" = https://evil.example.com
+check "graph-iss: Graph issuer" test "$(pay graph-iss | jq -r .iss)" = https://graph.microsoft.com
+check "no-tid: no tid" test "$(pay no-tid | jq 'has("tid")')" = false
+check "wrong-tid: another tenant" \
+    test "$(pay wrong-tid | jq -r '.tid != "'$TENANT_ID'"')" = true
+check "alg-none: alg none, empty signature" sh -c \
+    "test '$(hdr alg-none | jq -r .alg)' = none && printf '%s' '$(jwt alg-none)' | grep -q '\\.\$'"
+check "hs256-pubkey: HS256 keyed with the public key's PEM" test \
+    "$(printf '%s' "$(jwt hs256-pubkey | cut -d. -f1,2)" |
+    openssl dgst -sha256 -mac HMAC -macopt hexkey:$(od -An -v -tx1 "$T/pub1.pem" | tr -d ' \n') -binary |
+    base64 | tr '+/' '-_' | tr -d '=')" = "$(jwt hs256-pubkey | cut -d. -f3)"
+check "unknown-kid: kid no-such-kid, signed by the real key" sh -c \
+    "test '$(hdr unknown-kid | jq -r .kid)' = no-such-kid"
+check "unknown-kid: verifies with the first key" rs256_ok "$(jwt unknown-kid)" "$T/pub1.pem"
+check "other-key: the published kid" test "$(hdr other-key | jq -r .kid)" = "$K1"
+check "other-key: does not verify" not rs256_ok "$(jwt other-key)" "$T/pub1.pem"
+check "truncated-sig: 10 characters short" \
+    test $(( ${#TOKEN_VALID} - $(jwt truncated-sig | wc -c) + 1 )) = 10
+check "truncated-sig: does not verify" not rs256_ok "$(jwt truncated-sig)" "$T/pub1.pem"
+check "duplicate-alg: both algs in the header bytes" test \
+    "$(hdr duplicate-alg)" = "{\"alg\":\"RS256\",\"alg\":\"none\",\"typ\":\"JWT\",\"kid\":\"$K1\"}"
+check "duplicate-alg: RS256 over those bytes verifies" rs256_ok "$(jwt duplicate-alg)" "$T/pub1.pem"
+check "second-key: the second key's kid" test "$(hdr second-key | jq -r .kid)" = "$K2"
+check "second-key: verifies with the second key" rs256_ok "$(jwt second-key)" "$T/pub2.pem"
+
+# Replays and floods: a fixed message id, repeated.
+printf '{"name":"replay","target":"%s","steps":[{"body":{"value":[]},"message_id":"fixed-id","repeat":3},{"body":{"value":[]}}]}' \
+    "$RECV_URL" >"$T/replay.json"
+: >"$T/recv.txt"
+"$SIM" play "$T/replay.json" >"$T/replay.out" 2>&1 || true
+check "repeat 3: reported as steps 1.1 to 1.3, then step 2" sh -c \
+    "grep -q '^replay step 1.3: 202' '$T/replay.out' && grep -q '^replay step 2: 202' '$T/replay.out' && grep -q '^replay: ok' '$T/replay.out'"
+check "message_id: three posts with X-Microsoft-Skype-Message-ID fixed-id" \
+    test "$(heads | grep -c '|fixed-id$')" = 3
+check "without message_id: a fresh id" test "$(heads | sed -n 4p | cut -d'|' -f2 | wc -c)" = 37
+
+# Rotation: the new key signs and is published next to the old ones.
+BODY=$(CTL POST keys/rotate)
+K3=$(jget "$BODY" .kid)
+check "rotate: a new kid, signing" test -n "$K3" -a "$(jget "$BODY" .signing)" = "$K3"
+check "rotate: three keys published" \
+    test "$(jget "$BODY" '.published | join(",")')" = "$K1,$K2,$K3"
+check "JWKS publishes all three" test "$(CTL GET /v1/keys | jq '.keys | length')" = 3
+printf '{"name":"rotated","target":"%s","steps":[{"body":{"value":[]}}]}' \
+    "$RECV_URL" >"$T/rotated.json"
+: >"$T/recv.txt"
+"$SIM" play "$T/rotated.json" >/dev/null 2>&1 || true
+TOKEN3=$(heads | cut -d'|' -f1 | sed 's/^Bearer //')
+check "valid tokens now carry the new kid" \
+    test "$(b64u_bin "${TOKEN3%%.*}" | jq -r .kid)" = "$K3"
+check "the JWKS publishes the new key" jwk_pem "$K3" "$T/pub3.pem"
+check "valid tokens verify with it" rs256_ok "$TOKEN3" "$T/pub3.pem"
+if CTLQ POST "keys/retire?kid=$K3"; then rc=0; else rc=$?; fi
+http POST "/_sim/keys/retire?kid=$K3"
+check "retire the signing key: 409, ctl exit 1" test "$CODE" = 409 -a "$rc" = 1
+http POST "/_sim/keys/retire?kid=no-such-kid"
+check "retire an unknown key: 404" test "$CODE" = 404
+http POST "/_sim/keys/retire?kid=$K1"
+check "retire the first key: 200, two left" \
+    test "$CODE" = 200 -a "$(jget "$BODY" '.published | join(",")')" = "$K2,$K3"
+check "the JWKS no longer has it" \
+    test "$(CTL GET /v1/keys | jq -r '[.keys[].kid] | join(",")')" = "$K2,$K3"
+
+# The identity endpoints: down, slow, up, and counted.
+check "counters reset" CTLQ POST reset
+check "idp: up to begin with" test "$(CTL GET idp | jq -r .state)" = up
+check "idp?state=down" CTLQ POST 'idp?state=down'
+http GET /v1/.well-known/OpenIdConfiguration
+check "idp down: OpenID configuration 503" test "$CODE" = 503
+check "idp down: Retry-After: 1" header_has '^Retry-After: 1$'
+http GET /v1/keys
+check "idp down: JWKS 503 with Retry-After" \
+    test "$CODE" = 503 -a -n "$(header_has '^Retry-After: 1$' && echo y)"
+http POST '/_sim/idp?state=sideways'
+check "idp: an unknown state is refused" test "$CODE" = 400
+check "idp?state=slow" CTLQ POST 'idp?state=slow'
+t0=$(date +%s%N)
+http GET /v1/keys
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "idp slow: JWKS 200 after about 3 s ($ms ms)" \
+    test "$CODE" = 200 -a "$ms" -ge 2900 -a "$ms" -lt 6000
+check "idp?state=up" CTLQ POST 'idp?state=up'
+http GET /v1/.well-known/OpenIdConfiguration
+check "idp up: 200 again" test "$CODE" = 200
+BODY=$(CTL GET stats)
+check "stats count OpenID (2) and JWKS (2) requests apart" test \
+    "$(jget "$BODY" '"\(.openid_requests) \(.jwks_requests)"')" = "2 2"
+
+# Faults on the calls API and the token endpoint.
+CALL2=5a7d1f00-0000-4000-8000-00000000c0de
+printf '{"name":"announce","target":"%s","steps":[{"body":{"value":[{"changeType":"created","resourceUrl":"/communications/calls/%s","resourceData":{"@odata.type":"#microsoft.graph.call","state":"incoming"}}]}}]}' \
+    "$RECV_URL" "$CALL2" >"$T/announce.json"
+"$SIM" play "$T/announce.json" >/dev/null 2>&1 || true
+http POST "$TOKEN_PATH" -d "$(token_form)"
+TOKEN=$(jget "$BODY" .access_token)
+AUTH="Authorization: Bearer $TOKEN"
+http POST /_sim/faults -d '{"action":"answer","status":503,"count":1,"retry_after":1}'
+check "arm answer 503 once: 200, listed" \
+    test "$CODE" = 200 -a "$(jget "$BODY" '.faults[0] | "\(.action) \(.status) \(.count)"')" = "answer 503 1"
+http POST "$CALLS/$CALL2/answer" -H "$AUTH" -d '{"mediaConfig":{}}'
+check "first answer: 503 with Retry-After: 1" \
+    test "$CODE" = 503 -a -n "$(header_has '^Retry-After: 1$' && echo y)"
+check "the 503 is a Graph error" has '"code":"ServiceNotAvailable"'
+http POST "$CALLS/$CALL2/answer" -H "$AUTH" -d '{"mediaConfig":{}}'
+check "second answer: 202" test "$CODE" = 202
+http POST /_sim/faults -d '{"action":"token","status":429,"retry_after":2}'
+http POST "$TOKEN_PATH" -d "$(token_form)"
+check "token endpoint fault: 429 with Retry-After: 2" \
+    test "$CODE" = 429 -a -n "$(header_has '^Retry-After: 2$' && echo y)"
+check "token fault body is an Entra error" has '"error":"too_many_requests"'
+http POST "$TOKEN_PATH" -d "$(token_form)"
+check "then the token endpoint answers again: 200" test "$CODE" = 200
+http POST /_sim/faults -d '{"action":"get","delay_ms":1000}'
+t0=$(date +%s%N)
+http GET "$CALLS/$CALL2" -H "$AUTH"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "get delayed 1 s, then answered normally ($ms ms)" \
+    test "$CODE" = 200 -a "$ms" -ge 950
+http POST /_sim/faults -d '{"action":"keepAlive","drop":true,"count":2}'
+http POST "$CALLS/$CALL2/keepAlive" -H "$AUTH"
+check "keepAlive dropped: no response at all" test "$CODE" = 000
+http POST /_sim/faults -d '{"action":"token","drop":true,"delay_ms":300}'
+http POST "$TOKEN_PATH" -d "$(token_form)"
+check "token endpoint dropped after a delay" test "$CODE" = 000
+http GET /_sim/faults
+check "faults listed: keepAlive with one left" \
+    test "$(jget "$BODY" '[.faults[] | "\(.action):\(.count):\(.drop)"] | join(",")')" = "keepAlive:1:true"
+http DELETE /_sim/faults
+check "DELETE /_sim/faults clears them" test "$CODE" = 200 -a "$BODY" = '{"faults":[]}'
+http POST "$CALLS/$CALL2/keepAlive" -H "$AUTH"
+check "keepAlive answered again: 200" test "$CODE" = 200
+http POST /_sim/faults -d '{"action":"answer"}'
+check "a fault that does nothing: 400" test "$CODE" = 400
+http POST /_sim/faults -d '{"action":"unknown","status":500}'
+check "a fault on no action: 400" test "$CODE" = 400
+http POST /_sim/faults -d '{"action":"get","drop":true,"status":500}'
+check "drop with a status: 400" test "$CODE" = 400
+"$SIM" requests >"$T/req.jsonl" || true
+check "records say which faults applied" test "$(jq -r '.fault // "none"' "$T/req.jsonl" | tr '\n' ' ')" = \
+    "status none delay drop none "
+check "stats count faults injected (5)" test "$(CTL GET stats | jq .faults_injected)" = 5
+
+# -D: a simulator that starts with its identity endpoints down.
+"$SIM" serve -D -l 127.0.0.1:0 -P "$T/sim2.port" 2>"$T/sim2.log" &
+SIM2_PID=$!
+EXTRA_PIDS="$RECV_PID $SIM2_PID"
+if wait_for 10 test -s "$T/sim2.port"; then
+	SIM2=http://$(cat "$T/sim2.port")
+	check "-D: JWKS 503 from the start" test "$(curl -s -o /dev/null \
+	    -w '%{http_code}' "$SIM2/v1/keys")" = 503
+	CTLQ -S "$SIM2" POST 'idp?state=up' || true
+	check "-D, then up: JWKS 200" test "$(curl -s -o /dev/null \
+	    -w '%{http_code}' "$SIM2/v1/keys")" = 200
+	printf '{"name":"k2","target":"%s","steps":[{"token":"second-key","body":{}}]}' \
+	    "$RECV_URL" >"$T/k2.json"
+	if "$SIM" play -S "$SIM2" "$T/k2.json" >"$T/k2.out" 2>&1; then rc=0; else rc=$?; fi
+	check "second-key without a second -k: the step fails, saying why" \
+	    sh -c "test $rc = 1 && grep -q 'needs two -k keys' '$T/k2.out'"
+	# A deferred answer is still given at shutdown.
+	CTLQ -S "$SIM2" POST 'idp?state=slow' || true
+	curl -s -o /dev/null -w '%{http_code}' "$SIM2/v1/keys" >"$T/slow.code" &
+	CURL_PID=$!
+	sleep 0.3
+	kill -TERM "$SIM2_PID"
+	wait "$CURL_PID" || true
+	if wait "$SIM2_PID"; then rc=0; else rc=$?; fi
+	check "SIGTERM with a slowed request: it is answered, exit 0" \
+	    test "$rc" = 0 -a "$(cat "$T/slow.code")" = 200
+else
+	not_ok "second simulator started"
+	kill "$SIM2_PID" 2>/dev/null
+fi
+kill "$RECV_PID" 2>/dev/null || true
+wait "$RECV_PID" 2>/dev/null || true	# 143: killed, as intended
+EXTRA_PIDS=
 
 # SIGTERM: exit 0 promptly, port file gone.
 kill -TERM "$SIM_PID"

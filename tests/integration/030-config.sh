@@ -16,7 +16,7 @@ check "unknown directive: reported as file:line" \
 
 printf 's3cret' >"$T/secret"
 chmod 0640 "$T/secret"
-printf '[graph]\nclient_secret_file = %s\n' "$T/secret" >"$T/secret.conf"
+printf '[graph]\napp_id = %s\nclient_secret_file = %s\n' "$APP_ID" "$T/secret" >"$T/secret.conf"
 out=$("$POLRECD" -n -f "$T/secret.conf" 2>&1)
 rc=$?
 check "group-readable secret: exit 1" test $rc -eq 1

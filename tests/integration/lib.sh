@@ -30,7 +30,7 @@ cleanup() {
 		echo "# polrecd log:"; sed 's/^/#   /' "$T/polrecd.log" 2>/dev/null | tail -n 40
 		echo "# simulator log:"; sed 's/^/#   /' "$T/sim.log" 2>/dev/null | tail -n 20
 	fi
-	rm -rf "$T"
+	[ -n "${KEEP_T:-}" ] || rm -rf "$T"
 	exit $rc
 }
 trap cleanup EXIT
@@ -127,3 +127,21 @@ post() {
 }
 
 log_has() { grep -q -- "$1" "$T/polrecd.log"; }
+
+# play_token KIND EXPECTED_STATUS [FILE]: the simulator posts FILE (default
+# Example 3) with a token of KIND; the step must get EXPECTED_STATUS.
+play_token() {
+	local kind=$1 want=$2 file=${3:-notifications/example3-invitation.json}
+	cat >"$T/tok-$kind.json" <<SCEN
+{"name":"token-$kind","steps":[{"file":"$PWD/tests/scenarios/$file",
+ "token":"$kind","expect_status":$want}]}
+SCEN
+	"$SIM" play -u "$WEBHOOK" "$T/tok-$kind.json" >"$T/play-$kind.out" 2>&1
+}
+
+# graph_requests: how many calls-API requests the simulator received.
+graph_requests() {
+	"$SIM" requests -S "$SIM_URL" | grep -c . || true
+}
+
+wait_keys() { wait_for "${1:-10}" grep -q 'signing keys: .* loaded' "$T/polrecd.log"; }

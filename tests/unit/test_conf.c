@@ -49,7 +49,7 @@ test_defaults(void **state)
 	struct conf	*c;
 
 	(void)state;
-	c = parse_ok("");
+	c = parse_ok("[graph]\napp_id = 0efc74f7-41c3-47a4-8775-7259bfef4241\n");
 	assert_string_equal(c->http_listen, "0.0.0.0:8443");
 	assert_string_equal(c->http_notification_path, "/api/calling");
 	assert_int_equal(c->http_max_body, 1024 * 1024);
@@ -59,7 +59,13 @@ test_defaults(void **state)
 	assert_int_equal(c->recording_participant_capacity, 1);
 	assert_int_equal(c->recording_media, MEDIA_SERVICE);
 	assert_null(c->http_tls_cert);
-	assert_null(c->graph_app_id);
+	assert_string_equal(c->auth_issuers[0], "https://api.botframework.com");
+	assert_string_equal(c->auth_issuers[1], "https://graph.microsoft.com");
+	assert_null(c->auth_issuers[2]);
+	assert_null(c->auth_tenants[0]);
+	assert_int_equal(c->auth_clock_skew, 300);
+	assert_int_equal(c->auth_key_refresh, 7200);
+	assert_int_equal(c->http_max_connections, 4096);
 	conf_free(c);
 }
 
@@ -89,6 +95,9 @@ test_every_directive(void **state)
 	    "[auth]\n"
 	    "mode = none\n"
 	    "openid_configuration_url = http://127.0.0.1:9/oidc\n"
+	    "issuers = https://a.example, https://b.example\n"
+	    "tenants = 932899f8-2ea1-4604-8413-27bd2892079f\n"
+	    "clock_skew = 60\n"
 	    "[recording]\n"
 	    "participant_capacity = 200\n"
 	    "media = app\n"
@@ -107,6 +116,12 @@ test_every_directive(void **state)
 	    "0efc74f7-41c3-47a4-8775-7259bfef4241");
 	assert_string_equal(c->graph_client_key_file, "/etc/ck.pem");
 	assert_int_equal(c->auth_mode, AUTH_MODE_NONE);
+	assert_string_equal(c->auth_issuers[0], "https://a.example");
+	assert_string_equal(c->auth_issuers[1], "https://b.example");
+	assert_null(c->auth_issuers[2]);
+	assert_string_equal(c->auth_tenants[0],
+	    "932899f8-2ea1-4604-8413-27bd2892079f");
+	assert_int_equal(c->auth_clock_skew, 60);
 	assert_int_equal(c->recording_participant_capacity, 200);
 	assert_int_equal(c->recording_media, MEDIA_APP);
 	assert_string_equal(c->audit_key_dir, "/tmp/keys dir");
@@ -154,6 +169,12 @@ static const struct {
 	{ "[recording]\nparticipant_capacity = 0\n", "too small" },
 	{ "[recording]\nparticipant_capacity = -5\n", "too small" },
 	{ "[recording]\nmedia = both\n", "media: not one of" },
+	{ "[auth]\nmode = jwt\n", "mode = jwt needs [graph] app_id" },
+	{ "[auth]\nclock_skew = 4000\n", "clock_skew: too large" },
+	{ "[auth]\nkey_refresh = 5\n", "key_refresh: too small" },
+	{ "[auth]\nissuers = a b c d e f g h i j k l m n o p q\n",
+	    "too many items" },
+	{ "[http]\nrequest_timeout = 0\n", "request_timeout: too small" },
 };
 
 static void
@@ -240,8 +261,8 @@ test_secret_files(void **state)
 	assert_non_null(f = fopen(path, "w"));
 	fputs("s3cret\n", f);
 	fclose(f);
-	snprintf(text, sizeof(text), "[graph]\nclient_secret_file = %s\n",
-	    path);
+	snprintf(text, sizeof(text), "[auth]\nmode = none\n"
+	    "[graph]\nclient_secret_file = %s\n", path);
 
 	assert_int_equal(chmod(path, 0644), 0);
 	c = parse_ok(text);
@@ -258,7 +279,8 @@ test_secret_files(void **state)
 	/* conf_load runs the same check on a file. */
 	snprintf(path, sizeof(path), "%s/polrecd.conf", dir);
 	assert_non_null(f = fopen(path, "w"));
-	fprintf(f, "[graph]\nclient_secret_file = %s/missing\n", dir);
+	fprintf(f, "[auth]\nmode = none\n[graph]\n"
+	    "client_secret_file = %s/missing\n", dir);
 	fclose(f);
 	assert_int_equal(conf_load(path, &c, &errs), -1);
 	assert_non_null(strstr(errs, "No such file"));

@@ -1,0 +1,256 @@
+/* Notification signing keys: OpenID configuration and JWKS, kept fresh. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <event2/event.h>
+
+#include "conf.h"
+#include "fetch.h"
+#include "jwt.h"
+#include "keys.h"
+#include "log.h"
+#include "polrecd.h"
+#include "xmalloc.h"
+
+#define KEYS_UNKNOWN_KID_INTERVAL	60	/* seconds between such refetches */
+#define KEYS_BACKOFF_MIN		1
+#define KEYS_BACKOFF_MAX		60
+#define KEYS_FETCH_TIMEOUT_MS		5000
+#define KEYS_MAX_DOCUMENT		(1024 * 1024)
+
+TAILQ_HEAD(keys_waiters, keys_waiter);
+
+struct keys {
+	struct polrecd		*k_sc;
+	struct jwks		*k_jwks;
+	struct fetch_xfer	*k_xfer;	/* the fetch under way */
+	struct event		*k_timer;	/* next refresh or retry */
+	struct keys_waiters	 k_waiters;
+	time_t			 k_last_unknown; /* last refetch for a kid */
+	int			 k_backoff;
+	int			 k_fetching;
+};
+
+static void	 keys_start(struct keys *);
+static void	 keys_schedule(struct keys *, int);
+
+static time_t
+mono_seconds(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void
+wake_waiters(struct keys *k)
+{
+	struct keys_waiter	*w;
+
+	/* A callback may park its request again; take each off first. */
+	while ((w = TAILQ_FIRST(&k->k_waiters)) != NULL) {
+		TAILQ_REMOVE(&k->k_waiters, w, kw_entry);
+		w->kw_waiting = 0;
+		w->kw_cb(w->kw_arg);
+	}
+}
+
+static void
+fetch_done(struct keys *k, int ok)
+{
+	struct stats	*st = &k->k_sc->sc_stats;
+
+	k->k_xfer = NULL;
+	k->k_fetching = 0;
+	if (ok) {
+		st->key_fetches++;
+		k->k_backoff = 0;
+		keys_schedule(k, (int)k->k_sc->sc_conf->auth_key_refresh);
+	} else {
+		st->key_fetch_failures++;
+		k->k_backoff = k->k_backoff == 0 ? KEYS_BACKOFF_MIN :
+		    k->k_backoff * 2;
+		if (k->k_backoff > KEYS_BACKOFF_MAX)
+			k->k_backoff = KEYS_BACKOFF_MAX;
+		log_warnx("signing keys: fetch failed; %s, retrying in %d s",
+		    k->k_jwks != NULL ? "keeping the cached keys" :
+		    "no keys yet, notifications get 503", k->k_backoff);
+		keys_schedule(k, k->k_backoff);
+	}
+	wake_waiters(k);
+}
+
+static void
+on_jwks(const struct fetch_response *r, void *arg)
+{
+	struct keys	*k = arg;
+	struct jwks	*set;
+	char		 err[128];
+
+	if (!r->ok || r->status != 200) {
+		log_warnx("signing keys: JWKS: %s",
+		    r->ok ? "unexpected HTTP status" : r->error);
+		fetch_done(k, 0);
+		return;
+	}
+	if ((set = jwks_parse(r->body, r->body_len, err, sizeof(err))) ==
+	    NULL) {
+		log_warnx("signing keys: JWKS not usable: %s", err);
+		fetch_done(k, 0);
+		return;
+	}
+	if (k->k_jwks == NULL || jwks_count(k->k_jwks) != jwks_count(set))
+		log_info("signing keys: %zu key(s) loaded", jwks_count(set));
+	jwks_free(k->k_jwks);
+	k->k_jwks = set;
+	fetch_done(k, 1);
+}
+
+static void
+on_openid(const struct fetch_response *r, void *arg)
+{
+	struct keys		*k = arg;
+	struct fetch_request	 req;
+	cJSON			*doc = NULL;
+	const cJSON		*uri;
+
+	if (!r->ok || r->status != 200) {
+		log_warnx("signing keys: OpenID configuration: %s (HTTP %ld)",
+		    r->ok ? "unexpected HTTP status" : r->error, r->status);
+		fetch_done(k, 0);
+		return;
+	}
+	doc = cJSON_ParseWithLength(r->body, r->body_len);
+	uri = cJSON_GetObjectItemCaseSensitive(doc, "jwks_uri");
+	if (!cJSON_IsString(uri) || uri->valuestring == NULL ||
+	    (strncmp(uri->valuestring, "https://", 8) != 0 &&
+	    strncmp(uri->valuestring, "http://", 7) != 0)) {
+		log_warnx("signing keys: OpenID configuration has no usable "
+		    "jwks_uri");
+		cJSON_Delete(doc);
+		fetch_done(k, 0);
+		return;
+	}
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = uri->valuestring;
+	req.headers[0] = "Accept: application/json";
+	req.timeout_ms = KEYS_FETCH_TIMEOUT_MS;
+	req.max_response = KEYS_MAX_DOCUMENT;
+	k->k_xfer = fetch_start(k->k_sc->sc_fetch, &req, on_jwks, k);
+	cJSON_Delete(doc);
+	if (k->k_xfer == NULL)
+		fetch_done(k, 0);
+}
+
+static void
+keys_start(struct keys *k)
+{
+	struct fetch_request	 req;
+
+	if (k->k_fetching)
+		return;
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = k->k_sc->sc_conf->auth_openid_configuration_url;
+	req.headers[0] = "Accept: application/json";
+	req.timeout_ms = KEYS_FETCH_TIMEOUT_MS;
+	req.max_response = KEYS_MAX_DOCUMENT;
+	k->k_fetching = 1;
+	if ((k->k_xfer = fetch_start(k->k_sc->sc_fetch, &req, on_openid,
+	    k)) == NULL)
+		fetch_done(k, 0);
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	keys_start(arg);
+}
+
+static void
+keys_schedule(struct keys *k, int seconds)
+{
+	struct timeval	 tv = { seconds, 0 };
+
+	evtimer_add(k->k_timer, &tv);
+}
+
+struct keys *
+keys_new(struct polrecd *sc)
+{
+	struct keys	*k;
+
+	k = xcalloc(1, sizeof(*k));
+	k->k_sc = sc;
+	TAILQ_INIT(&k->k_waiters);
+	if ((k->k_timer = evtimer_new(sc->sc_base, on_timer, k)) == NULL) {
+		free(k);
+		return NULL;
+	}
+	keys_start(k);
+	return k;
+}
+
+void
+keys_free(struct keys *k)
+{
+	if (k == NULL)
+		return;
+	if (k->k_xfer != NULL)
+		fetch_cancel(k->k_xfer);
+	event_free(k->k_timer);
+	jwks_free(k->k_jwks);
+	free(k);
+}
+
+const struct jwks *
+keys_get(const struct keys *k)
+{
+	return k->k_jwks;
+}
+
+int
+keys_fetching(const struct keys *k)
+{
+	return k->k_fetching;
+}
+
+int
+keys_refresh_for_unknown(struct keys *k)
+{
+	if (k->k_fetching)
+		return 1;
+	if (k->k_last_unknown != 0 &&
+	    mono_seconds() - k->k_last_unknown < KEYS_UNKNOWN_KID_INTERVAL)
+		return 0;
+	k->k_last_unknown = mono_seconds();
+	log_info("signing keys: unknown key id, refetching");
+	evtimer_del(k->k_timer);
+	keys_start(k);
+	return k->k_fetching;
+}
+
+void
+keys_wait(struct keys *k, struct keys_waiter *w, keys_ready_cb cb,
+    void *arg)
+{
+	w->kw_cb = cb;
+	w->kw_arg = arg;
+	w->kw_waiting = 1;
+	TAILQ_INSERT_TAIL(&k->k_waiters, w, kw_entry);
+}
+
+void
+keys_unwait(struct keys *k, struct keys_waiter *w)
+{
+	if (w->kw_waiting) {
+		TAILQ_REMOVE(&k->k_waiters, w, kw_entry);
+		w->kw_waiting = 0;
+	}
+}
