@@ -151,7 +151,8 @@ log_notification(const struct notification *n, const char *msgid)
 static void
 inbound_free(struct inbound *in)
 {
-	keys_unwait(in->in_sc->sc_keys, &in->in_waiter);
+	if (in->in_sc->sc_keys != NULL)
+		keys_unwait(in->in_sc->sc_keys, &in->in_waiter);
 	if (in->in_deadline != NULL)
 		event_free(in->in_deadline);
 	free(in);
@@ -400,6 +401,10 @@ authenticate(struct inbound *in)
 
 	if ((token = bearer_token(in->in_req)) == NULL) {
 		deny(in, "missing_token", NULL);
+		return;
+	}
+	if (sc->sc_keys == NULL) {
+		unavailable(in);
 		return;
 	}
 	if ((set = keys_get(sc->sc_keys)) == NULL) {

@@ -93,6 +93,13 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	conf_free(sc->sc_conf);
 	sc->sc_conf = nc;
 	http_reconfigure(sc->sc_http);
+	/* Turning authentication on needs the signing keys. */
+	if (nc->auth_mode == AUTH_MODE_JWT && sc->sc_keys == NULL &&
+	    (sc->sc_keys = keys_new(sc)) == NULL)
+		log_warnx("reload: cannot start fetching signing keys");
+	if (nc->auth_mode == AUTH_MODE_NONE)
+		log_warnx("[auth] mode = none: notifications are NOT "
+		    "authenticated; for local experiments only");
 	log_info("configuration reloaded from %s", sc->sc_conf_path);
 }
 

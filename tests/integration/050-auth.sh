@@ -82,4 +82,16 @@ else not_ok "then accepted"; cat "$T/play-valid.out"; fi
 if play_token valid 202; then ok "cached keys work while the endpoint is down"
 else not_ok "cached keys work while down"; fi
 check "SIGTERM: clean exit 0" stop_polrecd
+
+# Reload from mode none to jwt: authentication starts without a restart.
+"$SIM" ctl POST '/_sim/idp?state=up' >/dev/null
+AUTH_MODE=none write_conf
+start_polrecd
+check "mode none: an unsigned post accepted" play_token none 202
+sed -i 's/^mode = none$/mode = jwt/' "$T/polrecd.conf"
+kill -HUP "$POLRECD_PID"
+check "reloaded into mode jwt: keys fetched" wait_keys
+check "now an unsigned post is refused" play_token none 401
+check "and a signed one accepted" play_token valid 202
+check "SIGTERM: clean exit 0" stop_polrecd
 exit $FAILED
