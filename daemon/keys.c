@@ -35,6 +35,7 @@ struct keys {
 
 static void	 keys_start(struct keys *);
 static void	 keys_schedule(struct keys *, int);
+static int	 get_document(struct keys *, const char *, fetch_cb);
 
 static time_t
 mono_seconds(void)
@@ -113,9 +114,9 @@ static void
 on_openid(const struct fetch_response *r, void *arg)
 {
 	struct keys		*k = arg;
-	struct fetch_request	 req;
 	cJSON			*doc = NULL;
 	const cJSON		*uri;
+	int			 rv;
 
 	if (!r->ok || r->status != 200) {
 		log_warnx("signing keys: OpenID configuration: %s (HTTP %ld)",
@@ -134,34 +135,36 @@ on_openid(const struct fetch_response *r, void *arg)
 		fetch_done(k, 0);
 		return;
 	}
+	rv = get_document(k, uri->valuestring, on_jwks);
+	cJSON_Delete(doc);
+	if (rv == -1)
+		fetch_done(k, 0);
+}
+
+/* GET one of the two JSON documents; the fetch under way is k_xfer. */
+static int
+get_document(struct keys *k, const char *url, fetch_cb cb)
+{
+	struct fetch_request	 req;
+
 	memset(&req, 0, sizeof(req));
 	req.method = "GET";
-	req.url = uri->valuestring;
+	req.url = url;
 	req.headers[0] = "Accept: application/json";
 	req.timeout_ms = KEYS_FETCH_TIMEOUT_MS;
 	req.max_response = KEYS_MAX_DOCUMENT;
-	k->k_xfer = fetch_start(k->k_sc->sc_fetch, &req, on_jwks, k);
-	cJSON_Delete(doc);
-	if (k->k_xfer == NULL)
-		fetch_done(k, 0);
+	k->k_xfer = fetch_start(k->k_sc->sc_fetch, &req, cb, k);
+	return k->k_xfer != NULL ? 0 : -1;
 }
 
 static void
 keys_start(struct keys *k)
 {
-	struct fetch_request	 req;
-
 	if (k->k_fetching)
 		return;
-	memset(&req, 0, sizeof(req));
-	req.method = "GET";
-	req.url = k->k_sc->sc_conf->auth_openid_configuration_url;
-	req.headers[0] = "Accept: application/json";
-	req.timeout_ms = KEYS_FETCH_TIMEOUT_MS;
-	req.max_response = KEYS_MAX_DOCUMENT;
 	k->k_fetching = 1;
-	if ((k->k_xfer = fetch_start(k->k_sc->sc_fetch, &req, on_openid,
-	    k)) == NULL)
+	if (get_document(k, k->k_sc->sc_conf->auth_openid_configuration_url,
+	    on_openid) == -1)
 		fetch_done(k, 0);
 }
 
