@@ -266,12 +266,6 @@ admit_set_tls(struct admit *a, SSL_CTX *ctx)
 	a->a_tls = ctx;
 }
 
-long long
-admit_open(const struct admit *a)
-{
-	return a->a_open;
-}
-
 unsigned long long
 admit_refused(const struct admit *a)
 {

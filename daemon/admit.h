@@ -13,7 +13,6 @@ void		 admit_free(struct admit *);
 void		 admit_set_limits(struct admit *, long long, long long);
 void		 admit_set_tls(struct admit *, SSL_CTX *);
 struct bufferevent *admit_bevcb(struct event_base *, void *);
-long long	 admit_open(const struct admit *);
 unsigned long long admit_refused(const struct admit *);
 
 #endif

@@ -150,8 +150,10 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(replays);
 	STAT(key_fetches);
 	STAT(key_fetch_failures);
-	STAT(http_refused_busy);
 #undef STAT
+	/* Connections refused with 503 by the connection caps. */
+	cJSON_AddNumberToObject(o, "http_refused_busy",
+	    (double)http_refused(cc->cc_ctl->c_sc->sc_http));
 	return o;
 }
 

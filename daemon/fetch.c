@@ -298,12 +298,6 @@ fetch_free(struct fetch *f)
 	free(f);
 }
 
-int
-fetch_running(const struct fetch *f)
-{
-	return f->f_running;
-}
-
 struct fetch_xfer *
 fetch_start(struct fetch *f, const struct fetch_request *req, fetch_cb cb,
     void *arg)

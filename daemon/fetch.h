@@ -51,7 +51,4 @@ void		 fetch_cancel(struct fetch_xfer *);
 /* A response header's value (case-insensitive name), or NULL. */
 const char	*fetch_header(const struct fetch_xfer *, const char *);
 
-/* Transfers in flight. */
-int		 fetch_running(const struct fetch *);
-
 #endif

@@ -87,7 +87,6 @@ http_route(struct evhttp_request *req, void *arg)
 	uint64_t		 arrival = polrecd_now_us();
 
 	sc->sc_stats.http_requests++;
-	sc->sc_stats.http_refused_busy = admit_refused(h->h_admit);
 	uri = evhttp_request_get_evhttp_uri(req);
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (path == NULL ||
@@ -254,6 +253,13 @@ http_new(struct polrecd *sc)
 fail:
 	http_free(h);
 	return NULL;
+}
+
+/* Connections refused by the caps so far (kept by admit.c). */
+unsigned long long
+http_refused(const struct http *h)
+{
+	return admit_refused(h->h_admit);
 }
 
 void

@@ -36,7 +36,8 @@ struct inbound {
 	struct keys_waiter	 in_waiter;
 	struct event		*in_deadline;
 	int			 in_waited;
-	char			 in_msgid[LOG_ID_MAX];
+	const char		*in_replay_id;	/* raw message id, or NULL */
+	char			 in_msgid[LOG_ID_MAX];	/* for logs */
 	char			 in_peer[64];
 };
 
@@ -227,16 +228,12 @@ unavailable(struct inbound *in)
 	inbound_free(in);
 }
 
-/* Reply, and remember the reply for a replay of the same message. */
+/* Answer with status and an optional JSON body, then forget the request. */
 static void
-reply(struct inbound *in, int status, const char *body, long long expires)
+send_reply(struct inbound *in, int status, const char *body, size_t len)
 {
 	struct evbuffer	*buf = NULL;
-	size_t		 len = body != NULL ? strlen(body) : 0;
 
-	if (in->in_msgid[0] != '\0' && strcmp(in->in_msgid, "-") != 0)
-		replay_remember(in->in_sc->sc_replay, in->in_msgid, expires,
-		    status, body, len);
 	if (len > 0 && (buf = evbuffer_new()) != NULL) {
 		evbuffer_add(buf, body, len);
 		evhttp_add_header(evhttp_request_get_output_headers(
@@ -246,6 +243,18 @@ reply(struct inbound *in, int status, const char *body, long long expires)
 	if (buf != NULL)
 		evbuffer_free(buf);
 	inbound_free(in);
+}
+
+/* Reply, and remember the reply for a replay of the same message. */
+static void
+reply(struct inbound *in, int status, const char *body, long long expires)
+{
+	size_t	 len = body != NULL ? strlen(body) : 0;
+
+	if (in->in_replay_id != NULL)
+		replay_remember(in->in_sc->sc_replay, in->in_replay_id,
+		    expires, status, body, len);
+	send_reply(in, status, body, len);
 }
 
 /* An authenticated request (or any, with mode none): act on it once. */
@@ -262,22 +271,13 @@ process(struct inbound *in, long long expires)
 	char				 err[128];
 	size_t				 len, i;
 
-	seen = replay_find(sc->sc_replay, in->in_msgid, now_unix());
+	seen = in->in_replay_id == NULL ? NULL :
+	    replay_find(sc->sc_replay, in->in_replay_id, now_unix());
 	if (seen != NULL) {
 		sc->sc_stats.replays++;
 		log_info("msg %s: replayed; answered as before (%d), not "
 		    "acted on again", in->in_msgid, seen->status);
-		if (seen->body_len > 0) {
-			struct evbuffer *b = evbuffer_new();
-
-			evbuffer_add(b, seen->body, seen->body_len);
-			evhttp_add_header(evhttp_request_get_output_headers(
-			    req), "Content-Type", "application/json");
-			evhttp_send_reply(req, seen->status, NULL, b);
-			evbuffer_free(b);
-		} else
-			evhttp_send_reply(req, seen->status, NULL, NULL);
-		inbound_free(in);
+		send_reply(in, seen->status, seen->body, seen->body_len);
 		return;
 	}
 	if (!is_json_content_type(evhttp_find_header(hdrs, "Content-Type"))) {
@@ -437,6 +437,7 @@ ingest_request(struct polrecd *sc, struct evhttp_request *req,
     uint64_t arrival)
 {
 	struct inbound	*in;
+	const char	*msgid;
 	char		*addr = NULL;
 	ev_uint16_t	 port = 0;
 
@@ -444,9 +445,17 @@ ingest_request(struct polrecd *sc, struct evhttp_request *req,
 	in->in_sc = sc;
 	in->in_req = req;
 	in->in_arrival = arrival;
-	log_sanitize(in->in_msgid, sizeof(in->in_msgid),
-	    evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "X-Microsoft-Skype-Message-ID"));
+	msgid = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "X-Microsoft-Skype-Message-ID");
+	log_sanitize(in->in_msgid, sizeof(in->in_msgid), msgid);
+	/*
+	 * Replays are keyed on the id as sent, never on its log form, where
+	 * two ids could be cut or masked to the same text.  The header lives
+	 * as long as the request.
+	 */
+	if (msgid != NULL && *msgid != '\0' &&
+	    strlen(msgid) <= REPLAY_MAX_ID)
+		in->in_replay_id = msgid;
 	evhttp_connection_get_peer(evhttp_request_get_connection(req), &addr,
 	    &port);
 	snprintf(in->in_peer, sizeof(in->in_peer), "%s:%u",

@@ -25,6 +25,10 @@ static void	 usage(void) __attribute__((__noreturn__));
 static void	 on_sigterm(evutil_socket_t, short, void *);
 static void	 on_sighup(evutil_socket_t, short, void *);
 static void	 print_errors(const char *);
+static void	 warn_auth_mode(const struct conf *);
+static void	 on_housekeeping(evutil_socket_t, short, void *);
+
+#define HOUSEKEEPING_SEC	10
 
 static void
 usage(void)
@@ -55,6 +59,29 @@ print_errors(const char *errs)
 		if (*nl == '\0')
 			break;
 	}
+}
+
+static void
+warn_auth_mode(const struct conf *c)
+{
+	if (c->auth_mode == AUTH_MODE_NONE)
+		log_warnx("[auth] mode = none: notifications are NOT "
+		    "authenticated; for local experiments only");
+}
+
+/* The one periodic timer: expiry of what is kept for a while. */
+static void
+on_housekeeping(evutil_socket_t fd, short what, void *arg)
+{
+	struct polrecd	*sc = arg;
+	struct timespec	 now;
+	size_t		 n;
+
+	(void)fd;
+	(void)what;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if ((n = replay_expire(sc->sc_replay, (long long)now.tv_sec)) > 0)
+		log_debug("housekeeping: %zu replay entries expired", n);
 }
 
 static void
@@ -97,9 +124,7 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	if (nc->auth_mode == AUTH_MODE_JWT && sc->sc_keys == NULL &&
 	    (sc->sc_keys = keys_new(sc)) == NULL)
 		log_warnx("reload: cannot start fetching signing keys");
-	if (nc->auth_mode == AUTH_MODE_NONE)
-		log_warnx("[auth] mode = none: notifications are NOT "
-		    "authenticated; for local experiments only");
+	warn_auth_mode(nc);
 	log_info("configuration reloaded from %s", sc->sc_conf_path);
 }
 
@@ -177,13 +202,20 @@ main(int argc, char *argv[])
 	    evsignal_add(sc.sc_ev_sighup, NULL) == -1)
 		fatalx("cannot install signal handlers");
 
-	if (sc.sc_conf->auth_mode == AUTH_MODE_NONE)
-		log_warnx("[auth] mode = none: notifications are NOT "
-		    "authenticated; for local experiments only");
+	warn_auth_mode(sc.sc_conf);
 
 	if ((sc.sc_fetch = fetch_new(sc.sc_base)) == NULL)
 		fatalx("cannot start the HTTP client");
 	sc.sc_replay = replay_new(REPLAY_MAX_ENTRIES);
+	{
+		struct timeval	 tv = { HOUSEKEEPING_SEC, 0 };
+
+		sc.sc_ev_housekeeping = event_new(sc.sc_base, -1, EV_PERSIST,
+		    on_housekeeping, &sc);
+		if (sc.sc_ev_housekeeping == NULL ||
+		    event_add(sc.sc_ev_housekeeping, &tv) == -1)
+			fatalx("cannot start the housekeeping timer");
+	}
 	if (sc.sc_conf->auth_mode == AUTH_MODE_JWT &&
 	    (sc.sc_keys = keys_new(&sc)) == NULL)
 		fatalx("cannot start fetching signing keys");
@@ -202,6 +234,7 @@ main(int argc, char *argv[])
 	http_free(sc.sc_http);
 	control_free(sc.sc_control);
 	keys_free(sc.sc_keys);
+	event_free(sc.sc_ev_housekeeping);
 	replay_free(sc.sc_replay);
 	fetch_free(sc.sc_fetch);
 	curl_global_cleanup();

@@ -36,7 +36,6 @@ struct stats {
 	uint64_t	 replays;
 	uint64_t	 key_fetches;
 	uint64_t	 key_fetch_failures;
-	uint64_t	 http_refused_busy;	/* 503: connection limits */
 };
 
 struct polrecd {
@@ -51,6 +50,7 @@ struct polrecd {
 	struct event	*sc_ev_sigterm;
 	struct event	*sc_ev_sigint;
 	struct event	*sc_ev_sighup;
+	struct event	*sc_ev_housekeeping;
 	struct stats	 sc_stats;
 	struct timespec	 sc_started;
 };
@@ -62,6 +62,7 @@ uint64_t	 polrecd_now_us(void);		/* CLOCK_MONOTONIC, µs */
 struct http	*http_new(struct polrecd *);
 void		 http_free(struct http *);
 int		 http_reconfigure(struct http *);
+unsigned long long http_refused(const struct http *);
 void		 http_reply_error(struct evhttp_request *, int, const char *,
 		    const char *);
 

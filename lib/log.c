@@ -28,18 +28,6 @@ log_init(int foreground, int verbose, const char *ident)
 	tzset();
 }
 
-void
-log_setverbose(int verbose)
-{
-	log_verbose = verbose;
-}
-
-int
-log_getverbose(void)
-{
-	return log_verbose;
-}
-
 /* err != 0 appends strerror(err), as log_warn and fatal do. */
 static void
 logit(int pri, int err, const char *fmt, va_list ap)

@@ -6,8 +6,6 @@
 #include <stddef.h>
 
 void	log_init(int foreground, int verbose, const char *ident);
-void	log_setverbose(int verbose);
-int	log_getverbose(void);
 void	log_warn(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	log_warnx(const char *, ...)
