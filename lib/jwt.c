@@ -1,4 +1,4 @@
-/* JSON Web Tokens: base64url, RS256 signing, JWKs and key ids. */
+/* JWTs: base64url, RS256 signing, Entra client assertions, JWKs, key ids. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -16,7 +17,11 @@
 #include "xmalloc.h"
 
 #define JWT_KID_BYTES	16
+#define JWT_SHA1_BYTES	20
+#define JWT_MAX_TIME	9007199254740991LL	/* 2^53 - 1 */
 
+static int	sign_compact(EVP_PKEY *, const cJSON *, const cJSON *,
+		    char **);
 static int	export_bn(EVP_PKEY *, const char *, char **);
 
 int
@@ -82,13 +87,16 @@ jwt_key_id(EVP_PKEY *key, char **out)
 	return rv;
 }
 
-int
-jwt_sign_rs256(EVP_PKEY *key, const char *kid, const struct cJSON *claims,
+/*
+ * A compact JWS: base64url(header).base64url(claims).signature, the
+ * signature RSASSA-PKCS1-v1_5 with SHA-256 over the first two parts.
+ */
+static int
+sign_compact(EVP_PKEY *key, const cJSON *header, const cJSON *claims,
     char **out)
 {
 	EVP_MD_CTX	*ctx = NULL;
 	EVP_PKEY_CTX	*pctx;
-	cJSON		*header = NULL;
 	char		*htext = NULL, *ctext = NULL, *h64 = NULL;
 	char		*c64 = NULL, *input = NULL, *s64 = NULL;
 	unsigned char	*sig = NULL;
@@ -96,13 +104,6 @@ jwt_sign_rs256(EVP_PKEY *key, const char *kid, const struct cJSON *claims,
 	int		 inlen, rv = -1;
 
 	*out = NULL;
-	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || kid == NULL)
-		goto done;
-	if ((header = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddStringToObject(header, "alg", "RS256") == NULL ||
-	    cJSON_AddStringToObject(header, "typ", "JWT") == NULL ||
-	    cJSON_AddStringToObject(header, "kid", kid) == NULL)
-		goto done;
 	if ((htext = cJSON_PrintUnformatted(header)) == NULL ||
 	    (ctext = cJSON_PrintUnformatted(claims)) == NULL)
 		goto done;
@@ -126,8 +127,6 @@ jwt_sign_rs256(EVP_PKEY *key, const char *kid, const struct cJSON *claims,
 	xasprintf(out, "%s.%s", input, s64);
 	rv = 0;
  done:
-	if (rv == -1)
-		log_warnx("jwt_sign_rs256: cannot sign token");
 	free(s64);
 	free(sig);
 	EVP_MD_CTX_free(ctx);
@@ -136,7 +135,105 @@ jwt_sign_rs256(EVP_PKEY *key, const char *kid, const struct cJSON *claims,
 	free(h64);
 	cJSON_free(ctext);
 	cJSON_free(htext);
+	return rv;
+}
+
+int
+jwt_sign_rs256(EVP_PKEY *key, const char *kid, const struct cJSON *claims,
+    char **out)
+{
+	cJSON	*header = NULL;
+	int	 rv = -1;
+
+	*out = NULL;
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA || kid == NULL)
+		goto done;
+	if ((header = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(header, "alg", "RS256") == NULL ||
+	    cJSON_AddStringToObject(header, "typ", "JWT") == NULL ||
+	    cJSON_AddStringToObject(header, "kid", kid) == NULL)
+		goto done;
+	rv = sign_compact(key, header, claims, out);
+ done:
+	if (rv == -1)
+		log_warnx("jwt_sign_rs256: cannot sign token");
 	cJSON_Delete(header);
+	return rv;
+}
+
+int
+jwt_x5t(X509 *cert, char **out)
+{
+	unsigned char	*der = NULL;
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+	int		 derlen, rv = -1;
+
+	*out = NULL;
+	if (cert == NULL || (derlen = i2d_X509(cert, &der)) <= 0)
+		goto done;
+	if (EVP_Digest(der, derlen, md, &mdlen, EVP_sha1(), NULL) != 1 ||
+	    mdlen != JWT_SHA1_BYTES)
+		goto done;
+	rv = jwt_base64url_encode(md, mdlen, out);
+ done:
+	OPENSSL_free(der);
+	return rv;
+}
+
+int
+jwt_client_assertion(EVP_PKEY *key, X509 *cert, const char *app_id,
+    const char *audience, const char *jti, long long now,
+    long long lifetime, char **out)
+{
+	cJSON	*header = NULL, *claims = NULL;
+	char	*x5t = NULL;
+	int	 rv = -1;
+
+	*out = NULL;
+	if (key == NULL || cert == NULL || app_id == NULL ||
+	    app_id[0] == '\0' || audience == NULL || audience[0] == '\0' ||
+	    jti == NULL || jti[0] == '\0')
+		goto done;
+	/* JSON numbers are doubles: keep the times exact. */
+	if (now < 0 || lifetime <= 0 || now > JWT_MAX_TIME ||
+	    lifetime > JWT_MAX_TIME - now)
+		goto done;
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA)
+		goto done;
+	/*
+	 * Entra finds the key by x5t: a key that is not the certificate's
+	 * would fail there, later and less clearly.
+	 */
+	if (X509_check_private_key(cert, key) != 1)
+		goto done;
+	if (jwt_x5t(cert, &x5t) == -1)
+		goto done;
+	if ((header = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(header, "alg", "RS256") == NULL ||
+	    cJSON_AddStringToObject(header, "typ", "JWT") == NULL ||
+	    cJSON_AddStringToObject(header, "x5t", x5t) == NULL)
+		goto done;
+	if ((claims = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(claims, "aud", audience) == NULL ||
+	    cJSON_AddStringToObject(claims, "iss", app_id) == NULL ||
+	    cJSON_AddStringToObject(claims, "sub", app_id) == NULL ||
+	    cJSON_AddStringToObject(claims, "jti", jti) == NULL ||
+	    cJSON_AddNumberToObject(claims, "nbf", (double)now) == NULL ||
+	    cJSON_AddNumberToObject(claims, "iat", (double)now) == NULL ||
+	    cJSON_AddNumberToObject(claims, "exp",
+	    (double)(now + lifetime)) == NULL)
+		goto done;
+	rv = sign_compact(key, header, claims, out);
+ done:
+	if (rv == -1) {
+		/* Leave no stale error to confuse a later TLS call. */
+		ERR_clear_error();
+		log_warnx("jwt_client_assertion: cannot make an assertion");
+	}
+	cJSON_Delete(claims);
+	cJSON_Delete(header);
+	free(x5t);
 	return rv;
 }
 

@@ -31,6 +31,20 @@ int	jwt_key_id(EVP_PKEY *, char **);
 int	jwt_sign_rs256(EVP_PKEY *, const char *, const struct cJSON *,
 	    char **);
 
+/*
+ * An Entra client assertion (certificate credentials, RFC 7523): header
+ * {"alg":"RS256","typ":"JWT","x5t":base64url(SHA-1(cert DER))}, claims
+ * {"aud":audience,"iss":app_id,"sub":app_id,"jti":jti,"nbf":now,
+ * "iat":now,"exp":now+lifetime}, signed with key (which must be the
+ * certificate's).  Returns 0 and *out (malloc'd) or -1.
+ */
+int	jwt_client_assertion(EVP_PKEY *key, X509 *cert, const char *app_id,
+	    const char *audience, const char *jti, long long now,
+	    long long lifetime, char **out);
+
+/* base64url(SHA-1(DER)) of a certificate: its x5t thumbprint. */
+int	jwt_x5t(X509 *, char **);
+
 /* The public half of an RSA key as a JWK object (kty, use, alg, kid, n, e). */
 int	jwt_export_jwk(EVP_PKEY *, const char *, struct cJSON **);
 

@@ -82,6 +82,7 @@ static struct {
 } fx;
 
 static char	*b64u(const void *, size_t);
+static X509	*make_cert(EVP_PKEY *, const char *);
 static int	 self_signed(EVP_PKEY *, char **, char **);
 static cJSON	*jwk(EVP_PKEY *, const char *);
 static char	*keyset(cJSON *);
@@ -93,6 +94,12 @@ static char	*token_make(const char *, const char *, enum signer,
 static char	*token_make_raw(const void *, size_t, const void *, size_t,
 		    enum signer);
 static size_t	 parse_count(const char *, size_t, struct jwks **);
+static char	*x5t_of(X509 *);
+static cJSON	*segment_json(const char *, size_t);
+static void	 members_exact(const cJSON *, const char *const *, size_t,
+		    size_t);
+static int	 rs256_verifies(X509 *, const char *, size_t,
+		    const unsigned char *, size_t);
 
 static char *
 b64u(const void *bin, size_t len)
@@ -103,16 +110,12 @@ b64u(const void *bin, size_t len)
 	return out;
 }
 
-/* A self-signed certificate for key: base64 DER (x5c) and its x5t. */
-static int
-self_signed(EVP_PKEY *key, char **x5c, char **x5t)
+/* A self-signed certificate for key. */
+static X509 *
+make_cert(EVP_PKEY *key, const char *cn)
 {
 	X509		*x;
 	X509_NAME	*name;
-	unsigned char	*der = NULL, md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen;
-	size_t		 b64len;
-	int		 derlen;
 
 	x = X509_new();
 	assert_non_null(x);
@@ -123,9 +126,23 @@ self_signed(EVP_PKEY *key, char **x5c, char **x5t)
 	assert_int_equal(X509_set_pubkey(x, key), 1);
 	name = X509_get_subject_name(x);
 	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)"polrec test", -1, -1, 0), 1);
+	    (const unsigned char *)cn, -1, -1, 0), 1);
 	assert_int_equal(X509_set_issuer_name(x, name), 1);
 	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+	return x;
+}
+
+/* A self-signed certificate for key: base64 DER (x5c) and its x5t. */
+static int
+self_signed(EVP_PKEY *key, char **x5c, char **x5t)
+{
+	X509		*x;
+	unsigned char	*der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen;
+	size_t		 b64len;
+	int		 derlen;
+
+	x = make_cert(key, "polrec test");
 	derlen = i2d_X509(x, &der);
 	assert_true(derlen > 0);
 	b64len = sodium_base64_ENCODED_LEN(derlen,
@@ -1195,6 +1212,261 @@ test_jwks_not_jwks(void **state)
 	free(text);
 }
 
+/* x5t computed here without jwt.c: SHA-1 of the DER, base64url. */
+static char *
+x5t_of(X509 *x)
+{
+	unsigned char	*der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
+	char		*out;
+	size_t		 len;
+	int		 derlen;
+
+	derlen = i2d_X509(x, &der);
+	assert_true(derlen > 0);
+	assert_int_equal(EVP_Digest(der, derlen, md, &mdlen, EVP_sha1(),
+	    NULL), 1);
+	assert_int_equal(mdlen, 20);
+	len = sodium_base64_ENCODED_LEN(mdlen,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	out = malloc(len);
+	assert_non_null(out);
+	sodium_bin2base64(out, len, md, mdlen,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	OPENSSL_free(der);
+	return out;
+}
+
+/* One segment of a compact JWS, base64url-decoded and parsed. */
+static cJSON *
+segment_json(const char *seg, size_t len)
+{
+	unsigned char	*bin;
+	size_t		 binlen;
+	cJSON		*o;
+
+	assert_int_equal(jwt_base64url_decode(seg, len, &bin, &binlen), 0);
+	o = cJSON_ParseWithLength((const char *)bin, binlen);
+	assert_true(cJSON_IsObject(o));
+	free(bin);
+	return o;
+}
+
+/* o has exactly n members, and each named one is a string or number. */
+static void
+members_exact(const cJSON *o, const char *const *names, size_t n,
+    size_t nstrings)
+{
+	const cJSON	*item;
+	size_t		 i;
+
+	assert_int_equal(cJSON_GetArraySize(o), n);
+	for (i = 0; i < n; i++) {
+		item = cJSON_GetObjectItemCaseSensitive(o, names[i]);
+		if (item == NULL)
+			fail_msg("member %s missing", names[i]);
+		if (i < nstrings ? !cJSON_IsString(item) :
+		    !cJSON_IsNumber(item))
+			fail_msg("member %s has the wrong type", names[i]);
+	}
+}
+
+static int
+rs256_verifies(X509 *cert, const char *input, size_t inlen,
+    const unsigned char *sig, size_t siglen)
+{
+	EVP_MD_CTX	*ctx;
+	EVP_PKEY_CTX	*pctx;
+	int		 ok;
+
+	ctx = EVP_MD_CTX_new();
+	assert_non_null(ctx);
+	assert_int_equal(EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), NULL,
+	    X509_get0_pubkey(cert)), 1);
+	assert_true(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0);
+	ok = EVP_DigestVerify(ctx, sig, siglen, (const unsigned char *)input,
+	    inlen) == 1;
+	EVP_MD_CTX_free(ctx);
+	return ok;
+}
+
+static void
+test_x5t(void **state)
+{
+	X509	*c1, *c2;
+	char	*x5t, *want, *other;
+	size_t	 i;
+
+	(void)state;
+	c1 = make_cert(fx.key1, "one");
+	c2 = make_cert(fx.key2, "two");
+	assert_int_equal(jwt_x5t(c1, &x5t), 0);
+	want = x5t_of(c1);
+	assert_string_equal(x5t, want);
+	/* 20 bytes: 27 characters, URL-safe, no padding. */
+	assert_int_equal(strlen(x5t), 27);
+	for (i = 0; x5t[i] != '\0'; i++)
+		assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789-_", x5t[i]));
+	assert_int_equal(jwt_x5t(c2, &other), 0);
+	assert_string_not_equal(x5t, other);
+	free(other);
+	free(want);
+	free(x5t);
+
+	/* The x5t jwks.c finds a key by (from x5c) is this one. */
+	assert_int_equal(jwks_has(fx.set, fx.x5t3), 1);
+	x5t = (char *)1;
+	assert_int_equal(jwt_x5t(NULL, &x5t), -1);
+	assert_null(x5t);
+	X509_free(c2);
+	X509_free(c1);
+}
+
+static void
+test_client_assertion(void **state)
+{
+	static const char *const hnames[] = { "alg", "typ", "x5t" };
+	static const char *const cnames[] = {
+		"aud", "iss", "sub", "jti", "nbf", "iat", "exp",
+	};
+	static const long long nows[] = { NOW, 4102444800LL };
+	const char	*aud = "https://login.microsoftonline.com/" TENANT
+			    "/oauth2/v2.0/token";
+	const char	*jti = "3f7c5d2e-9a1b-4c8d-8e0f-1a2b3c4d5e6f";
+	X509		*cert;
+	cJSON		*h, *c;
+	char		*tok, *want, *d1, *d2, num[32];
+	unsigned char	*sig, *raw;
+	size_t		 siglen, rawlen, i;
+
+	(void)state;
+	cert = make_cert(fx.key1, "polrec client");
+	want = x5t_of(cert);
+	for (i = 0; i < NELEM(nows); i++) {
+		assert_int_equal(jwt_client_assertion(fx.key1, cert, APPID, aud,
+		    jti, nows[i], 600, &tok), 0);
+		d1 = strchr(tok, '.');
+		assert_non_null(d1);
+		d2 = strchr(d1 + 1, '.');
+		assert_non_null(d2);
+		assert_null(strchr(d2 + 1, '.'));
+
+		h = segment_json(tok, d1 - tok);
+		members_exact(h, hnames, NELEM(hnames), NELEM(hnames));
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(h,
+		    "alg")->valuestring, "RS256");
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(h,
+		    "typ")->valuestring, "JWT");
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(h,
+		    "x5t")->valuestring, want);
+
+		c = segment_json(d1 + 1, d2 - d1 - 1);
+		members_exact(c, cnames, NELEM(cnames), 4);
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(c,
+		    "aud")->valuestring, aud);
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(c,
+		    "iss")->valuestring, APPID);
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(c,
+		    "sub")->valuestring, APPID);
+		assert_string_equal(cJSON_GetObjectItemCaseSensitive(c,
+		    "jti")->valuestring, jti);
+		assert_true(cJSON_GetObjectItemCaseSensitive(c,
+		    "nbf")->valuedouble == (double)nows[i]);
+		assert_true(cJSON_GetObjectItemCaseSensitive(c,
+		    "iat")->valuedouble == (double)nows[i]);
+		assert_true(cJSON_GetObjectItemCaseSensitive(c,
+		    "exp")->valuedouble == (double)(nows[i] + 600));
+		/* Times are written as integers, past 2038 too. */
+		assert_int_equal(jwt_base64url_decode(d1 + 1, d2 - d1 - 1,
+		    &raw, &rawlen), 0);
+		snprintf(num, sizeof(num), "\"exp\":%lld}", nows[i] + 600);
+		if (strstr((char *)raw, num) == NULL)
+			fail_msg("exp not an integer in %s", (char *)raw);
+		free(raw);
+
+		/* The signature, checked with the certificate's key. */
+		assert_int_equal(jwt_base64url_decode(d2 + 1, strlen(d2 + 1),
+		    &sig, &siglen), 0);
+		assert_int_equal(siglen, 256);
+		assert_true(rs256_verifies(cert, tok, d2 - tok, sig, siglen));
+		tok[d1 - tok + 3] ^= 1;
+		assert_false(rs256_verifies(cert, tok, d2 - tok, sig, siglen));
+		free(sig);
+		cJSON_Delete(c);
+		cJSON_Delete(h);
+		free(tok);
+	}
+	free(want);
+	X509_free(cert);
+}
+
+static void
+test_client_assertion_bad(void **state)
+{
+	const char	*aud = "https://login.microsoftonline.com/t/token";
+	EVP_PKEY	*ec;
+	X509		*cert, *cert2, *eccert;
+	char		*tok;
+
+	(void)state;
+	cert = make_cert(fx.key1, "one");
+	cert2 = make_cert(fx.key2, "two");
+	ec = EVP_EC_gen("P-256");
+	assert_non_null(ec);
+	eccert = make_cert(ec, "ec");
+
+	/* The key must be the certificate's, and RSA. */
+	tok = (char *)1;
+	assert_int_equal(jwt_client_assertion(fx.key1, cert2, APPID, aud,
+	    "j", NOW, 600, &tok), -1);
+	assert_null(tok);
+	assert_int_equal(jwt_client_assertion(ec, eccert, APPID, aud, "j",
+	    NOW, 600, &tok), -1);
+	assert_int_equal(jwt_client_assertion(ec, cert, APPID, aud, "j", NOW,
+	    600, &tok), -1);
+
+	/* Everything is required. */
+	assert_int_equal(jwt_client_assertion(NULL, cert, APPID, aud, "j",
+	    NOW, 600, &tok), -1);
+	assert_int_equal(jwt_client_assertion(fx.key1, NULL, APPID, aud, "j",
+	    NOW, 600, &tok), -1);
+	assert_int_equal(jwt_client_assertion(fx.key1, cert, NULL, aud, "j",
+	    NOW, 600, &tok), -1);
+	assert_int_equal(jwt_client_assertion(fx.key1, cert, "", aud, "j",
+	    NOW, 600, &tok), -1);
+	assert_int_equal(jwt_client_assertion(fx.key1, cert, APPID, NULL, "j",
+	    NOW, 600, &tok), -1);
+	assert_int_equal(jwt_client_assertion(fx.key1, cert, APPID, "", "j",
+	    NOW, 600, &tok), -1);
+	assert_int_equal(jwt_client_assertion(fx.key1, cert, APPID, aud, NULL,
+	    NOW, 600, &tok), -1);
+	assert_int_equal(jwt_client_assertion(fx.key1, cert, APPID, aud, "",
+	    NOW, 600, &tok), -1);
+
+	/* Times that a JSON number cannot hold exactly, or make no sense. */
+	assert_int_equal(jwt_client_assertion(fx.key1, cert, APPID, aud, "j",
+	    NOW, 0, &tok), -1);
+	assert_int_equal(jwt_client_assertion(fx.key1, cert, APPID, aud, "j",
+	    NOW, -600, &tok), -1);
+	assert_int_equal(jwt_client_assertion(fx.key1, cert, APPID, aud, "j",
+	    -1, 600, &tok), -1);
+	assert_int_equal(jwt_client_assertion(fx.key1, cert, APPID, aud, "j",
+	    9007199254740991LL, 1, &tok), -1);
+	assert_int_equal(jwt_client_assertion(fx.key1, cert, APPID, aud, "j",
+	    NOW, 9223372036854775807LL, &tok), -1);
+	assert_null(tok);
+
+	/* And with all of it right, it works. */
+	assert_int_equal(jwt_client_assertion(fx.key1, cert, APPID, aud, "j",
+	    0, 1, &tok), 0);
+	free(tok);
+	X509_free(eccert);
+	EVP_PKEY_free(ec);
+	X509_free(cert2);
+	X509_free(cert);
+}
+
 static int
 setup(void **state)
 {
@@ -1265,6 +1537,9 @@ main(void)
 		cmocka_unit_test(test_jwks_x5c),
 		cmocka_unit_test(test_jwks_bounds),
 		cmocka_unit_test(test_jwks_not_jwks),
+		cmocka_unit_test(test_x5t),
+		cmocka_unit_test(test_client_assertion),
+		cmocka_unit_test(test_client_assertion_bad),
 	};
 
 	return cmocka_run_group_tests_name("jwt", tests, setup, teardown);

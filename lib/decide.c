@@ -1,0 +1,97 @@
+/* What to say to a recording invitation: answer, busy or forbidden. */
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+#include "decide.h"
+#include "notif.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const char *const decision_names[] = {
+	"answer", "busy", "forbidden",
+};
+
+static const char	*nonempty(const char *);
+static int		 list_allows(char *const *, const char *);
+
+static const char *
+nonempty(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+/* "*" admits anything, even an unknown s; a NULL list admits nothing. */
+static int
+list_allows(char *const *list, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; list != NULL && list[i] != NULL; i++)
+		if (strcmp(list[i], "*") == 0)
+			return 1;
+	if (s == NULL)
+		return 0;
+	for (i = 0; list != NULL && list[i] != NULL; i++)
+		if (strcasecmp(list[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+const char *
+decide_tenant(const struct notification *n)
+{
+	const char	*t;
+
+	if (n == NULL)
+		return NULL;
+	if ((t = nonempty(n->call.tenant_id)) != NULL)
+		return t;
+	if ((t = nonempty(n->call.bot.user.policy_holder_tenant_id)) != NULL)
+		return t;
+	return nonempty(n->call.bot.user.tenant_id);
+}
+
+enum decision
+decide_invitation(const struct decide_policy *pol,
+    const struct notification *n, size_t live, const char **reason)
+{
+	static const struct decide_policy	 nothing;
+	const char				*why, *tenant, *policy;
+	enum decision				 d;
+
+	if (pol == NULL)
+		pol = &nothing;
+	tenant = decide_tenant(n);
+	policy = n != NULL ? nonempty(n->call.bot.policy_identifier) : NULL;
+
+	/* Forbidden first: a caller we could never serve hears so at once. */
+	if (!list_allows(pol->tenants, tenant)) {
+		d = DECIDE_REJECT_FORBIDDEN;
+		why = tenant == NULL ? "tenant_unknown" : "tenant_not_allowed";
+	} else if (!list_allows(pol->policies, policy)) {
+		d = DECIDE_REJECT_FORBIDDEN;
+		why = policy == NULL ? "policy_unknown" : "policy_not_allowed";
+	} else if (pol->draining) {
+		d = DECIDE_REJECT_BUSY;
+		why = "draining";
+	} else if (pol->max_calls <= 0 ||
+	    (unsigned long long)live >= (unsigned long long)pol->max_calls) {
+		d = DECIDE_REJECT_BUSY;
+		why = "max_calls";
+	} else {
+		d = DECIDE_ANSWER;
+		why = "allowed";
+	}
+	if (reason != NULL)
+		*reason = why;
+	return d;
+}
+
+const char *
+decision_name(enum decision d)
+{
+	if ((size_t)d >= NELEM(decision_names))
+		return "unknown";
+	return decision_names[d];
+}

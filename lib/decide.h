@@ -1,0 +1,45 @@
+/*
+ * The invitation decision: answer a policy-based recording invitation, or
+ * reject it as busy or forbidden, and why.  Pure: the caller gives what
+ * the configuration allows and how loaded the appliance is.
+ */
+#ifndef POLREC_DECIDE_H
+#define POLREC_DECIDE_H
+
+#include <stddef.h>
+
+struct notification;
+
+enum decision {
+	DECIDE_ANSWER = 0,
+	DECIDE_REJECT_BUSY,
+	DECIDE_REJECT_FORBIDDEN,
+};
+
+struct decide_policy {
+	char *const	*tenants;	/* NULL-terminated; "*" allows any */
+	char *const	*policies;	/* NULL-terminated; "*" allows any */
+	long long	 max_calls;	/* live legs allowed */
+	int		 draining;	/* refuse new work */
+};
+
+/*
+ * Decide for an invitation (notif_is_invitation) given the number of
+ * live legs.  *reason is a static word for logs and the audit trail:
+ * "allowed", "draining", "max_calls", "tenant_not_allowed",
+ * "tenant_unknown", "policy_not_allowed", "policy_unknown".  Checked in
+ * that order of precedence: forbidden before busy, so a caller that
+ * could never be served is told so even under load.
+ * The tenant is the call's tenantId, else botData's policy holder tenant
+ * or user tenant; the policy is botData.policyIdentifier.  Both compare
+ * case-insensitively (GUIDs arrive in either case).
+ */
+enum decision	 decide_invitation(const struct decide_policy *,
+		    const struct notification *, size_t live,
+		    const char **reason);
+const char	*decision_name(enum decision);	/* answer, busy, forbidden */
+
+/* The tenant an invitation is for, or NULL. */
+const char	*decide_tenant(const struct notification *);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * A call leg's life as pure logic: the monotonic state machine and the
+ * roster.  The daemon keeps one struct per leg and wires the timers and
+ * Graph requests around these functions.
+ */
+#ifndef POLREC_LEG_H
+#define POLREC_LEG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "notif.h"
+
+/* Ordered: a leg only ever moves forward. */
+enum leg_state {
+	LEG_INCOMING = 0,	/* invitation received, deciding */
+	LEG_ANSWERING,		/* answer (or reject) sent or in flight */
+	LEG_ESTABLISHING,
+	LEG_ESTABLISHED,
+	LEG_TERMINATING,
+	LEG_TERMINATED,
+};
+
+const char	*leg_state_name(enum leg_state);
+
+/*
+ * The state a call notification moves a leg to.  changeType deleted, or
+ * state terminated, is LEG_TERMINATED; terminating, established and
+ * establishing map to theirs; hold, transferring, transferAccepted and
+ * redirecting count as established (the leg is up).  incoming and
+ * unknown states do not move it.  Returns the new state, which is never
+ * before cur; *moved says whether it changed.
+ */
+enum leg_state	 leg_next_state(enum leg_state cur, enum notif_change,
+		    enum call_state, int *moved);
+
+/*
+ * The participants of a leg, by a keyed 64-bit hash of their id (so a
+ * leg holds no identity in memory longer than needed, and stays small).
+ * Recorders (application or applicationInstance identities, the bot
+ * itself included) are counted apart from people.
+ */
+struct roster_member {
+	uint64_t	 id_hash;
+	uint8_t		 recorder;
+};
+
+struct roster {
+	struct roster_member *m;	/* sorted by id_hash */
+	uint32_t	 n, cap;
+	uint32_t	 humans;	/* members that are not recorders */
+	long long	 sequence;	/* last applied; -1: none yet */
+	int		 seen;		/* a roster notification was applied */
+};
+
+#define ROSTER_MAX	100000		/* members kept per leg */
+#define ROSTER_KEYBYTES	16
+
+void	 roster_init(struct roster *);
+void	 roster_free(struct roster *);	/* frees members; reusable after */
+
+/*
+ * Apply a participants notification.  A full roster (delta == 0 and no
+ * sequence) replaces the list.  A delta adds or updates each listed
+ * participant, and removes those with removedState or when changeType
+ * is deleted.  A notification whose sequence number (the batch's
+ * deltaParticipants.sequenceNumber, or else the highest
+ * rosterSequenceNumber it carries) is not above the last applied one is
+ * stale and ignored.  Returns 1 if applied, 0 if stale, -1 on
+ * allocation failure or when ROSTER_MAX would be exceeded (the roster
+ * is left as it was).
+ */
+int	 roster_apply(struct roster *, const struct participant *, size_t n,
+	    enum notif_change, int delta, long long sequence,
+	    const unsigned char key[ROSTER_KEYBYTES]);
+
+/* Remove one participant by id (participantLeft); 1 if it was there. */
+int	 roster_remove(struct roster *, const char *participant_id,
+	    const unsigned char key[ROSTER_KEYBYTES]);
+
+/* Is this participant id a member? */
+int	 roster_has(const struct roster *, const char *participant_id,
+	    const unsigned char key[ROSTER_KEYBYTES]);
+
+/* A roster was seen and it holds no one but recorders (or no one). */
+int	 roster_only_recorders(const struct roster *);
+
+/* Whether an identity kind names a bot ("application", ...). */
+int	 roster_is_recorder_kind(const char *kind);
+
+#endif
