@@ -1,10 +1,12 @@
-/* The Graph calls API, the call legs the simulator knows, its request log. */
+/*
+ * The Graph calls API and the call legs the simulator knows.  Answering,
+ * rejecting and hanging up set off lifecycle notifications (lifecycle.c).
+ */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <cjson/cJSON.h>
-#include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
@@ -83,8 +85,7 @@ static void	reply(struct call_request *, int, const cJSON *);
 static void	reply_error(struct call_request *, int, const char *,
 		    const char *);
 static void	record(struct call_request *);
-static struct sim_call *call_find(struct sim *, const char *);
-static struct sim_call *call_add(struct sim *, const char *);
+static void	set_string(char **, const char *);
 static void	call_free(struct sim *, struct sim_call *);
 static unsigned int call_bucket(const char *);
 
@@ -171,8 +172,8 @@ dispatch(struct call_request *creq)
 	else if (creq->body_invalid)
 		reply_error(creq, HTTP_BADREQUEST, "BadRequest",
 		    "The request body is not valid JSON.");
-	else if ((call = call_find(creq->sim, creq->call_id)) == NULL ||
-	    call->deleted || call->rejected)
+	else if ((call = calls_find(creq->sim, creq->call_id)) == NULL ||
+	    calls_gone(call))
 		reply_error(creq, HTTP_NOTFOUND, "8522", "Call not found.");
 	else
 		ca->handle(creq, call);
@@ -282,13 +283,9 @@ do_answer(struct call_request *creq, struct sim_call *call)
 	call->answered = 1;
 	snprintf(call->state, sizeof(call->state), "establishing");
 	cb = jsonx_string(creq->body, "callbackUri");
-	free(call->callback_uri);
-	call->callback_uri = cb != NULL ? xstrdup(cb) : NULL;
-	/*
-	 * Here the simulator will later post establishing and established
-	 * to call->callback_uri (or the default target) via notify_send.
-	 */
+	set_string(&call->callback_uri, cb);
 	reply(creq, HTTP_ACCEPTED, NULL);
+	lifecycle_answered(creq->sim, call);
 }
 
 static void
@@ -315,7 +312,10 @@ do_reject(struct call_request *creq, struct sim_call *call)
 	}
 	call->rejected = 1;
 	snprintf(call->state, sizeof(call->state), "terminated");
+	set_string(&call->callback_uri, jsonx_string(creq->body,
+	    "callbackUri"));
 	reply(creq, HTTP_ACCEPTED, NULL);
+	lifecycle_rejected(creq->sim, call);
 }
 
 static void
@@ -395,6 +395,7 @@ do_delete(struct call_request *creq, struct sim_call *call)
 	call->deleted = 1;
 	snprintf(call->state, sizeof(call->state), "terminated");
 	reply(creq, HTTP_NOCONTENT, NULL);
+	lifecycle_deleted(creq->sim, call);
 }
 
 static void
@@ -447,100 +448,48 @@ reply_error(struct call_request *creq, int status, const char *code,
 	cJSON_Delete(o);
 }
 
-/* Append to the ring (oldest dropped) and the -r file. */
+/* Into the request record, with the body taken. */
 static void
 record(struct call_request *creq)
 {
-	struct sim	*sim = creq->sim;
-	cJSON		*r;
-	char		 stamp[32], *line;
-	size_t		 slot;
+	struct sim_record	 rec;
 
-	sim_format_time(stamp, sizeof(stamp), 1);
-	r = cJSON_CreateObject();
-	cJSON_AddStringToObject(r, "time", stamp);
-	cJSON_AddStringToObject(r, "method", sim_method_name(creq->method));
-	cJSON_AddStringToObject(r, "path", creq->path);
-	cJSON_AddStringToObject(r, "version", creq->version);
-	cJSON_AddStringToObject(r, "action", sim_action_name(creq->action));
-	cJSON_AddStringToObject(r, "call_id", creq->call_id);
-	if (creq->client_request_id != NULL)
-		cJSON_AddStringToObject(r, "client_request_id",
-		    creq->client_request_id);
-	else
-		cJSON_AddNullToObject(r, "client_request_id");
-	cJSON_AddStringToObject(r, "request_id", creq->request_id);
-	cJSON_AddBoolToObject(r, "auth_ok", creq->auth_ok);
-	cJSON_AddNumberToObject(r, "status", creq->status);
-	if (creq->body != NULL) {
-		cJSON_AddItemToObject(r, "body", creq->body);
-		creq->body = NULL;
-	} else
-		cJSON_AddNullToObject(r, "body");
-	if (creq->fault_kind != NULL)
-		cJSON_AddStringToObject(r, "fault", creq->fault_kind);
-	if ((line = cJSON_PrintUnformatted(r)) == NULL)
-		fatalx("cJSON_PrintUnformatted");
-	cJSON_Delete(r);
-
-	if (sim->reqlog != NULL && (fprintf(sim->reqlog, "%s\n", line) < 0 ||
-	    fflush(sim->reqlog) == EOF))
-		log_warn("request log");
-	if (sim->nrecords < SIM_MAX_RECORDS) {
-		slot = (sim->records_head + sim->nrecords) % SIM_MAX_RECORDS;
-		sim->nrecords++;
-	} else {
-		slot = sim->records_head;
-		sim->records_head = (sim->records_head + 1) % SIM_MAX_RECORDS;
-		cJSON_free(sim->records[slot]);
-	}
-	sim->records[slot] = line;
+	memset(&rec, 0, sizeof(rec));
+	rec.method = creq->method;
+	rec.path = creq->path;
+	rec.version = creq->version;
+	rec.action = sim_action_name(creq->action);
+	rec.call_id = creq->call_id;
+	rec.client_request_id = creq->client_request_id;
+	rec.request_id = creq->request_id;
+	rec.auth_ok = creq->auth_ok;
+	rec.status = creq->status;
+	rec.body = creq->body;
+	creq->body = NULL;
+	rec.fault = creq->fault_kind;
+	records_add(creq->sim, &rec);
 }
 
-/* GET /_sim/requests: the recorded requests, oldest first. */
-void
-calls_write_records(struct sim *sim, struct evhttp_request *req)
+static void
+set_string(char **field, const char *value)
 {
-	struct evbuffer	*b;
-	size_t		 i;
-
-	if ((b = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new");
-	evbuffer_add(b, "[", 1);
-	for (i = 0; i < sim->nrecords; i++) {
-		if (i > 0)
-			evbuffer_add(b, ",\n", 2);
-		evbuffer_add_printf(b, "%s", sim->records[
-		    (sim->records_head + i) % SIM_MAX_RECORDS]);
-	}
-	evbuffer_add(b, "]\n", 2);
-	sim_reply(req, HTTP_OK, (const char *)evbuffer_pullup(b, -1),
-	    evbuffer_get_length(b));
-	evbuffer_free(b);
-}
-
-void
-calls_clear_records(struct sim *sim)
-{
-	size_t	 i;
-
-	for (i = 0; i < sim->nrecords; i++)
-		cJSON_free(sim->records[(sim->records_head + i) %
-		    SIM_MAX_RECORDS]);
-	sim->records_head = sim->nrecords = 0;
+	free(*field);
+	*field = value != NULL ? xstrdup(value) : NULL;
 }
 
 /*
- * Learn the call legs a notification about to be posted names.  A
- * created call starts afresh (scenarios replay the same ids); a deleted
- * call is gone, as it is for Graph once the leg has ended.
+ * Learn the call legs a notification about to be posted names, with
+ * their tenant and call chain for the lifecycle notifications.  A
+ * created call starts afresh (scenarios replay the same ids) in a new
+ * generation, which strands whatever was pending for the old one; a
+ * deleted call is gone, as it is for Graph once the leg has ended.
  */
 void
 calls_register(struct sim *sim, const cJSON *notification)
 {
-	const cJSON	*v;
+	const cJSON	*v, *data;
 	struct sim_call	*call;
-	const char	*url, *id, *change, *state;
+	const char	*url, *id, *change, *state, *tenant, *chain;
 	char		*cid;
 	size_t		 idlen;
 
@@ -550,26 +499,44 @@ calls_register(struct sim *sim, const cJSON *notification)
 		    sizeof(CALLS_PREFIX) - 1) != 0)
 			continue;
 		id = url + sizeof(CALLS_PREFIX) - 1;
-		if ((idlen = strcspn(id, "/")) == 0 || idlen > 256)
+		if ((idlen = strcspn(id, "/")) == 0 || idlen > SIM_MAX_ID)
 			continue;
 		cid = xstrndup(id, idlen);
-		if ((call = call_find(sim, cid)) == NULL)
-			call = call_add(sim, cid);
+		if ((call = calls_find(sim, cid)) == NULL)
+			call = calls_add(sim, cid);
 		free(cid);
 		if (id[idlen] != '\0')
 			continue;	/* participants, operations, ... */
 
 		change = jsonx_string(v, "changeType");
-		state = jsonx_string(jsonx_object(v, "resourceData"), "state");
+		data = jsonx_object(v, "resourceData");
+		state = jsonx_string(data, "state");
 		if (change != NULL && strcasecmp(change, "created") == 0) {
 			call->answered = call->rejected = call->deleted = 0;
-			free(call->callback_uri);
-			call->callback_uri = NULL;
+			call->generation = ++sim->generation;
+			set_string(&call->callback_uri, NULL);
+			set_string(&call->tenant_id, NULL);
+			set_string(&call->chain_id, NULL);
+			set_string(&call->media_blob, NULL);
+			set_string(&call->events_url, NULL);
 		} else if (change != NULL && strcasecmp(change, "deleted") == 0)
 			call->deleted = 1;
 		if (state != NULL)
 			snprintf(call->state, sizeof(call->state), "%s", state);
+		if ((tenant = jsonx_string(data, "tenantId")) != NULL &&
+		    strlen(tenant) <= SIM_MAX_ID)
+			set_string(&call->tenant_id, tenant);
+		if ((chain = jsonx_string(data, "callChainId")) != NULL &&
+		    strlen(chain) <= SIM_MAX_ID)
+			set_string(&call->chain_id, chain);
 	}
+}
+
+/* Rejected, redirected, deleted or ended: Graph no longer knows it. */
+int
+calls_gone(const struct sim_call *call)
+{
+	return call->deleted || call->rejected;
 }
 
 void
@@ -591,8 +558,8 @@ call_bucket(const char *id)
 	return h % SIM_CALL_BUCKETS;
 }
 
-static struct sim_call *
-call_find(struct sim *sim, const char *id)
+struct sim_call *
+calls_find(struct sim *sim, const char *id)
 {
 	struct sim_call	*call;
 
@@ -602,8 +569,9 @@ call_find(struct sim *sim, const char *id)
 	return NULL;
 }
 
-static struct sim_call *
-call_add(struct sim *sim, const char *id)
+/* A new leg, in a new generation; the oldest goes when the table is full. */
+struct sim_call *
+calls_add(struct sim *sim, const char *id)
 {
 	struct sim_call	*call;
 
@@ -611,6 +579,7 @@ call_add(struct sim *sim, const char *id)
 		call_free(sim, TAILQ_FIRST(&sim->calls_by_age));
 	call = xcalloc(1, sizeof(*call));
 	call->id = xstrdup(id);
+	call->generation = ++sim->generation;
 	snprintf(call->state, sizeof(call->state), "incoming");
 	LIST_INSERT_HEAD(&sim->calls[call_bucket(id)], call, hash);
 	TAILQ_INSERT_TAIL(&sim->calls_by_age, call, age);
@@ -625,6 +594,10 @@ call_free(struct sim *sim, struct sim_call *call)
 	TAILQ_REMOVE(&sim->calls_by_age, call, age);
 	sim->ncalls--;
 	free(call->callback_uri);
+	free(call->tenant_id);
+	free(call->chain_id);
+	free(call->media_blob);
+	free(call->events_url);
 	free(call->id);
 	free(call);
 }

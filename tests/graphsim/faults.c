@@ -1,4 +1,7 @@
-/* The fault table: errors, latency and dropped connections on demand. */
+/*
+ * The fault table: errors, latency and dropped connections on demand, for
+ * the calls API, the token endpoint and the media agent.
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,11 +25,23 @@ static int		 row_find(const char *);
 static int		 parse_fault(const cJSON *, int *, struct sim_fault *,
 			    const char **);
 
-/* A calls-API action's name, or "token" for the token endpoint. */
+/*
+ * A calls-API action's name, "token" for the token endpoint, "media" and
+ * "media_end" for the media agent's POST and DELETE.
+ */
 static const char *
 row_name(int row)
 {
-	return row == SIM_FAULT_TOKEN ? "token" : sim_action_name(row);
+	switch (row) {
+	case SIM_FAULT_TOKEN:
+		return "token";
+	case SIM_FAULT_MEDIA:
+		return "media";
+	case SIM_FAULT_MEDIA_END:
+		return "media_end";
+	default:
+		return sim_action_name(row);
+	}
 }
 
 static int
@@ -132,7 +147,8 @@ parse_fault(const cJSON *j, int *row, struct sim_fault *f,
 	x = cJSON_GetObjectItemCaseSensitive(j, "action");
 	if (!cJSON_IsString(x) || (*row = row_find(x->valuestring)) == -1) {
 		*errstr = "action must be answer, reject, redirect, "
-		    "updateRecordingStatus, keepAlive, delete, get or token";
+		    "updateRecordingStatus, keepAlive, delete, get, token, "
+		    "media or media_end";
 		return -1;
 	}
 	f->count = 1;

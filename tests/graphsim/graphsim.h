@@ -32,6 +32,12 @@ struct evhttp_request;
 #define SIM_MAX_KEYS		64	/* -k keys plus rotations */
 #define SIM_IDP_SLOW_MS		3000	/* an IdP in state slow */
 #define SIM_FAULT_MAX_DELAY_MS	600000
+#define SIM_MAX_CERTS		8	/* -c certificates */
+#define SIM_ASSERTION_SKEW	300	/* seconds allowed on nbf */
+#define SIM_LIFECYCLE_DELAY_MS	20	/* the default delay_ms */
+#define SIM_MAX_POSTS		10000	/* lifecycle, media posts pending */
+#define SIM_MEDIA_SECRET	"sim-media-secret"
+#define SIM_MAX_ID		256	/* call ids */
 
 /* Status codes event2/http.h (2.1) does not name. */
 #ifndef HTTP_ACCEPTED
@@ -60,9 +66,14 @@ enum sim_action {
 	SIM_ACT_MAX
 };
 
-/* The fault table has a row per action and one for the token endpoint. */
+/*
+ * The fault table has a row per action, one for the token endpoint and
+ * one per media agent request (POST and DELETE /media/calls/{id}).
+ */
 #define SIM_FAULT_TOKEN		SIM_ACT_MAX
-#define SIM_FAULT_MAX		(SIM_ACT_MAX + 1)
+#define SIM_FAULT_MEDIA		(SIM_ACT_MAX + 1)
+#define SIM_FAULT_MEDIA_END	(SIM_ACT_MAX + 2)
+#define SIM_FAULT_MAX		(SIM_ACT_MAX + 3)
 
 /*
  * A fault armed for one row, consulted before the simulator answers:
@@ -91,7 +102,10 @@ enum sim_idp_state {
 	SIM_IDP_SLOW		/* answers after SIM_IDP_SLOW_MS */
 };
 
-/* What the simulator knows about one call leg it announced. */
+/*
+ * What the simulator knows about one call leg it announced.  A leg that
+ * is rejected or deleted is gone: the calls API answers 404 8522.
+ */
 struct sim_call {
 	LIST_ENTRY(sim_call)	 hash;
 	TAILQ_ENTRY(sim_call)	 age;
@@ -100,7 +114,34 @@ struct sim_call {
 	int			 answered;
 	int			 rejected;
 	int			 deleted;
-	char			*callback_uri;	/* from answer */
+	uint64_t		 generation;	/* new per created */
+	char			*callback_uri;	/* answer's or reject's */
+	char			*tenant_id;	/* as notifications say */
+	char			*chain_id;
+	char			*media_blob;	/* the media agent's */
+	char			*events_url;	/* for its media events */
+};
+
+/* A -c certificate whose holder may sign client assertions. */
+struct sim_cert {
+	X509		*cert;
+	char		*x5t;		/* base64url(SHA-1(DER)) */
+	char		*x5t256;	/* base64url(SHA-256(DER)) */
+};
+
+/* What Teams posts after the bot answers, rejects or hangs up. */
+enum sim_lifecycle_mode {
+	SIM_LIFECYCLE_NORMAL,	/* in order, delay_ms apart */
+	SIM_LIFECYCLE_REVERSED,	/* each pair the wrong way round */
+	SIM_LIFECYCLE_NONE	/* nothing */
+};
+
+/* Why a token request failed, in Entra's terms. */
+struct entra_error {
+	int		 status;
+	const char	*error;
+	int		 code;		/* AADSTS code */
+	char		 message[384];
 };
 
 struct sim_token {
@@ -122,10 +163,26 @@ struct sim_stats {
 	uint64_t	openid_requests;
 	uint64_t	jwks_requests;
 	uint64_t	faults_injected;
+	uint64_t	lifecycle_sent;		/* answered 2xx */
+	uint64_t	lifecycle_failed;	/* no answer, or not 2xx */
+	uint64_t	lifecycle_untargeted;	/* nowhere to post */
+	uint64_t	calls_ended;		/* POST /_sim/calls/end */
+	uint64_t	calls_forgotten;
+	uint64_t	assertions_accepted;
+	uint64_t	assertions_refused;
+	uint64_t	media_requests;		/* /media/calls/{id} */
+	uint64_t	media_auth_failures;
+	uint64_t	media_blobs_issued;
+	uint64_t	media_ends;		/* sessions released */
+	uint64_t	media_events_sent;	/* answered 2xx */
+	uint64_t	media_events_failed;	/* no answer, or not 2xx */
 };
 
 #define SIM_CALL_BUCKETS	4096
 
+struct evdns_base;
+struct lifecycle_post;
+struct media_event;
 struct notify;
 struct play;
 struct sim_deferred;
@@ -147,12 +204,17 @@ struct sim {
 	char			*target_url;	/* -u, may be NULL */
 	FILE			*reqlog;	/* -r, may be NULL */
 	SSL_CTX			*tls_client;	/* https targets */
+	struct evdns_base	*dns;		/* lazily, for host names */
+	struct sim_cert		 certs[SIM_MAX_CERTS];
+	size_t			 ncerts;
+	char			*media_secret;	/* -m, wiped on free */
 
 	TAILQ_HEAD(sim_tokenq, sim_token) tokens;
 	size_t			 ntokens;
 	LIST_HEAD(, sim_call)	 calls[SIM_CALL_BUCKETS];
 	TAILQ_HEAD(, sim_call)	 calls_by_age;
 	size_t			 ncalls;
+	uint64_t		 generation;	/* the last one given */
 	char			**records;	/* ring of JSON lines */
 	size_t			 records_head;
 	size_t			 nrecords;
@@ -161,7 +223,33 @@ struct sim {
 	TAILQ_HEAD(, notify)	 notifies;
 	TAILQ_HEAD(, play)	 plays;
 	TAILQ_HEAD(, sim_deferred) deferred;
+	enum sim_lifecycle_mode	 lifecycle_mode;
+	int			 lifecycle_delay_ms;
+	TAILQ_HEAD(, lifecycle_post) lifecycle_posts;
+	size_t			 nlifecycle_posts;
+	int			 media_auto;	/* captureStarted by itself */
+	TAILQ_HEAD(, media_event) media_events;
+	size_t			 nmedia_events;
 	struct sim_stats	 stats;
+};
+
+/*
+ * One line of the request record (GET /_sim/requests, -r): calls-API and
+ * media agent requests, and media events the simulator posted.
+ */
+struct sim_record {
+	int		 method;	/* EVHTTP_REQ_* */
+	const char	*path;		/* or the URL posted to */
+	const char	*version;	/* NULL: null */
+	const char	*action;
+	const char	*call_id;
+	const char	*client_request_id;	/* NULL: null */
+	const char	*request_id;
+	int		 auth_ok;
+	int		 status;	/* 0: dropped, or no answer */
+	struct cJSON	*body;		/* taken; NULL: null */
+	const char	*fault;		/* NULL: no member */
+	const char	*error;		/* NULL: no member */
 };
 
 /* sim.c: the server, routing, shared reply helpers, control API. */
@@ -190,6 +278,9 @@ void		 sim_format_time(char *, size_t, int);
 long long	 sim_monotonic_ms(void);
 
 /* idp.c: OpenID configuration, JWKS and the Entra token endpoint. */
+void		 idp_set_error(struct entra_error *, int, const char *, int,
+		    const char *, ...)
+		    __attribute__((__format__ (printf, 5, 6)));
 void		 idp_handle_openid(struct sim *, struct evhttp_request *);
 void		 idp_handle_keys(struct sim *, struct evhttp_request *);
 int		 idp_match_token_path(const char *);
@@ -200,14 +291,50 @@ void		 idp_clear_tokens(struct sim *);
 void		 idp_show_state(struct sim *, struct evhttp_request *);
 void		 idp_set_state(struct sim *, struct evhttp_request *);
 
+/* certs.c: -c certificates and Entra client assertions signed by them. */
+struct evkeyvalq;
+
+int		 certs_load(struct sim *, const char *);
+void		 certs_clear(struct sim *);
+int		 certs_check_assertion(struct sim *, struct evhttp_request *,
+		    const char *, struct evkeyvalq *, struct entra_error *);
+
 /* calls.c: the Graph calls API and the simulator's view of call legs. */
 int		 calls_match_path(const char *);
 void		 calls_handle(struct sim *, struct evhttp_request *,
 		    const char *);
 void		 calls_register(struct sim *, const struct cJSON *);
+struct sim_call	*calls_find(struct sim *, const char *);
+struct sim_call	*calls_add(struct sim *, const char *);
+int		 calls_gone(const struct sim_call *);
 void		 calls_clear(struct sim *);
-void		 calls_clear_records(struct sim *);
-void		 calls_write_records(struct sim *, struct evhttp_request *);
+
+/* records.c: the request record, in memory and in the -r file. */
+void		 records_add(struct sim *, struct sim_record *);
+void		 records_write(struct sim *, struct evhttp_request *);
+void		 records_clear(struct sim *);
+
+/* lifecycle.c: what Teams posts about a call leg after the bot acts. */
+void		 lifecycle_answered(struct sim *, struct sim_call *);
+void		 lifecycle_rejected(struct sim *, struct sim_call *);
+void		 lifecycle_deleted(struct sim *, struct sim_call *);
+void		 lifecycle_show(struct sim *, struct evhttp_request *);
+void		 lifecycle_set(struct sim *, struct evhttp_request *);
+void		 lifecycle_end_call(struct sim *, struct evhttp_request *);
+void		 lifecycle_forget_call(struct sim *,
+		    struct evhttp_request *);
+void		 lifecycle_reset(struct sim *);
+void		 lifecycle_cancel_all(struct sim *);
+
+/* media.c: the media agent (app-hosted media) and its capture events. */
+int		 media_match_path(const char *);
+void		 media_handle(struct sim *, struct evhttp_request *,
+		    const char *);
+void		 media_established(struct sim *, struct sim_call *);
+void		 media_show(struct sim *, struct evhttp_request *);
+void		 media_control(struct sim *, struct evhttp_request *);
+void		 media_reset(struct sim *);
+void		 media_cancel_all(struct sim *);
 
 /* faults.c: the fault table and its control API. */
 int		 faults_take(struct sim *, int, struct sim_fault *);
@@ -256,6 +383,12 @@ struct notify_result {
 	const char	*error;		/* why status is 0, or NULL */
 };
 
+/*
+ * A post to a webhook.  Scenario steps are posted as Teams would post
+ * them; the simulator's own posts set own (it learns no call legs from
+ * them), and media events set bearer (Authorization: Bearer <bearer>
+ * instead of a token, and none of Teams' headers).
+ */
 struct notify_spec {
 	const char		*target;	/* URL */
 	const struct cJSON	*json;	/* the notification, or */
@@ -264,6 +397,8 @@ struct notify_spec {
 	const struct notify_token *token;	/* NULL: a valid JWT */
 	const struct cJSON	*headers;	/* extra, or NULL */
 	const char		*message_id;	/* NULL: a fresh one */
+	int			 own;		/* the simulator's */
+	const char		*bearer;	/* a shared secret, or NULL */
 };
 
 typedef void	(*notify_done_cb)(const struct notify_result *, void *);

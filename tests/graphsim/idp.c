@@ -1,4 +1,7 @@
-/* Identity: the Bot Framework OpenID document, JWKS, Entra tokens. */
+/*
+ * Identity: the Bot Framework OpenID document, JWKS, Entra tokens for a
+ * client secret or a certificate's client assertion (certs.c).
+ */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,24 +21,11 @@
 #define TOKEN_PATH_SUFFIX	"/oauth2/v2.0/token"
 #define TOKEN_BYTES		32
 
-/* Why a token request failed, in Entra's terms. */
-struct entra_error {
-	int		 status;
-	const char	*error;
-	int		 code;
-	char		 message[256];
-};
-
 static int	check_client_secret(struct sim *, const char *,
-		    struct entra_error *);
-static int	check_client_assertion(struct sim *, struct evkeyvalq *,
 		    struct entra_error *);
 static int	check_token_request(struct sim *, const char *,
 		    struct evhttp_request *, struct evkeyvalq *,
 		    struct entra_error *);
-static void	set_error(struct entra_error *, int, const char *, int,
-		    const char *, ...)
-		    __attribute__((__format__ (printf, 5, 6)));
 static void	reply_entra_error(struct evhttp_request *,
 		    const struct entra_error *);
 static void	issue_token(struct sim *, struct evhttp_request *);
@@ -190,8 +180,9 @@ resume_token(struct sim *sim, struct evhttp_request *req, void *arg)
 			evhttp_add_header(evhttp_request_get_output_headers(
 			    req), "Retry-After", secs);
 		}
-		set_error(&err, f->status, f->status == HTTP_TOOMANYREQUESTS ?
-		    "too_many_requests" : "temporarily_unavailable", 90033,
+		idp_set_error(&err, f->status,
+		    f->status == HTTP_TOOMANYREQUESTS ? "too_many_requests" :
+		    "temporarily_unavailable", 90033,
 		    "A transient error has occurred (fault injected by the "
 		    "simulator). Please try again.");
 		reply_entra_error(req, &err);
@@ -233,12 +224,12 @@ check_token_request(struct sim *sim, const char *tenant,
 
 	body = NULL;
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		set_error(err, HTTP_BADMETHOD, "invalid_request", 900561,
+		idp_set_error(err, HTTP_BADMETHOD, "invalid_request", 900561,
 		    "The endpoint only accepts POST requests.");
 		goto done;
 	}
 	if (strcasecmp(tenant, sim->tenant_id) != 0) {
-		set_error(err, HTTP_BADREQUEST, "invalid_request", 90002,
+		idp_set_error(err, HTTP_BADREQUEST, "invalid_request", 90002,
 		    "Tenant '%.64s' not found.", tenant);
 		goto done;
 	}
@@ -246,7 +237,7 @@ check_token_request(struct sim *sim, const char *tenant,
 	    "Content-Type");
 	if (ctype == NULL || strncasecmp(ctype,
 	    "application/x-www-form-urlencoded", 33) != 0) {
-		set_error(err, HTTP_BADREQUEST, "invalid_request", 900144,
+		idp_set_error(err, HTTP_BADREQUEST, "invalid_request", 900144,
 		    "The request body must contain the following parameter: "
 		    "'grant_type'.");
 		goto done;
@@ -254,44 +245,45 @@ check_token_request(struct sim *sim, const char *tenant,
 	body = sim_read_body(req, &len);
 	if (body == NULL || strlen(body) != len ||
 	    evhttp_parse_query_str(body, form) == -1) {
-		set_error(err, HTTP_BADREQUEST, "invalid_request", 900144,
+		idp_set_error(err, HTTP_BADREQUEST, "invalid_request", 900144,
 		    "The request body must contain the following parameter: "
 		    "'grant_type'.");
 		goto done;
 	}
 	if ((v = evhttp_find_header(form, "grant_type")) == NULL) {
-		set_error(err, HTTP_BADREQUEST, "invalid_request", 900144,
+		idp_set_error(err, HTTP_BADREQUEST, "invalid_request", 900144,
 		    "The request body must contain the following parameter: "
 		    "'grant_type'.");
 		goto done;
 	}
 	if (strcmp(v, "client_credentials") != 0) {
-		set_error(err, HTTP_BADREQUEST, "unsupported_grant_type",
+		idp_set_error(err, HTTP_BADREQUEST, "unsupported_grant_type",
 		    70003, "The app requested an unsupported grant type "
 		    "'%.64s'.", v);
 		goto done;
 	}
 	if ((v = evhttp_find_header(form, "client_id")) == NULL) {
-		set_error(err, HTTP_BADREQUEST, "invalid_request", 900144,
+		idp_set_error(err, HTTP_BADREQUEST, "invalid_request", 900144,
 		    "The request body must contain the following parameter: "
 		    "'client_id'.");
 		goto done;
 	}
 	if (strcasecmp(v, sim->app_id) != 0) {
-		set_error(err, HTTP_BADREQUEST, "unauthorized_client", 700016,
+		idp_set_error(err, HTTP_BADREQUEST, "unauthorized_client",
+		    700016,
 		    "Application with identifier '%.64s' was not found in "
 		    "the directory '%s'.", v, sim->tenant_id);
 		goto done;
 	}
 	if ((v = evhttp_find_header(form, "scope")) == NULL) {
-		set_error(err, HTTP_BADREQUEST, "invalid_request", 900144,
+		idp_set_error(err, HTTP_BADREQUEST, "invalid_request", 900144,
 		    "The request body must contain the following parameter: "
 		    "'scope'.");
 		goto done;
 	}
 	len = strlen(v);
 	if (len < 9 || strcmp(v + len - 9, "/.default") != 0) {
-		set_error(err, HTTP_BADREQUEST, "invalid_scope", 1002012,
+		idp_set_error(err, HTTP_BADREQUEST, "invalid_scope", 1002012,
 		    "The provided value for scope %.64s is not valid. Client "
 		    "credential flows must have a scope value with /.default "
 		    "suffixed to the resource identifier.", v);
@@ -299,11 +291,11 @@ check_token_request(struct sim *sim, const char *tenant,
 	}
 	/* The credential: a secret, or a certificate-signed assertion. */
 	if ((v = evhttp_find_header(form, "client_assertion")) != NULL)
-		rv = check_client_assertion(sim, form, err);
+		rv = certs_check_assertion(sim, req, tenant, form, err);
 	else if ((v = evhttp_find_header(form, "client_secret")) != NULL)
 		rv = check_client_secret(sim, v, err);
 	else
-		set_error(err, HTTP_BADREQUEST, "invalid_client", 7000216,
+		idp_set_error(err, HTTP_BADREQUEST, "invalid_client", 7000216,
 		    "'client_assertion', 'client_secret' or 'request' is "
 		    "required for the 'client_credentials' grant type.");
  done:
@@ -320,31 +312,15 @@ check_client_secret(struct sim *sim, const char *secret,
 	if (len == strlen(sim->secret) &&
 	    sodium_memcmp(secret, sim->secret, len) == 0)
 		return 0;
-	set_error(err, HTTP_UNAUTHORIZED, "invalid_client", 7000215,
+	idp_set_error(err, HTTP_UNAUTHORIZED, "invalid_client", 7000215,
 	    "Invalid client secret provided. Ensure the secret being sent in "
 	    "the request is the client secret value, not the client secret "
 	    "ID, for a secret added to app '%s'.", sim->app_id);
 	return -1;
 }
 
-/*
- * Certificate credentials (client_assertion_type jwt-bearer, an RS256
- * JWT signed by a registered certificate) are not simulated yet; this is
- * where that check goes.
- */
-static int
-check_client_assertion(struct sim *sim, struct evkeyvalq *form,
-    struct entra_error *err)
-{
-	(void)form;
-	set_error(err, HTTP_UNAUTHORIZED, "invalid_client", 700027,
-	    "Client assertion failed signature validation: no certificate "
-	    "is registered for app '%s' in the simulator.", sim->app_id);
-	return -1;
-}
-
-static void
-set_error(struct entra_error *err, int status, const char *error, int code,
+void
+idp_set_error(struct entra_error *err, int status, const char *error, int code,
     const char *fmt, ...)
 {
 	va_list	 ap;

@@ -1,4 +1,7 @@
-/* polrec-graphsim: a Microsoft Graph, Entra and Teams stand-in for tests. */
+/*
+ * polrec-graphsim: a Microsoft Graph, Entra and Teams stand-in for tests,
+ * with a media agent for app-hosted media.
+ */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include "xmalloc.h"
 
 #define MAX_KEYS	8
+#define MAX_CERTS	SIM_MAX_CERTS
 
 static void	usage(void) __attribute__((__noreturn__));
 static int	cmd_serve(int, char **);
@@ -43,9 +47,10 @@ usage(void)
 	fprintf(stderr,
 	    "usage: polrec-graphsim serve [-dDv] [-l addr:port] "
 	    "[-k keyfile]... [-a app_id]\n"
-	    "           [-T tenant_id] [-s secret_file] [-u target_url] "
-	    "[-r requests.jsonl]\n"
-	    "           [-P portfile]\n"
+	    "           [-T tenant_id] [-s secret_file] [-c cert.pem]... "
+	    "[-m media_secret_file]\n"
+	    "           [-u target_url] [-r requests.jsonl] "
+	    "[-P portfile]\n"
 	    "       polrec-graphsim play [-S sim_url] [-u target_url] "
 	    "scenario.json ...\n"
 	    "       polrec-graphsim requests [-S sim_url]\n"
@@ -78,19 +83,25 @@ cmd_serve(int argc, char **argv)
 	struct event		*ev_term, *ev_int;
 	struct sim		*sim;
 	const char		*keyfiles[MAX_KEYS], *laddr = "127.0.0.1:0";
+	const char		*certfiles[MAX_CERTS], *mediafile = NULL;
 	const char		*app_id = SIM_DEFAULT_APP_ID;
 	const char		*tenant = SIM_DEFAULT_TENANT;
 	const char		*secretfile = NULL, *target = NULL;
 	const char		*reqlog = NULL, *portfile = NULL, *errstr;
 	char			*bound;
 	EVP_PKEY		*key;
-	size_t			 nkeyfiles = 0, i;
+	size_t			 nkeyfiles = 0, ncertfiles = 0, i;
 	int			 ch, debug = 0, idp_down = 0, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "a:dDk:l:P:r:s:T:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:dDk:l:m:P:r:s:T:u:v")) != -1) {
 		switch (ch) {
 		case 'a':
 			app_id = optarg;
+			break;
+		case 'c':
+			if (ncertfiles == MAX_CERTS)
+				fatalx("at most %d certificates", MAX_CERTS);
+			certfiles[ncertfiles++] = optarg;
 			break;
 		case 'd':
 			debug = 1;
@@ -105,6 +116,9 @@ cmd_serve(int argc, char **argv)
 			break;
 		case 'l':
 			laddr = optarg;
+			break;
+		case 'm':
+			mediafile = optarg;
 			break;
 		case 'P':
 			portfile = optarg;
@@ -142,7 +156,12 @@ cmd_serve(int argc, char **argv)
 	sim->tenant_id = xstrdup(tenant);
 	sim->secret = secretfile != NULL ? read_secret(secretfile) :
 	    xstrdup(SIM_DEFAULT_SECRET);
+	sim->media_secret = mediafile != NULL ? read_secret(mediafile) :
+	    xstrdup(SIM_MEDIA_SECRET);
 	sim->target_url = target != NULL ? xstrdup(target) : NULL;
+	for (i = 0; i < ncertfiles; i++)
+		if (certs_load(sim, certfiles[i]) == -1)
+			fatalx("cannot load certificate %s", certfiles[i]);
 	if (reqlog != NULL && (sim->reqlog = fopen(reqlog, "a")) == NULL)
 		fatal("%s", reqlog);
 

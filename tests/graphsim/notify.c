@@ -1,4 +1,8 @@
-/* Posting signed commsNotifications to a webhook, as Teams does. */
+/*
+ * Posting signed commsNotifications to a webhook, as Teams does; also
+ * the simulator's own posts (lifecycle notifications, media events).
+ * Named hosts resolve through evdns: nothing here blocks the loop.
+ */
 #include <arpa/inet.h>
 
 #include <stdlib.h>
@@ -9,10 +13,12 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/ssl.h>
+#include <sodium.h>
 
 #include "graphsim.h"
 #include "jsonx.h"
@@ -85,12 +91,14 @@ struct notify {
 	struct notify_result	 result;
 	char			*response;
 	char			 error[128];
+	int			 teams;		/* a notification */
 	notify_done_cb		 cb;
 	void			*arg;
 };
 
 static struct evhttp_connection *connect_target(struct sim *,
 		    const struct evhttp_uri *);
+static struct evdns_base *resolver(struct sim *);
 static const char *chain_id(const cJSON *);
 static void	add_headers(struct evhttp_request *,
 		    const struct notify_spec *, const struct evhttp_uri *,
@@ -149,8 +157,9 @@ notify_check_target(const char *url, const char **errstr)
 
 /*
  * POST one notification.  The call legs it names become known first, so
- * that the webhook's answer finds them.  done is called exactly once,
- * from the event loop, unless the notify is cancelled.
+ * that the webhook's answer finds them (not for the simulator's own
+ * posts: those report what it already knows).  done is called exactly
+ * once, from the event loop, unless the notify is cancelled.
  */
 struct notify *
 notify_send(struct sim *sim, const struct notify_spec *spec,
@@ -171,6 +180,7 @@ notify_send(struct sim *sim, const struct notify_spec *spec,
 	n->cb = done;
 	n->arg = arg;
 	n->started = sim_monotonic_ms();
+	n->teams = spec->bearer == NULL;
 	if ((n->done_ev = evtimer_new(sim->base, done_cb, n)) == NULL)
 		fatalx("evtimer_new");
 	TAILQ_INSERT_TAIL(&sim->notifies, n, entry);
@@ -183,7 +193,7 @@ notify_send(struct sim *sim, const struct notify_spec *spec,
 			fatalx("cJSON_PrintUnformatted");
 		body = text;
 	}
-	if (json != NULL)
+	if (json != NULL && !spec->own)
 		calls_register(sim, json);
 
 	if ((uri = evhttp_uri_parse(spec->target)) == NULL ||
@@ -194,7 +204,10 @@ notify_send(struct sim *sim, const struct notify_spec *spec,
 	}
 	if (tok == NULL)
 		tok = &notify_tokens[0];
-	if (tokens_mint(sim, tok->claims, tok->form, &authz, &errstr) == -1) {
+	if (spec->bearer != NULL)
+		xasprintf(&authz, "Bearer %s", spec->bearer);
+	else if (tokens_mint(sim, tok->claims, tok->form, &authz,
+	    &errstr) == -1) {
 		snprintf(n->error, sizeof(n->error), "%s", errstr);
 		goto fail;
 	}
@@ -202,7 +215,7 @@ notify_send(struct sim *sim, const struct notify_spec *spec,
 	if ((req = evhttp_request_new(response_cb, n)) == NULL)
 		fatalx("evhttp_request_new");
 	evhttp_request_set_error_cb(req, error_cb);
-	add_headers(req, spec, uri, authz, chain_id(json));
+	add_headers(req, spec, uri, authz, n->teams ? chain_id(json) : NULL);
 	if (evbuffer_add(evhttp_request_get_output_buffer(req), body,
 	    strlen(body)) == -1)
 		fatalx("evbuffer_add");
@@ -225,6 +238,8 @@ notify_send(struct sim *sim, const struct notify_spec *spec,
 	evtimer_add(n->done_ev, &now);
  done:
 	free(target);
+	if (authz != NULL)
+		sodium_memzero(authz, strlen(authz));
 	free(authz);
 	evhttp_uri_free(uri);
 	cJSON_Delete(parsed);
@@ -252,7 +267,8 @@ connect_target(struct sim *sim, const struct evhttp_uri *uri)
 	if (port == -1)
 		port = tls ? 443 : 80;
 	if (!tls)
-		return evhttp_connection_base_new(sim->base, NULL, host, port);
+		return evhttp_connection_base_new(sim->base, resolver(sim),
+		    host, port);
 
 	/* The simulator tests webhooks on loopback: no verification. */
 	if (sim->tls_client == NULL) {
@@ -277,8 +293,23 @@ connect_target(struct sim *sim, const struct evhttp_uri *uri)
 		return NULL;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return evhttp_connection_base_bufferevent_new(sim->base, NULL, bev,
-	    host, port);
+	return evhttp_connection_base_bufferevent_new(sim->base,
+	    resolver(sim), bev, host, port);
+}
+
+/*
+ * Without a resolver libevent looks names up with getaddrinfo, blocking
+ * the loop; a callbackUri may name any host.  Address literals resolve
+ * at once either way.
+ */
+static struct evdns_base *
+resolver(struct sim *sim)
+{
+	if (sim->dns == NULL && (sim->dns = evdns_base_new(sim->base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL)
+		log_warnx("no resolver: host names will block the loop");
+	return sim->dns;
 }
 
 /* The first callChainId among the notification's resources, if any. */
@@ -327,11 +358,13 @@ add_headers(struct evhttp_request *req,
 		    "application/json");
 	if (evhttp_find_header(h, "Accept") == NULL)
 		evhttp_add_header(h, "Accept", "application/json");
+	if (authz != NULL && evhttp_find_header(h, "Authorization") == NULL)
+		evhttp_add_header(h, "Authorization", authz);
+	if (spec->bearer != NULL)
+		return;		/* a media event: no Teams headers */
 	if (evhttp_find_header(h, "User-Agent") == NULL)
 		evhttp_add_header(h, "User-Agent",
 		    "Microsoft-Skype/3.0,(Calling/1.0)");
-	if (authz != NULL && evhttp_find_header(h, "Authorization") == NULL)
-		evhttp_add_header(h, "Authorization", authz);
 	if (chain != NULL &&
 	    evhttp_find_header(h, "X-Microsoft-Skype-Chain-ID") == NULL)
 		evhttp_add_header(h, "X-Microsoft-Skype-Chain-ID", chain);
@@ -416,8 +449,9 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 		if (n->result.elapsed_ms == 0)
 			n->result.elapsed_ms = sim_monotonic_ms() - n->started;
 		n->result.error = n->error;
-		sim->stats.notifications_failed++;
-	} else
+		if (n->teams)
+			sim->stats.notifications_failed++;
+	} else if (n->teams)
 		sim->stats.notifications_sent++;
 	if (n->cb != NULL)
 		n->cb(&n->result, n->arg);

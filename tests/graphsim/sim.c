@@ -1,4 +1,7 @@
-/* The simulator's HTTP server: routing, reply helpers and the control API. */
+/*
+ * The simulator's HTTP server: routing (Graph, Entra, the media agent),
+ * reply helpers and the control API.
+ */
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -11,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 #include <event2/buffer.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -33,7 +37,8 @@ static void	deferred_run(struct sim_deferred *);
 /*
  * The control API under /_sim/, for tests and `polrec-graphsim ctl`:
  *   GET    requests, stats	what the simulator saw and counted
- *   POST   reset		forget requests and counters
+ *   POST   reset		forget requests, counters and media
+ *				sessions; lifecycle normal/20, media auto
  *   POST   play		play a scenario, answer with its report
  *   GET    keys		{"signing": kid, "published": [kids]}
  *   POST   keys/rotate		a new in-memory RSA-2048 key signs from now
@@ -43,6 +48,12 @@ static void	deferred_run(struct sim_deferred *);
  *   GET    faults		the armed faults (faults.c)
  *   POST   faults		arm one
  *   DELETE faults		disarm all
+ *   GET    lifecycle		{"mode": M, "delay_ms": N} (lifecycle.c)
+ *   POST   lifecycle		set them
+ *   POST   calls/end		Teams ends a call
+ *   POST   calls/forget?id=ID	Graph forgets a call, silently
+ *   GET    media		auto-report and sessions (media.c)
+ *   POST   media		auto-report on or off; post a capture event
  */
 static const struct control_route {
 	const char		*name;
@@ -50,7 +61,7 @@ static const struct control_route {
 	void			(*handle)(struct sim *,
 				    struct evhttp_request *);
 } control_routes[] = {
-	{ "requests",	EVHTTP_REQ_GET,	   calls_write_records },
+	{ "requests",	EVHTTP_REQ_GET,	   records_write },
 	{ "stats",	EVHTTP_REQ_GET,	   control_stats },
 	{ "reset",	EVHTTP_REQ_POST,   control_reset },
 	{ "play",	EVHTTP_REQ_POST,   control_play },
@@ -62,6 +73,12 @@ static const struct control_route {
 	{ "faults",	EVHTTP_REQ_GET,	   faults_show },
 	{ "faults",	EVHTTP_REQ_POST,   faults_arm },
 	{ "faults",	EVHTTP_REQ_DELETE, faults_clear },
+	{ "lifecycle",	EVHTTP_REQ_GET,	   lifecycle_show },
+	{ "lifecycle",	EVHTTP_REQ_POST,   lifecycle_set },
+	{ "calls/end",	EVHTTP_REQ_POST,   lifecycle_end_call },
+	{ "calls/forget", EVHTTP_REQ_POST, lifecycle_forget_call },
+	{ "media",	EVHTTP_REQ_GET,	   media_show },
+	{ "media",	EVHTTP_REQ_POST,   media_control },
 };
 
 /* A request whose answer waits for a timer (latency, slow IdP, drops). */
@@ -95,6 +112,10 @@ sim_new(struct event_base *base)
 	TAILQ_INIT(&sim->notifies);
 	TAILQ_INIT(&sim->plays);
 	TAILQ_INIT(&sim->deferred);
+	TAILQ_INIT(&sim->lifecycle_posts);
+	TAILQ_INIT(&sim->media_events);
+	sim->media_auto = 1;
+	lifecycle_reset(sim);
 
 	if ((sim->http = evhttp_new(base)) == NULL)
 		fatalx("evhttp_new");
@@ -115,18 +136,30 @@ sim_free(struct sim *sim)
 {
 	if (sim == NULL)
 		return;
-	/* Plays and deferred requests answer before the server goes. */
+	/*
+	 * Plays and deferred requests answer before the server goes; what
+	 * they set off is then cancelled with every other post.
+	 */
 	play_abort_all(sim);
 	sim_defer_flush(sim);
+	lifecycle_cancel_all(sim);
+	media_cancel_all(sim);
 	notify_cancel_all(sim);
+	if (sim->dns != NULL)
+		evdns_base_free(sim->dns, 0);
 	if (sim->http != NULL)
 		evhttp_free(sim->http);
 	idp_clear_tokens(sim);
 	calls_clear(sim);
-	calls_clear_records(sim);
+	records_clear(sim);
 	free(sim->records);
 	keys_clear(sim);
+	certs_clear(sim);
 	SSL_CTX_free(sim->tls_client);
+	if (sim->media_secret != NULL) {
+		sodium_memzero(sim->media_secret, strlen(sim->media_secret));
+		free(sim->media_secret);
+	}
 	if (sim->reqlog != NULL)
 		fclose(sim->reqlog);
 	if (sim->secret != NULL) {
@@ -226,6 +259,8 @@ route(struct evhttp_request *req, void *arg)
 		idp_handle_keys(sim, req);
 	else if (calls_match_path(path))
 		calls_handle(sim, req, path);
+	else if (media_match_path(path))
+		media_handle(sim, req, path);
 	else if (idp_match_token_path(path))
 		idp_handle_token(sim, req, path);
 	else
@@ -258,11 +293,16 @@ control_handle(struct sim *sim, struct evhttp_request *req, const char *what)
 		    "no such control resource");
 }
 
-/* Calls and tokens stay: a running polrecd still uses them. */
+/*
+ * Calls and tokens stay: a running polrecd still uses them.  So do
+ * lifecycle notifications already due.
+ */
 static void
 control_reset(struct sim *sim, struct evhttp_request *req)
 {
-	calls_clear_records(sim);
+	records_clear(sim);
+	lifecycle_reset(sim);
+	media_reset(sim);
 	memset(&sim->stats, 0, sizeof(sim->stats));
 	sim_reply_json(req, HTTP_OK, NULL);
 }
@@ -293,6 +333,25 @@ control_stats(struct sim *sim, struct evhttp_request *req)
 	cJSON_AddNumberToObject(o, "openid_requests", st->openid_requests);
 	cJSON_AddNumberToObject(o, "jwks_requests", st->jwks_requests);
 	cJSON_AddNumberToObject(o, "faults_injected", st->faults_injected);
+	cJSON_AddNumberToObject(o, "lifecycle_sent", st->lifecycle_sent);
+	cJSON_AddNumberToObject(o, "lifecycle_failed", st->lifecycle_failed);
+	cJSON_AddNumberToObject(o, "lifecycle_untargeted",
+	    st->lifecycle_untargeted);
+	cJSON_AddNumberToObject(o, "calls_ended", st->calls_ended);
+	cJSON_AddNumberToObject(o, "calls_forgotten", st->calls_forgotten);
+	cJSON_AddNumberToObject(o, "assertions_accepted",
+	    st->assertions_accepted);
+	cJSON_AddNumberToObject(o, "assertions_refused",
+	    st->assertions_refused);
+	cJSON_AddNumberToObject(o, "media_requests", st->media_requests);
+	cJSON_AddNumberToObject(o, "media_auth_failures",
+	    st->media_auth_failures);
+	cJSON_AddNumberToObject(o, "media_blobs_issued",
+	    st->media_blobs_issued);
+	cJSON_AddNumberToObject(o, "media_ends", st->media_ends);
+	cJSON_AddNumberToObject(o, "media_events_sent", st->media_events_sent);
+	cJSON_AddNumberToObject(o, "media_events_failed",
+	    st->media_events_failed);
 	sim_reply_json(req, HTTP_OK, o);
 	cJSON_Delete(o);
 }

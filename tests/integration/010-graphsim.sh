@@ -1,15 +1,21 @@
 #!/bin/bash
 # The Graph simulator on its own: OpenID document and JWKS, the Entra token
-# endpoint, the calls API (auth, per-call state, request record), the
-# control API and ctl, key rotation, identity endpoints down or slow, the
-# fault table, every notification token kind, replays, scenario errors,
-# keygen, and a clean exit on SIGTERM.
+# endpoint (secrets and certificate assertions), the calls API (auth,
+# per-call state, request record), the control API and ctl, key rotation,
+# identity endpoints down or slow, the fault table, every notification
+# token kind, replays, scenario errors, keygen, lifecycle notifications,
+# calls ended or forgotten by Graph, the media agent and its capture
+# events, and a clean exit on SIGTERM.
 set -eu
 . tests/integration/lib.sh
 
 CALL=e71f0300-9c1f-4d99-b5f4-2722e877d497
 printf 'it-secret\n' >"$T/secret"
-start_sim -k "$T/sim-key2.pem" -s "$T/secret"
+printf 'it-media-secret\n' >"$T/media-secret"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/cert-key.pem" \
+    -out "$T/cert.pem" -subj /CN=polrec-test -days 2 2>/dev/null
+start_sim -k "$T/sim-key2.pem" -s "$T/secret" -c "$T/cert.pem" \
+    -m "$T/media-secret"
 
 # http METHOD PATH [CURL ARGS...]: sets CODE, BODY and HEADERS.
 http() {
@@ -98,6 +104,8 @@ check "play reports status 0 and FAILED" sh -c \
      grep -q '^example3: FAILED' '$T/play.out'"
 
 CB='"callbackUri":"https://bot.example/api/calling"'
+# Lifecycle notifications would move the call on from establishing.
+http POST /_sim/lifecycle -d '{"mode":"none"}'
 http POST "$CALLS/$CALL/answer" -H "$AUTH" -H 'client-request-id: it-2' \
     -H 'Content-Type: application/json' \
     -d "{$CB,\"mediaConfig\":{\"@odata.type\":\"#microsoft.graph.serviceHostedMediaConfig\"},\"acceptedModalities\":[\"audio\"]}"
@@ -442,6 +450,371 @@ check "records say which faults applied" test "$(jq -r '.fault // "none"' "$T/re
     "status none delay drop none "
 check "stats count faults injected (5)" test "$(CTL GET stats | jq .faults_injected)" = 5
 
+# --- Lifecycle notifications, calls ended or forgotten by Graph, certificate
+# credentials, the media agent.  A sink records each request it receives
+# as "METHOD PATH|AUTHORIZATION|BODY" and answers with the status in
+# $T/sink.status (202 when empty).
+cat >"$T/sink.sh" <<'SINK'
+#!/bin/bash
+len=0 authz=- req=
+while IFS= read -r line; do
+	line=${line%$'\r'}
+	[ -z "$line" ] && break
+	[ -z "$req" ] && req=${line% HTTP/*}
+	case ${line,,} in
+	content-length:*) len=${line#*:}; len=${len//[!0-9]/} ;;
+	authorization:*) authz=${line#*: } ;;
+	esac
+done
+body=
+[ "${len:-0}" -gt 0 ] && body=$(head -c "$len")
+printf '%s|%s|%s\n' "$req" "$authz" "$body" >>"$1"
+st=$(cat "$2" 2>/dev/null || true)
+printf 'HTTP/1.1 %s X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' "${st:-202}"
+SINK
+: >"$T/sink.txt"
+: >"$T/sink.status"
+SINK_PID=
+for try in 1 2 3 4 5 6 7 8; do
+	SPORT=$(( 20000 + RANDOM % 20000 ))
+	socat TCP-LISTEN:$SPORT,bind=127.0.0.1,reuseaddr,fork \
+	    EXEC:"bash $T/sink.sh $T/sink.txt $T/sink.status" 2>/dev/null &
+	SINK_PID=$!
+	sleep 0.2
+	kill -0 "$SINK_PID" 2>/dev/null && break
+	SINK_PID=
+done
+check "sink listening" test -n "$SINK_PID"
+EXTRA_PIDS="$RECV_PID $SINK_PID"
+SINK_URL=http://127.0.0.1:$SPORT
+sink_n() { grep -c . "$T/sink.txt" || true; }
+sink_has() { [ "$(sink_n)" -ge "$1" ]; }
+# sink_json N FILTER: jq FILTER over the body of the Nth request.
+sink_json() { sed -n "${1}p" "$T/sink.txt" | cut -d'|' -f3- | jq -r "$2"; }
+sink_field() { sed -n "${1}p" "$T/sink.txt" | cut -d'|' -f"$2"; }
+lc_of() { sink_json "$1" '.value[0] | "\(.changeType) \(.resourceData.state)"'; }
+stat() { CTL GET stats | jq -r ".$1"; }
+# announce ID...: the calls become known, with tenant and call chain.
+announce() {
+	local id steps=
+	for id; do
+		steps="$steps${steps:+,}$(printf '{"body":{"value":[{"changeType":"created","resourceUrl":"/communications/calls/%s","resourceData":{"@odata.type":"#microsoft.graph.call","state":"incoming","tenantId":"%s","callChainId":"chain-%s"}}]}}' \
+		    "$id" "$TENANT_ID" "$id")"
+	done
+	printf '{"name":"announce","target":"%s","steps":[%s]}' "$RECV_URL" \
+	    "$steps" >"$T/announce.json"
+	"$SIM" play "$T/announce.json" >/dev/null 2>&1 || true
+}
+answer() {
+	http POST "$CALLS/$1/answer" -H "$AUTH" \
+	    -d "{${2:+\"callbackUri\":\"$2\",}\"mediaConfig\":{}}"
+}
+CTLQ POST reset || true
+check "lifecycle: normal, 20 ms by default" \
+    test "$(CTL GET lifecycle)" = '{"mode":"normal","delay_ms":20}'
+http POST /_sim/lifecycle -d '{"mode":"sideways"}'
+check "lifecycle: an unknown mode is refused" test "$CODE" = 400
+http POST /_sim/lifecycle -d '{"mode":"normal","delay_ms":30}'
+check "lifecycle: set normal, 30 ms" \
+    test "$CODE" = 200 -a "$BODY" = '{"mode":"normal","delay_ms":30}'
+
+L1=1c000001-0000-4000-8000-000000000001
+L2=1c000002-0000-4000-8000-000000000002
+L3=1c000003-0000-4000-8000-000000000003
+L4=1c000004-0000-4000-8000-000000000004
+L5=1c000005-0000-4000-8000-000000000005
+L6=1c000006-0000-4000-8000-000000000006
+L7=1c000007-0000-4000-8000-000000000007
+M2=3e000002-0000-4000-8000-000000000002
+M3=3e000003-0000-4000-8000-000000000003
+announce $L1 $L2 $L3 $L4 $L5 $L6 $L7 $M2 $M3
+answer $L1 "$SINK_URL/api/calling"
+check "lifecycle: answer 202" test "$CODE" = 202
+check "lifecycle: two notifications after the answer" wait_for 5 sink_has 2
+check "lifecycle: establishing, then established" \
+    test "$(lc_of 1),$(lc_of 2)" = "updated establishing,updated established"
+check "lifecycle: posted to the answer's callbackUri" \
+    test "$(sink_field 1 1)" = "POST /api/calling"
+check "lifecycle: the commsNotifications envelope" test "$(sink_json 1 \
+    '"\(."@odata.type") \(.value[0]."@odata.type") \(.value[0].resourceData."@odata.type")"')" = \
+    "#microsoft.graph.commsNotifications #microsoft.graph.commsNotification #microsoft.graph.call"
+check "lifecycle: resourceUrl, id, tenantId, callChainId of the call" \
+    test "$(sink_json 2 '.value[0] | "\(.resourceUrl) \(.resourceData.id) \(.resourceData.tenantId) \(.resourceData.callChainId)"')" = \
+    "/communications/calls/$L1 $L1 $TENANT_ID chain-$L1"
+check "lifecycle: signed with a valid token" \
+    rs256_ok "$(sink_field 2 2 | sed 's/^Bearer //')" "$T/pub3.pem"
+http GET "$CALLS/$L1" -H "$AUTH"
+check "lifecycle: GET says established" has '"state":"established"'
+
+CTLQ POST lifecycle '{"mode":"reversed"}' || true
+: >"$T/sink.txt"
+answer $L2 "$SINK_URL/api/calling"
+check "reversed: two notifications" wait_for 5 sink_has 2
+check "reversed: established, then establishing" \
+    test "$(lc_of 1),$(lc_of 2)" = "updated established,updated establishing"
+http GET "$CALLS/$L2" -H "$AUTH"
+check "reversed: GET still says established" has '"state":"established"'
+
+CTLQ POST lifecycle '{"mode":"none","delay_ms":20}' || true
+: >"$T/sink.txt"
+answer $L3 "$SINK_URL/api/calling"
+sleep 0.1
+check "none: nothing posted after the answer" test "$(sink_n)" = 0
+CTLQ POST lifecycle '{"mode":"normal"}' || true
+
+http POST "$CALLS/$L4/reject" -H "$AUTH" \
+    -d "{\"reason\":\"busy\",\"callbackUri\":\"$SINK_URL/reject\"}"
+check "reject: one notification" wait_for 5 sink_has 1
+check "reject: deleted, terminated, to the reject's callbackUri" \
+    test "$(lc_of 1) $(sink_field 1 1)" = "deleted terminated POST /reject"
+check "reject: resultInfo 200/0 The call was rejected." \
+    test "$(sink_json 1 '.value[0].resourceData.resultInfo | "\(."@odata.type") \(.code) \(.subcode) \(.message)"')" = \
+    "#microsoft.graph.resultInfo 200 0 The call was rejected."
+
+: >"$T/sink.txt"
+http DELETE "$CALLS/$L1" -H "$AUTH"
+check "DELETE: 204" test "$CODE" = 204
+check "DELETE: two notifications" wait_for 5 sink_has 2
+check "DELETE: terminating, then deleted terminated" \
+    test "$(lc_of 1),$(lc_of 2)" = "updated terminating,deleted terminated"
+check "DELETE: resultInfo 200/7000 The call was ended by the bot." \
+    test "$(sink_json 2 '.value[0].resourceData.resultInfo | "\(.code)/\(.subcode) \(.message)"')" = \
+    "200/7000 The call was ended by the bot."
+
+: >"$T/sink.txt"
+http POST /_sim/calls/end -d "{\"id\":\"$L2\",\"code\":\"200\",\"subcode\":\"5002\",\"terminating\":false}"
+check "calls/end: 202 naming the target" \
+    test "$CODE" = 202 -a "$(jget "$BODY" .target)" = "$SINK_URL/api/calling"
+check "calls/end without terminating: one notification" wait_for 5 sink_has 1
+check "calls/end: deleted terminated, resultInfo strings kept as strings" \
+    test "$(lc_of 1) $(sink_json 1 '.value[0].resourceData.resultInfo | "\(.code|type) \(.code)/\(.subcode) \(.message)"')" = \
+    "deleted terminated string 200/5002 The conversation has ended."
+http POST "$CALLS/$L2/keepAlive" -H "$AUTH"
+check "keepAlive after calls/end: 404 8522" \
+    test "$CODE" = 404 -a -n "$(has '"code":"8522"' && echo y)"
+http POST /_sim/calls/end -d "{\"id\":\"$L2\"}"
+check "calls/end twice: 409" test "$CODE" = 409
+http POST /_sim/calls/end -d '{"id":"no-such-call"}'
+check "calls/end of an unknown call: 404" test "$CODE" = 404
+http POST /_sim/calls/end -d "{\"id\":\"$L3\",\"cause\":1}"
+check "calls/end with an unknown key: 400" test "$CODE" = 400
+answer $L5 "$SINK_URL/api/calling"
+wait_for 5 sink_has 3 || true
+: >"$T/sink.txt"
+http POST /_sim/calls/end -d "{\"id\":\"$L5\",\"code\":200,\"subcode\":5001,\"message\":\"Bye.\"}"
+check "calls/end: terminating, then deleted" wait_for 5 sink_has 2
+check "calls/end: resultInfo numbers as numbers" \
+    test "$(lc_of 1),$(lc_of 2) $(sink_json 2 '.value[0].resourceData.resultInfo | "\(.code|type) \(.code)/\(.subcode) \(.message)"')" = \
+    "updated terminating,deleted terminated number 200/5001 Bye."
+
+: >"$T/sink.txt"
+http POST "/_sim/calls/forget?id=$L3"
+check "forget: 200" test "$CODE" = 200
+http POST "$CALLS/$L3/keepAlive" -H "$AUTH"
+check "keepAlive after forget: 404 8522" \
+    test "$CODE" = 404 -a -n "$(has '"code":"8522"' && echo y)"
+http POST "/_sim/calls/forget?id=no-such-call"
+check "forget an unknown call: 404" test "$CODE" = 404
+
+answer $L6 http://127.0.0.1:9/api/calling
+answer $L7
+check "lifecycle to a closed port: counted failed" \
+    wait_for 5 sh -c "[ \"\$('$SIM' ctl GET stats | jq .lifecycle_failed)\" = 2 ]"
+check "lifecycle with no callbackUri and no -u: counted, not posted" \
+    test "$(stat lifecycle_untargeted)" = 2
+check "forget posted nothing" test "$(sink_n)" = 0
+BODY=$(CTL GET stats)
+check "stats: lifecycle sent 12, calls ended 2, forgotten 1" test \
+    "$(jget "$BODY" '"\(.lifecycle_sent) \(.calls_ended) \(.calls_forgotten)"')" = "12 2 1"
+
+# Certificate credentials: client assertions made with openssl.
+b64u() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+X5T=$(openssl x509 -in "$T/cert.pem" -outform DER | openssl dgst -sha1 -binary | b64u)
+X5T256=$(openssl x509 -in "$T/cert.pem" -outform DER | openssl dgst -sha256 -binary | b64u)
+TOKEN_URL=$SIM_URL$TOKEN_PATH
+JWT_BEARER=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer
+# assertion KEY HEADER CLAIMS: a compact RS256 JWT.
+assertion() {
+	local h p
+	h=$(printf '%s' "$2" | b64u)
+	p=$(printf '%s' "$3" | b64u)
+	printf '%s.%s.%s' "$h" "$p" "$(printf '%s.%s' "$h" "$p" |
+	    openssl dgst -sha256 -sign "$1" -binary | b64u)"
+}
+hdr_x5t() { printf '{"alg":"RS256","typ":"JWT","%s":"%s"}' "${2:-x5t}" "$1"; }
+# claims [AUD] [EXP] [ISS]
+claims() {
+	local now
+	now=$(date +%s)
+	printf '{"aud":"%s","iss":"%s","sub":"%s","jti":"%s","nbf":%d,"iat":%d,"exp":%d}' \
+	    "${1:-$TOKEN_URL}" "${3:-$APP_ID}" "${3:-$APP_ID}" "jti-$RANDOM$RANDOM" \
+	    "$now" "$now" "${2:-$((now + 600))}"
+}
+# assert_token ASSERTION [TYPE] [EXTRA]: POST it to the token endpoint.
+assert_token() {
+	http POST "$TOKEN_PATH" -d "grant_type=client_credentials&client_id=$APP_ID&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&client_assertion_type=${2:-$JWT_BEARER}&client_assertion=$1${3:-}"
+}
+refused() { test "$CODE" = "$1" -a -n "$(has "\"error\":\"$2\",\"error_description\":\"AADSTS$3:" && echo y)"; }
+GOOD=$(assertion "$T/cert-key.pem" "$(hdr_x5t "$X5T")" "$(claims)")
+assert_token "$GOOD"
+check "assertion: a token" test "$CODE" = 200 -a -n "$(jget "$BODY" .access_token)"
+CTOKEN=$(jget "$BODY" .access_token)
+http GET "$CALLS/$L5" -H "Authorization: Bearer $CTOKEN"
+check "assertion: its token works on the calls API" test "$CODE" = 404 -o "$CODE" = 200
+assert_token "$(assertion "$T/cert-key.pem" "$(hdr_x5t "$X5T256" 'x5t#S256')" \
+    "$(claims "https://login.microsoftonline.com/$TENANT_ID/oauth2/v2.0/token")")"
+check "assertion: x5t#S256 and Entra's token URL as aud" test "$CODE" = 200
+assert_token "$(assertion "$T/sim-key2.pem" "$(hdr_x5t "$X5T")" "$(claims)")"
+check "assertion signed with the wrong key: 401 invalid_client AADSTS700027" \
+    refused 401 invalid_client 700027
+check "wrong key: the signature did not match" has 'did not match the expected signature'
+assert_token "$(assertion "$T/cert-key.pem" "$(hdr_x5t "$X5T")" \
+    "$(claims "" $(( $(date +%s) - 60 )))")"
+check "expired assertion: 401 invalid_client AADSTS700024" refused 401 invalid_client 700024
+assert_token "$(assertion "$T/cert-key.pem" "$(hdr_x5t "$X5T")" \
+    "$(claims https://evil.example.com/token)")"
+check "assertion for another audience: 401 invalid_client AADSTS700023" \
+    refused 401 invalid_client 700023
+assert_token "$(assertion "$T/cert-key.pem" "$(hdr_x5t "$X5T")" \
+    "$(claims "" "" 00000000-0000-0000-0000-000000000001)")"
+check "assertion with another iss/sub: 401 invalid_client AADSTS700021" \
+    refused 401 invalid_client 700021
+assert_token "$(assertion "$T/cert-key.pem" "$(hdr_x5t "$(printf x | openssl dgst -sha1 -binary | b64u)")" "$(claims)")"
+check "unknown x5t: 401 invalid_client AADSTS700027" \
+    refused 401 invalid_client 700027
+check "unknown x5t: the key was not found" has 'The key was not found'
+
+assert_token "$GOOD" "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Asaml2-bearer"
+check "a SAML assertion type: 400 invalid_request" test "$CODE" = 400 -a "$(jget "$BODY" .error)" = invalid_request
+assert_token "$GOOD" "" "&client_secret=it-secret"
+check "a secret and an assertion: 400 invalid_request" test "$CODE" = 400 -a "$(jget "$BODY" .error)" = invalid_request
+assert_token "not.a-jwt"
+check "a malformed assertion: 401 invalid_client AADSTS50027" refused 401 invalid_client 50027
+CTLQ POST faults '{"action":"token","status":503,"retry_after":1}' || true
+assert_token "$GOOD"
+check "token fault with an assertion: 503 with Retry-After" \
+    test "$CODE" = 503 -a -n "$(header_has '^Retry-After: 1$' && echo y)"
+CTLQ POST faults '{"action":"token","drop":true}' || true
+assert_token "$GOOD"
+check "token fault with an assertion: dropped" test "$CODE" = 000
+assert_token "$GOOD"
+check "then assertions get tokens again" test "$CODE" = 200
+check "stats: 3 assertions accepted, 8 refused" test \
+    "$(CTL GET stats | jq -r '"\(.assertions_accepted) \(.assertions_refused)"')" = "3 8"
+
+# The media agent.
+MEDIA=/media/calls
+MAUTH="Authorization: Bearer it-media-secret"
+M1=3e000001-0000-4000-8000-000000000001
+msession() {
+	local id=$1 cid=${2:-$1} events=${3:-$SINK_URL/api/media}
+	shift 3 2>/dev/null || shift $#
+	http POST "$MEDIA/$id" -H "$MAUTH" -H 'Content-Type: application/json' \
+	    -H 'client-request-id: crid-'"$id" "$@" \
+	    -d "{\"callId\":\"$cid\",\"tenantId\":\"$TENANT_ID\",\"callChainId\":null,\"policyIdentifier\":\"p\",\"observedParticipantId\":null,\"modalities\":[\"audio\"],\"deadlineMs\":4000,\"eventsUrl\":\"$events\"}"
+}
+msession $M1
+check "media: 200 with a fresh sim-blob" \
+    test "$CODE" = 200 -a "$(jget "$BODY" '.blob | startswith("sim-blob-")')" = true
+BLOB1=$(jget "$BODY" .blob)
+check "media: client-request-id echoed" header_has "^client-request-id: crid-$M1$"
+msession $M1
+check "media: another blob next time" test "$(jget "$BODY" .blob)" != "$BLOB1"
+http POST "$MEDIA/$M1" -H 'Content-Type: application/json' -d "{\"callId\":\"$M1\",\"eventsUrl\":\"$SINK_URL/\"}"
+check "media without a bearer: 401" test "$CODE" = 401
+http POST "$MEDIA/$M1" -H 'Authorization: Bearer sim-media-secret' \
+    -H 'Content-Type: application/json' -d "{\"callId\":\"$M1\",\"eventsUrl\":\"$SINK_URL/\"}"
+check "media with the default secret while -m is given: 401" test "$CODE" = 401
+msession $M1 other-call
+check "media with another callId: 400" test "$CODE" = 400
+msession $M1 $M1 ftp://x/
+check "media with a non-http eventsUrl: 400" test "$CODE" = 400
+http POST "$MEDIA/$M1" -H "$MAUTH" -H 'Content-Type: application/json' -d '{"callId":'
+check "media with a body that is not JSON: 400" test "$CODE" = 400
+http POST "$MEDIA/$M1" -H "$MAUTH" -H 'Content-Type: application/json' \
+    -d "{\"callId\":\"$M1\",\"eventsUrl\":\"$SINK_URL/\",\"modalities\":\"audio\"}"
+check "media with modalities not an array: 400" test "$CODE" = 400
+http POST "$MEDIA/$M1" -H "$MAUTH" -H 'Content-Type: application/json' \
+    -d "{\"callId\":\"$M1\",\"eventsUrl\":\"$SINK_URL/\"}"
+check "media with only callId and eventsUrl: 200" test "$CODE" = 200
+CTLQ POST faults '{"action":"media","status":503,"retry_after":2}' || true
+msession $M1
+check "media fault: 503 with Retry-After: 2" \
+    test "$CODE" = 503 -a -n "$(header_has '^Retry-After: 2$' && echo y)"
+CTLQ POST faults '{"action":"media","drop":true}' || true
+msession $M1
+check "media fault: dropped" test "$CODE" = 000
+CTLQ POST faults '{"action":"media_end","status":500}' || true
+http DELETE "$MEDIA/$M1" -H "$MAUTH"
+check "media_end fault: 500" test "$CODE" = 500
+http DELETE "$MEDIA/$M1"
+check "media_end without a bearer: 401" test "$CODE" = 401
+http DELETE "$MEDIA/$M1" -H "$MAUTH"
+check "media_end: 204" test "$CODE" = 204
+http DELETE "$MEDIA/$M1" -H "$MAUTH"
+check "media_end again: 404" test "$CODE" = 404
+"$SIM" requests | jq -c 'select(.call_id == "'$M1'")' >"$T/media.jsonl" || true
+check "media requests recorded with their status" test \
+    "$(jq -r '"\(.action):\(.status)"' "$T/media.jsonl" | paste -sd' ')" = \
+    "media:200 media:200 media:401 media:401 media:400 media:400 media:400 media:400 media:200 media:503 media:0 media_end:500 media_end:401 media_end:204 media_end:404"
+check "media record: body and client-request-id kept" test \
+    "$(head -n 1 "$T/media.jsonl" | jq -r '"\(.method) \(.path) \(.client_request_id) \(.body.callId) \(.body.modalities[0])"')" = \
+    "POST $MEDIA/$M1 crid-$M1 $M1 audio"
+
+# captureStarted follows established, with the shared secret.
+msession $M2
+: >"$T/sink.txt"
+answer $M2 "$SINK_URL/api/calling"
+check "auto: establishing, established, captureStarted" wait_for 5 sink_has 3
+check "auto: captureStarted posted to the eventsUrl after established" \
+    test "$(lc_of 2),$(sink_field 3 1)" = "updated established,POST /api/media"
+check "auto: the event body" \
+    test "$(sink_json 3 -c .)" = "{\"callId\":\"$M2\",\"event\":\"captureStarted\"}"
+check "auto: Authorization: Bearer <the -m secret>" \
+    test "$(sink_field 3 2)" = "Bearer it-media-secret"
+check "auto: the event is recorded with polrecd's status" wait_for 5 sh -c \
+    "'$SIM' requests | jq -e 'select(.action == \"media_event\" and .call_id == \"$M2\" and .status == 202)' >/dev/null"
+http POST /_sim/media -d '{"auto":false}'
+check "media auto off: 200" test "$CODE" = 200 -a "$BODY" = '{"auto":false}'
+msession $M3
+: >"$T/sink.txt"
+answer $M3 "$SINK_URL/api/calling"
+wait_for 5 sink_has 2 || true
+sleep 0.1
+check "auto off: established, but no captureStarted" test "$(sink_n)" = 2
+CTLQ POST media '{"auto":true}' || true
+: >"$T/sink.txt"
+echo 409 >"$T/sink.status"
+http POST /_sim/media -d "{\"id\":\"$M2\",\"event\":\"captureFailed\",\"reason\":\"disk full\"}"
+check "manual event: 202" test "$CODE" = 202
+check "manual event: posted with its reason" wait_for 5 sink_has 1
+check "manual event: the body" test "$(sink_json 1 -c .)" = \
+    "{\"callId\":\"$M2\",\"event\":\"captureFailed\",\"reason\":\"disk full\"}"
+check "manual event: recorded with polrecd's 409" wait_for 5 sh -c \
+    "'$SIM' requests | jq -e 'select(.action == \"media_event\" and .body.event == \"captureFailed\" and .status == 409)' >/dev/null"
+: >"$T/sink.status"
+http POST /_sim/media -d "{\"id\":\"no-such-call\",\"event\":\"captureStopped\",\"url\":\"$SINK_URL/other\"}"
+check "manual event to a given url" test "$CODE" = 202
+check "manual event: posted to that url" wait_for 5 sh -c \
+    "sed -n 2p '$T/sink.txt' | grep -q '^POST /other|'"
+http POST /_sim/media -d '{"id":"no-such-call","event":"captureStopped"}'
+check "manual event for an unknown call, no url: 404" test "$CODE" = 404
+http POST /_sim/media -d '{"event":"captureStopped"}'
+check "manual event without an id: 400" test "$CODE" = 400
+BODY=$(CTL GET stats)
+check "stats: media requests, auth failures, blobs, ends, events" test \
+    "$(jget "$BODY" '"\(.media_requests) \(.media_auth_failures) \(.media_blobs_issued) \(.media_ends) \(.media_events_sent) \(.media_events_failed)"')" = \
+    "17 3 5 1 2 1"
+check "media: two sessions open" test "$(CTL GET media | jq '.sessions | length')" = 2
+CTLQ POST reset || true
+BODY=$(CTL GET media)
+check "reset: media auto on, no sessions" test "$BODY" = '{"auto":true,"sessions":[]}'
+check "reset: lifecycle normal, 20 ms" \
+    test "$(CTL GET lifecycle)" = '{"mode":"normal","delay_ms":20}'
+kill "$SINK_PID" 2>/dev/null || true
+wait "$SINK_PID" 2>/dev/null || true
+EXTRA_PIDS=$RECV_PID
+
 # -D: a simulator that starts with its identity endpoints down.
 "$SIM" serve -D -l 127.0.0.1:0 -P "$T/sim2.port" 2>"$T/sim2.log" &
 SIM2_PID=$!
@@ -453,6 +826,12 @@ if wait_for 10 test -s "$T/sim2.port"; then
 	CTLQ -S "$SIM2" POST 'idp?state=up' || true
 	check "-D, then up: JWKS 200" test "$(curl -s -o /dev/null \
 	    -w '%{http_code}' "$SIM2/v1/keys")" = 200
+	check "without -m the media secret is sim-media-secret" \
+	    test "$(curl -s -o /dev/null -w '%{http_code}' \
+	    -H 'Authorization: Bearer sim-media-secret' \
+	    -H 'Content-Type: application/json' \
+	    -d '{"callId":"c1","eventsUrl":"http://127.0.0.1:9/"}' \
+	    "$SIM2/media/calls/c1")" = 200
 	printf '{"name":"k2","target":"%s","steps":[{"token":"second-key","body":{}}]}' \
 	    "$RECV_URL" >"$T/k2.json"
 	if "$SIM" play -S "$SIM2" "$T/k2.json" >"$T/k2.out" 2>&1; then rc=0; else rc=$?; fi
