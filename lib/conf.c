@@ -28,6 +28,7 @@ enum conf_type {
 	CT_ENUM,	/* one of names[] */
 	CT_SECRET,	/* absolute path to a file only the owner may read */
 	CT_LIST,	/* words separated by spaces or commas */
+	CT_CSV,		/* items separated by commas; inner spaces kept */
 };
 
 struct directive {
@@ -41,6 +42,10 @@ struct directive {
 
 static const char *const auth_modes[] = { "jwt", "none", NULL };
 static const char *const media_modes[] = { "service", "app", NULL };
+static const char *const yes_no[] = { "no", "yes", NULL };
+static const char *const modalities[] = {
+	"audio", "video", "videoBasedScreenSharing", NULL
+};
 
 #define S(f)	offsetof(struct conf, f)
 static const struct directive directives[] = {
@@ -82,6 +87,25 @@ static const struct directive directives[] = {
 	    S(recording_participant_capacity), 1, 10000, NULL },
 	{ "recording", "media", CT_ENUM, S(recording_media), 0, 0,
 	    media_modes },
+	{ "recording", "tenants", CT_LIST, S(recording_tenants), 0, 0, NULL },
+	{ "recording", "policies", CT_CSV, S(recording_policies), 0, 0,
+	    NULL },
+	{ "recording", "max_calls", CT_UINT, S(recording_max_calls), 1,
+	    1000000, NULL },
+	{ "recording", "answer_budget_ms", CT_UINT,
+	    S(recording_answer_budget_ms), 100, 4500, NULL },
+	{ "recording", "accepted_modalities", CT_LIST,
+	    S(recording_accepted_modalities), 0, 0, NULL },
+	{ "recording", "delta_roster", CT_ENUM, S(recording_delta_roster), 0,
+	    0, yes_no },
+	{ "recording", "keepalive_interval", CT_UINT,
+	    S(recording_keepalive_interval), 1, 2700, NULL },
+	{ "recording", "media_agent_url", CT_URL,
+	    S(recording_media_agent_url), 0, 0, NULL },
+	{ "recording", "media_agent_secret_file", CT_SECRET,
+	    S(recording_media_agent_secret_file), 0, 0, NULL },
+	{ "recording", "media_events_path", CT_URLPATH,
+	    S(recording_media_events_path), 0, 0, NULL },
 	{ "audit", "database", CT_FILE, S(audit_database), 0, 0, NULL },
 	{ "audit", "key_dir", CT_FILE, S(audit_key_dir), 0, 0, NULL },
 	{ "control", "socket", CT_FILE, S(control_socket), 0, 0, NULL },
@@ -129,7 +153,7 @@ perr(struct parser *p, int line, const char *fmt, ...)
 
 /* Split on spaces and commas into a NULL-terminated list. */
 static char **
-list_split(const char *v)
+list_split_sep(const char *v, const char *sep)
 {
 	char	**list;
 	size_t	 n = 0, len;
@@ -139,11 +163,20 @@ list_split(const char *v)
 		v += strspn(v, " \t,");
 		if (*v == '\0' || n == CONF_MAX_LIST)
 			break;
-		len = strcspn(v, " \t,");
+		len = strcspn(v, sep);
+		/* Items keep inner spaces, not trailing ones. */
+		while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+			len--;
 		list[n++] = xstrndup(v, len);
 		v += len;
 	}
 	return list;
+}
+
+static char **
+list_split(const char *v)
+{
+	return list_split_sep(v, " \t,");
 }
 
 static void
@@ -159,7 +192,7 @@ list_free(char **list)
 }
 
 static size_t
-list_count(const char *v)
+list_count(const char *v, const char *sep)
 {
 	size_t	 n = 0;
 
@@ -168,7 +201,7 @@ list_count(const char *v)
 		if (*v == '\0')
 			return n;
 		n++;
-		v += strcspn(v, " \t,");
+		v += strcspn(v, sep);
 	}
 }
 
@@ -193,6 +226,14 @@ conf_defaults(struct conf *c)
 	    "https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration");
 	c->recording_participant_capacity = 1;
 	c->recording_media = MEDIA_SERVICE;
+	c->recording_tenants = list_split("*");
+	c->recording_policies = list_split("*");
+	c->recording_max_calls = 1000;
+	c->recording_answer_budget_ms = 2500;
+	c->recording_accepted_modalities = list_split("audio");
+	c->recording_delta_roster = 0;
+	c->recording_keepalive_interval = 900;
+	c->recording_media_events_path = xstrdup("/api/media");
 	c->audit_database = xstrdup("/var/lib/polrecd/audit.db");
 	c->audit_key_dir = xstrdup("/etc/polrecd/keys");
 	c->control_socket = xstrdup("/run/polrecd/ctl.sock");
@@ -210,7 +251,8 @@ conf_free(struct conf *c)
 		if (directives[i].type == CT_UINT ||
 		    directives[i].type == CT_ENUM)
 			continue;
-		if (directives[i].type == CT_LIST) {
+		if (directives[i].type == CT_LIST ||
+		    directives[i].type == CT_CSV) {
 			list_free(*(char ***)((char *)c + directives[i].off));
 			continue;
 		}
@@ -291,7 +333,9 @@ check_value(const struct directive *d, const char *v, long long *num)
 	case CT_STRING:
 		return NULL;
 	case CT_LIST:
-		if (list_count(v) > CONF_MAX_LIST)
+	case CT_CSV:
+		if (list_count(v, d->type == CT_CSV ? "," : " \t,") >
+		    CONF_MAX_LIST)
 			return "too many items (at most 16)";
 		for (i = 0; v[i] != '\0'; i++)
 			if (iscntrl((unsigned char)v[i]))
@@ -371,8 +415,10 @@ set_value(struct parser *p, struct conf *c, const struct directive *d,
 		*(int *)((char *)c + d->off) = (int)num;
 		break;
 	case CT_LIST:
+	case CT_CSV:
 		list_free(*(char ***)((char *)c + d->off));
-		*(char ***)((char *)c + d->off) = list_split(v);
+		*(char ***)((char *)c + d->off) = list_split_sep(v,
+		    d->type == CT_CSV ? "," : " \t,");
 		break;
 	default:
 		sp = (char **)((char *)c + d->off);
@@ -507,6 +553,49 @@ line_of(const struct parser *p, size_t off)
 	return 0;
 }
 
+static int
+in_names(const char *v, const char *const *names)
+{
+	for (; *names != NULL; names++)
+		if (strcmp(v, *names) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+check_recording(struct parser *p, const struct conf *c)
+{
+	char *const	*m;
+	int		 l;
+
+	l = line_of(p, offsetof(struct conf, recording_accepted_modalities));
+	if (c->recording_accepted_modalities[0] == NULL)
+		perr(p, l, "accepted_modalities needs at least one modality");
+	for (m = c->recording_accepted_modalities; *m != NULL; m++)
+		if (!in_names(*m, modalities))
+			perr(p, l, "accepted_modalities: unknown modality "
+			    "\"%.64s\" (audio, video, videoBasedScreenSharing)",
+			    *m);
+	if (c->recording_tenants[0] == NULL)
+		perr(p, line_of(p, offsetof(struct conf, recording_tenants)),
+		    "tenants is empty; use * to allow any tenant");
+	if (c->recording_policies[0] == NULL)
+		perr(p, line_of(p, offsetof(struct conf, recording_policies)),
+		    "policies is empty; use * to allow any policy");
+	if (c->recording_media == MEDIA_APP &&
+	    (c->recording_media_agent_url == NULL ||
+	    c->recording_media_agent_secret_file == NULL))
+		perr(p, line_of(p, offsetof(struct conf, recording_media)),
+		    "media = app needs media_agent_url and "
+		    "media_agent_secret_file");
+	if (c->http_notification_path != NULL &&
+	    strcmp(c->http_notification_path,
+	    c->recording_media_events_path) == 0)
+		perr(p, line_of(p, offsetof(struct conf,
+		    recording_media_events_path)), "media_events_path must "
+		    "differ from notification_path");
+}
+
 static void
 check_combinations(struct parser *p, const struct conf *c)
 {
@@ -534,6 +623,7 @@ check_combinations(struct parser *p, const struct conf *c)
 		perr(p, line_of(p, offsetof(struct conf,
 		    graph_client_secret_file)), "use either client_secret_file "
 		    "or client_cert_file and client_key_file, not both");
+	check_recording(p, c);
 }
 
 int
@@ -676,4 +766,48 @@ const char *
 conf_media_name(enum media_mode m)
 {
 	return media_modes[m == MEDIA_APP ? 1 : 0];
+}
+
+int
+conf_read_secret(const char *path, char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+	ssize_t		 r;
+	size_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & 077) != 0) {
+		snprintf(err, errlen, "%s: not a regular file only its owner "
+		    "can read", path);
+		close(fd);
+		return -1;
+	}
+	r = read(fd, buf, len - 1);
+	close(fd);
+	if (r <= 0) {
+		snprintf(err, errlen, "%s: %s", path, r == 0 ? "empty" :
+		    strerror(errno));
+		buf[0] = '\0';
+		return -1;
+	}
+	buf[r] = '\0';
+	n = strcspn(buf, "\r\n");
+	if (n == (size_t)r && (size_t)r == len - 1) {
+		snprintf(err, errlen, "%s: first line longer than %zu bytes",
+		    path, len - 2);
+		explicit_bzero(buf, len);
+		return -1;
+	}
+	explicit_bzero(buf + n, (size_t)r - n);
+	if (n == 0) {
+		snprintf(err, errlen, "%s: first line is empty", path);
+		return -1;
+	}
+	return 0;
 }

@@ -56,6 +56,16 @@ struct conf {
 	/* [recording] */
 	long long	 recording_participant_capacity;
 	enum media_mode	 recording_media;
+	char		**recording_tenants;	/* NULL-terminated; "*" = any */
+	char		**recording_policies;	/* NULL-terminated; "*" = any */
+	long long	 recording_max_calls;
+	long long	 recording_answer_budget_ms;
+	char		**recording_accepted_modalities;
+	int		 recording_delta_roster;	/* 0 no, 1 yes */
+	long long	 recording_keepalive_interval;	/* seconds */
+	char		*recording_media_agent_url;
+	char		*recording_media_agent_secret_file;
+	char		*recording_media_events_path;
 
 	/* [audit] */
 	char		*audit_database;
@@ -81,6 +91,15 @@ int	 conf_check_secrets(const struct conf *, const char *name,
 	    char **errs);
 
 void	 conf_free(struct conf *);
+
+/*
+ * The first line of a secret file (a client secret, a shared secret)
+ * into buf, without its line end.  -1 and a reason in err when the file
+ * cannot be read, is readable by others, or the line is empty or does
+ * not fit.  The caller wipes buf when done.
+ */
+int	 conf_read_secret(const char *path, char *buf, size_t len,
+	    char *err, size_t errlen);
 
 /* Split "ADDR:PORT" or "[ADDR]:PORT"; addr buffer gets the host. */
 int	 conf_split_listen(const char *listen, char *addr, size_t addrlen,

@@ -66,6 +66,16 @@ test_defaults(void **state)
 	assert_int_equal(c->auth_clock_skew, 300);
 	assert_int_equal(c->auth_key_refresh, 7200);
 	assert_int_equal(c->http_max_connections, 4096);
+	assert_string_equal(c->recording_tenants[0], "*");
+	assert_string_equal(c->recording_policies[0], "*");
+	assert_int_equal(c->recording_max_calls, 1000);
+	assert_int_equal(c->recording_answer_budget_ms, 2500);
+	assert_string_equal(c->recording_accepted_modalities[0], "audio");
+	assert_null(c->recording_accepted_modalities[1]);
+	assert_int_equal(c->recording_delta_roster, 0);
+	assert_int_equal(c->recording_keepalive_interval, 900);
+	assert_null(c->recording_media_agent_url);
+	assert_string_equal(c->recording_media_events_path, "/api/media");
 	conf_free(c);
 }
 
@@ -101,6 +111,16 @@ test_every_directive(void **state)
 	    "[recording]\n"
 	    "participant_capacity = 200\n"
 	    "media = app\n"
+	    "tenants = 932899f8-2ea1-4604-8413-27bd2892079f *\n"
+	    "policies = Test Policy, TeamsComplianceRecordingPolicy=Tenant:x  ,\n"
+	    "max_calls = 50\n"
+	    "answer_budget_ms = 1200\n"
+	    "accepted_modalities = audio video\n"
+	    "delta_roster = yes\n"
+	    "keepalive_interval = 600\n"
+	    "media_agent_url = http://10.0.0.5:9440/media\n"
+	    "media_agent_secret_file = /etc/ma\n"
+	    "media_events_path = /api/events\n"
 	    "[audit]\n"
 	    "database = /tmp/a.db\n"
 	    "key_dir = \"/tmp/keys dir\"\n"
@@ -124,6 +144,21 @@ test_every_directive(void **state)
 	assert_int_equal(c->auth_clock_skew, 60);
 	assert_int_equal(c->recording_participant_capacity, 200);
 	assert_int_equal(c->recording_media, MEDIA_APP);
+	assert_string_equal(c->recording_tenants[1], "*");
+	/* Policies split on commas only: identifiers may hold spaces. */
+	assert_string_equal(c->recording_policies[0], "Test Policy");
+	assert_string_equal(c->recording_policies[1],
+	    "TeamsComplianceRecordingPolicy=Tenant:x");
+	assert_null(c->recording_policies[2]);
+	assert_int_equal(c->recording_max_calls, 50);
+	assert_int_equal(c->recording_answer_budget_ms, 1200);
+	assert_string_equal(c->recording_accepted_modalities[1], "video");
+	assert_int_equal(c->recording_delta_roster, 1);
+	assert_int_equal(c->recording_keepalive_interval, 600);
+	assert_string_equal(c->recording_media_agent_url,
+	    "http://10.0.0.5:9440/media");
+	assert_string_equal(c->recording_media_agent_secret_file, "/etc/ma");
+	assert_string_equal(c->recording_media_events_path, "/api/events");
 	assert_string_equal(c->audit_key_dir, "/tmp/keys dir");
 	assert_string_equal(c->control_socket, "/tmp/ctl.sock");
 	conf_free(c);
@@ -175,6 +210,21 @@ static const struct {
 	{ "[auth]\nissuers = a b c d e f g h i j k l m n o p q\n",
 	    "too many items" },
 	{ "[http]\nrequest_timeout = 0\n", "request_timeout: too small" },
+	{ "[recording]\nmedia = app\n", "media = app needs media_agent_url" },
+	{ "[recording]\naccepted_modalities = audio data\n",
+	    "unknown modality \"data\"" },
+	{ "[recording]\naccepted_modalities = ,\n",
+	    "accepted_modalities needs at least one" },
+	{ "[recording]\ntenants = ,\n", "tenants is empty" },
+	{ "[recording]\npolicies = , ,\n", "policies is empty" },
+	{ "[recording]\nanswer_budget_ms = 5000\n",
+	    "answer_budget_ms: too large" },
+	{ "[recording]\nkeepalive_interval = 2701\n",
+	    "keepalive_interval: too large" },
+	{ "[recording]\nmax_calls = 0\n", "max_calls: too small" },
+	{ "[recording]\ndelta_roster = maybe\n", "delta_roster: not one of" },
+	{ "[recording]\nmedia_events_path = /api/calling\n",
+	    "media_events_path must differ" },
 };
 
 static void
