@@ -23,12 +23,15 @@
 
 #include "conf.h"
 #include "ctl.h"
+#include "graph.h"
+#include "legs.h"
 #include "log.h"
 #include "polrecd.h"
 #include "xmalloc.h"
 
 #define CONTROL_MAX_CLIENTS	64
 #define CONTROL_TIMEOUT_SEC	30
+#define CONTROL_MAX_LISTED	1000	/* legs in one show calls */
 
 struct control {
 	struct polrecd		*c_sc;
@@ -59,9 +62,19 @@ static cJSON	*cmd_show_status(struct control_client *, int, char **,
 static cJSON	*cmd_show_stats(struct control_client *, int, char **,
 		    const char **);
 
+static cJSON	*cmd_show_calls(struct control_client *, int, char **,
+		    const char **);
+static cJSON	*cmd_drain_on(struct control_client *, int, char **,
+		    const char **);
+static cJSON	*cmd_drain_off(struct control_client *, int, char **,
+		    const char **);
+
 static const struct control_cmd control_cmds[] = {
 	{ "show status", 0, cmd_show_status },
 	{ "show stats", 0, cmd_show_stats },
+	{ "show calls", 0, cmd_show_calls },
+	{ "drain on", 1, cmd_drain_on },
+	{ "drain off", 1, cmd_drain_off },
 };
 
 static const struct control_cmd *
@@ -122,7 +135,104 @@ cmd_show_status(struct control_client *cc, int argc, char **argv,
 	    conf_media_name(sc->sc_conf->recording_media));
 	cJSON_AddNumberToObject(o, "participant_capacity",
 	    (double)sc->sc_conf->recording_participant_capacity);
+	cJSON_AddBoolToObject(o, "draining", sc->sc_draining);
+	cJSON_AddNumberToObject(o, "live_calls", (double)legs_live(sc));
+	cJSON_AddNumberToObject(o, "max_calls",
+	    (double)sc->sc_conf->recording_max_calls);
+	cJSON_AddNumberToObject(o, "graph_token_expires_in",
+	    (double)token_expires_in(sc->sc_token));
 	return o;
+}
+
+static void
+add_leg(cJSON *arr, const struct call_leg *leg, uint64_t now)
+{
+	cJSON	*o;
+
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", leg->cl_id);
+	cJSON_AddStringToObject(o, "state", leg_state_name(leg->cl_state));
+	cJSON_AddStringToObject(o, "outcome",
+	    legs_outcome_name(leg->cl_outcome));
+	cJSON_AddStringToObject(o, "recording",
+	    recording_status_name(leg->cl_rec_confirmed));
+	cJSON_AddStringToObject(o, "tenant", leg->cl_tenant != NULL ?
+	    leg->cl_tenant : "");
+	cJSON_AddStringToObject(o, "policy", leg->cl_policy != NULL ?
+	    leg->cl_policy : "");
+	cJSON_AddNumberToObject(o, "age_seconds",
+	    (double)((now - leg->cl_arrival_us) / 1000000));
+	cJSON_AddNumberToObject(o, "participants", leg->cl_roster.n);
+	if (leg->cl_ended_us != 0)
+		cJSON_AddStringToObject(o, "ended", leg->cl_end_reason);
+	if (leg->cl_result_text != NULL)
+		cJSON_AddStringToObject(o, "result", leg->cl_result_text);
+	cJSON_AddItemToArray(arr, o);
+}
+
+/* Live legs, then those ended in the last LEG_KEEP_ENDED_SEC. */
+static cJSON *
+cmd_show_calls(struct control_client *cc, int argc, char **argv,
+    const char **err)
+{
+	struct polrecd		*sc = cc->cc_ctl->c_sc;
+	const struct call_leg	*leg;
+	uint64_t		 now = polrecd_now_us();
+	cJSON			*o, *arr;
+	size_t			 n = 0;
+
+	(void)argc;
+	(void)argv;
+	(void)err;
+	o = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(o, "calls");
+	TAILQ_FOREACH(leg, legs_all(sc), cl_entry)
+		if (n++ < CONTROL_MAX_LISTED)
+			add_leg(arr, leg, now);
+	TAILQ_FOREACH(leg, legs_ended(sc), cl_entry)
+		if (n++ < CONTROL_MAX_LISTED)
+			add_leg(arr, leg, now);
+	if (n > CONTROL_MAX_LISTED)
+		cJSON_AddNumberToObject(o, "not_listed",
+		    (double)(n - CONTROL_MAX_LISTED));
+	return o;
+}
+
+static cJSON *
+set_draining(struct control_client *cc, int on)
+{
+	struct polrecd	*sc = cc->cc_ctl->c_sc;
+	cJSON		*o;
+
+	if (sc->sc_draining != on)
+		log_info("draining %s (by uid %u): new invitations are %s",
+		    on ? "on" : "off", (unsigned int)cc->cc_uid,
+		    on ? "rejected as busy" : "answered again");
+	sc->sc_draining = on;
+	o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "draining", on);
+	cJSON_AddNumberToObject(o, "live_calls", (double)legs_live(sc));
+	return o;
+}
+
+static cJSON *
+cmd_drain_on(struct control_client *cc, int argc, char **argv,
+    const char **err)
+{
+	(void)argc;
+	(void)argv;
+	(void)err;
+	return set_draining(cc, 1);
+}
+
+static cJSON *
+cmd_drain_off(struct control_client *cc, int argc, char **argv,
+    const char **err)
+{
+	(void)argc;
+	(void)argv;
+	(void)err;
+	return set_draining(cc, 0);
 }
 
 static cJSON *
@@ -150,7 +260,34 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(replays);
 	STAT(key_fetches);
 	STAT(key_fetch_failures);
+	STAT(token_fetches);
+	STAT(token_failures);
+	STAT(graph_requests);
+	STAT(graph_retries);
+	STAT(graph_failures);
+	STAT(graph_missed);
+	STAT(legs_created);
+	STAT(legs_ended);
+	STAT(duplicate_invitations);
+	STAT(answers_sent);
+	STAT(answers_ok);
+	STAT(answers_missed);
+	STAT(answer_failures);
+	STAT(rejects_sent);
+	STAT(rejects_ok);
+	STAT(answer_latency_max_us);
+	STAT(notifications_unknown_call);
+	STAT(recording_updates);
+	STAT(recording_confirmed);
+	STAT(recording_update_failures);
+	STAT(keepalives_ok);
+	STAT(keepalive_failures);
+	STAT(media_agent_failures);
+	STAT(media_events);
+	STAT(media_events_refused);
 #undef STAT
+	cJSON_AddNumberToObject(o, "legs_live",
+	    (double)legs_live(cc->cc_ctl->c_sc));
 	/* Connections refused with 503 by the connection caps. */
 	cJSON_AddNumberToObject(o, "http_refused_busy",
 	    (double)http_refused(cc->cc_ctl->c_sc->sc_http));

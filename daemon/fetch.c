@@ -40,6 +40,7 @@ struct fetch_xfer {
 	CURL			*fx_easy;
 	struct curl_slist	*fx_headers;
 	char			*fx_body;	/* request body copy */
+	size_t			 fx_body_len;
 	char			*fx_resp;	/* response body */
 	size_t			 fx_resp_len;
 	size_t			 fx_resp_max;
@@ -68,7 +69,12 @@ xfer_free(struct fetch_xfer *x)
 	curl_slist_free_all(x->fx_headers);
 	for (i = 0; i < x->fx_nhdr; i++)
 		free(x->fx_hdr[i]);
+	/* Bodies can hold credentials (the token request). */
+	if (x->fx_body != NULL)
+		explicit_bzero(x->fx_body, x->fx_body_len);
 	free(x->fx_body);
+	if (x->fx_resp != NULL)
+		explicit_bzero(x->fx_resp, x->fx_resp_len);
 	free(x->fx_resp);
 	free(x);
 }
@@ -354,6 +360,7 @@ fetch_start(struct fetch *f, const struct fetch_request *req, fetch_cb cb,
 			if (req->body_len > 0)
 				memcpy(x->fx_body, req->body, req->body_len);
 			x->fx_body[req->body_len] = '\0';
+			x->fx_body_len = req->body_len;
 			curl_easy_setopt(x->fx_easy, CURLOPT_POSTFIELDS,
 			    x->fx_body);
 			curl_easy_setopt(x->fx_easy,

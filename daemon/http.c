@@ -17,6 +17,7 @@
 
 #include "admit.h"
 #include "conf.h"
+#include "legs.h"
 #include "log.h"
 #include "polrecd.h"
 #include "xmalloc.h"
@@ -27,6 +28,8 @@ struct http {
 	struct evhttp_bound_socket *h_bound;
 	struct admit	*h_admit;
 	int		 h_tls;		/* listening with TLS */
+	char		 h_origin[128];	/* http(s)://addr:port, as bound */
+	char		 h_self[512];	/* origin + notification_path */
 };
 
 static void	 http_route(struct evhttp_request *, void *);
@@ -89,6 +92,11 @@ http_route(struct evhttp_request *req, void *arg)
 	sc->sc_stats.http_requests++;
 	uri = evhttp_request_get_evhttp_uri(req);
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	if (path != NULL && sc->sc_conf->recording_media == MEDIA_APP &&
+	    strcmp(path, sc->sc_conf->recording_media_events_path) == 0) {
+		media_event_request(sc, req);
+		return;
+	}
 	if (path == NULL ||
 	    strcmp(path, sc->sc_conf->http_notification_path) != 0) {
 		sc->sc_stats.http_not_found++;
@@ -111,7 +119,7 @@ http_route(struct evhttp_request *req, void *arg)
 
 /* Log the bound address: with port 0 the kernel picked it. */
 static void
-log_bound(struct evhttp_bound_socket *bound, int tls)
+log_bound(struct http *h, struct evhttp_bound_socket *bound, int tls)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 len = sizeof(ss);
@@ -130,6 +138,8 @@ log_bound(struct evhttp_bound_socket *bound, int tls)
 		port = ntohs(s6->sin6_port);
 		log_info("listening on [%s]:%u%s", host, port,
 		    tls ? " (TLS)" : "");
+		snprintf(h->h_origin, sizeof(h->h_origin), "%s://[%s]:%u",
+		    tls ? "https" : "http", host, port);
 	} else {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 
@@ -137,6 +147,8 @@ log_bound(struct evhttp_bound_socket *bound, int tls)
 		port = ntohs(s4->sin_port);
 		log_info("listening on %s:%u%s", host, port,
 		    tls ? " (TLS)" : "");
+		snprintf(h->h_origin, sizeof(h->h_origin), "%s://%s:%u",
+		    tls ? "https" : "http", host, port);
 	}
 }
 
@@ -248,11 +260,26 @@ http_new(struct polrecd *sc)
 		log_warn("cannot listen on %s", sc->sc_conf->http_listen);
 		goto fail;
 	}
-	log_bound(h->h_bound, h->h_tls);
+	log_bound(h, h->h_bound, h->h_tls);
 	return h;
 fail:
 	http_free(h);
 	return NULL;
+}
+
+/*
+ * This host's webhook as bound: the callbackUri when callback_url is not
+ * configured (fine on one host or in tests; behind NAT or a balancer,
+ * configure it).
+ */
+const char *
+http_self_url(const struct http *h)
+{
+	struct http	*w = (struct http *)(uintptr_t)h;
+
+	snprintf(w->h_self, sizeof(w->h_self), "%s%s", h->h_origin,
+	    h->h_sc->sc_conf->http_notification_path);
+	return w->h_self;
 }
 
 /* Connections refused by the caps so far (kept by admit.c). */

@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "jwt.h"
 #include "keys.h"
+#include "legs.h"
 #include "log.h"
 #include "notif.h"
 #include "polrecd.h"
@@ -306,6 +307,8 @@ process(struct inbound *in, long long expires)
 			log_invitation(&batch->v[i], in->in_msgid);
 		} else
 			log_notification(&batch->v[i], in->in_msgid);
+		/* Decided now; Graph requests go out from the loop. */
+		legs_notify(sc, &batch->v[i], in->in_arrival, in->in_msgid);
 	}
 	notif_batch_free(batch);
 	reply(in, 202, NULL, expires);

@@ -21,14 +21,18 @@
 #define CTL_TIMEOUT_SEC		30
 
 static int	 print_fields(const cJSON *);
+static int	 print_calls(const cJSON *);
 
 static const struct ctl_command {
 	const char	*words;		/* full command words */
 	const char	*help;
 	int		(*print)(const cJSON *);
 } commands[] = {
+	{ "show calls", "call legs, live and recently ended", print_calls },
 	{ "show stats", "counters since start-up", print_fields },
 	{ "show status", "daemon state and main settings", print_fields },
+	{ "drain on", "reject new invitations as busy", print_fields },
+	{ "drain off", "answer new invitations again", print_fields },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
@@ -155,6 +159,41 @@ print_fields(const cJSON *o)
 			cJSON_free(t);
 		}
 	}
+	return 0;
+}
+
+static const char *
+field(const cJSON *o, const char *name)
+{
+	const cJSON	*f = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(f) ? f->valuestring : "-";
+}
+
+static int
+print_calls(const cJSON *o)
+{
+	const cJSON	*calls, *c, *nl;
+
+	calls = cJSON_GetObjectItemCaseSensitive(o, "calls");
+	printf("%-36s  %-12s  %-9s  %-12s  %6s  %5s  %s\n", "CALL", "STATE",
+	    "OUTCOME", "RECORDING", "AGE", "PEOPLE", "POLICY / END");
+	cJSON_ArrayForEach(c, calls) {
+		const cJSON *age = cJSON_GetObjectItem(c, "age_seconds");
+		const cJSON *np = cJSON_GetObjectItem(c, "participants");
+		const char *ended = field(c, "ended");
+
+		printf("%-36s  %-12s  %-9s  %-12s  %5.0fs  %5.0f  %s%s%s\n",
+		    field(c, "id"), field(c, "state"), field(c, "outcome"),
+		    field(c, "recording"), cJSON_IsNumber(age) ?
+		    age->valuedouble : 0, cJSON_IsNumber(np) ?
+		    np->valuedouble : 0, field(c, "policy"),
+		    strcmp(ended, "-") != 0 ? " / " : "",
+		    strcmp(ended, "-") != 0 ? ended : "");
+	}
+	if ((nl = cJSON_GetObjectItem(o, "not_listed")) != NULL &&
+	    cJSON_IsNumber(nl))
+		printf("(%.0f more not listed)\n", nl->valuedouble);
 	return 0;
 }
 

@@ -15,7 +15,9 @@
 
 #include "conf.h"
 #include "fetch.h"
+#include "graph.h"
 #include "keys.h"
+#include "legs.h"
 #include "replay.h"
 #include "log.h"
 #include "polrecd.h"
@@ -82,6 +84,7 @@ on_housekeeping(evutil_socket_t fd, short what, void *arg)
 	clock_gettime(CLOCK_REALTIME, &now);
 	if ((n = replay_expire(sc->sc_replay, (long long)now.tv_sec)) > 0)
 		log_debug("housekeeping: %zu replay entries expired", n);
+	legs_expire(sc);
 }
 
 static void
@@ -120,6 +123,8 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	conf_free(sc->sc_conf);
 	sc->sc_conf = nc;
 	http_reconfigure(sc->sc_http);
+	token_reconfigure(sc->sc_token);
+	media_reconfigure(sc);
 	/* Turning authentication on needs the signing keys. */
 	if (nc->auth_mode == AUTH_MODE_JWT && sc->sc_keys == NULL &&
 	    (sc->sc_keys = keys_new(sc)) == NULL)
@@ -216,6 +221,11 @@ main(int argc, char *argv[])
 		    event_add(sc.sc_ev_housekeeping, &tv) == -1)
 			fatalx("cannot start the housekeeping timer");
 	}
+	if ((sc.sc_token = token_new(&sc)) == NULL)
+		fatalx("cannot load the Graph client credentials");
+	legs_init(&sc);
+	if (media_init(&sc) == -1)
+		fatalx("cannot load the media agent secret");
 	if (sc.sc_conf->auth_mode == AUTH_MODE_JWT &&
 	    (sc.sc_keys = keys_new(&sc)) == NULL)
 		fatalx("cannot start fetching signing keys");
@@ -234,6 +244,11 @@ main(int argc, char *argv[])
 	http_free(sc.sc_http);
 	control_free(sc.sc_control);
 	keys_free(sc.sc_keys);
+	media_shutdown(&sc);
+	legs_shutdown(&sc);
+	graph_cancel_all(&sc);
+	token_free(sc.sc_token);
+	sc.sc_token = NULL;
 	event_free(sc.sc_ev_housekeeping);
 	replay_free(sc.sc_replay);
 	fetch_free(sc.sc_fetch);

@@ -17,6 +17,8 @@ struct control;
 struct fetch;
 struct keys;
 struct replay;
+struct token;
+struct legs;
 
 /*
  * Counters, exported flat by name (later `polrecctl show stats` and the
@@ -36,6 +38,31 @@ struct stats {
 	uint64_t	 replays;
 	uint64_t	 key_fetches;
 	uint64_t	 key_fetch_failures;
+	uint64_t	 token_fetches;
+	uint64_t	 token_failures;
+	uint64_t	 graph_requests;
+	uint64_t	 graph_retries;
+	uint64_t	 graph_failures;
+	uint64_t	 graph_missed;
+	uint64_t	 legs_created;
+	uint64_t	 legs_ended;
+	uint64_t	 duplicate_invitations;
+	uint64_t	 answers_sent;
+	uint64_t	 answers_ok;
+	uint64_t	 answers_missed;
+	uint64_t	 answer_failures;
+	uint64_t	 rejects_sent;
+	uint64_t	 rejects_ok;
+	uint64_t	 answer_latency_max_us;	/* arrival to Graph's 202 */
+	uint64_t	 notifications_unknown_call;
+	uint64_t	 recording_updates;
+	uint64_t	 recording_confirmed;
+	uint64_t	 recording_update_failures;
+	uint64_t	 keepalives_ok;
+	uint64_t	 keepalive_failures;
+	uint64_t	 media_agent_failures;
+	uint64_t	 media_events;
+	uint64_t	 media_events_refused;
 };
 
 struct polrecd {
@@ -47,6 +74,10 @@ struct polrecd {
 	struct fetch	*sc_fetch;
 	struct keys	*sc_keys;
 	struct replay	*sc_replay;
+	struct token	*sc_token;
+	struct legs	*sc_legs;
+	char		*sc_media_secret;	/* sodium_malloc'd */
+	int		 sc_draining;
 	struct event	*sc_ev_sigterm;
 	struct event	*sc_ev_sigint;
 	struct event	*sc_ev_sighup;
@@ -63,6 +94,7 @@ struct http	*http_new(struct polrecd *);
 void		 http_free(struct http *);
 int		 http_reconfigure(struct http *);
 unsigned long long http_refused(const struct http *);
+const char	*http_self_url(const struct http *);
 void		 http_reply_error(struct evhttp_request *, int, const char *,
 		    const char *);
 

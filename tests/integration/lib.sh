@@ -70,16 +70,17 @@ start_sim() {
 
 # write_conf [EXTRA_LINES]: a polrecd.conf against the simulator.
 write_conf() {
+	[ -f "$T/client-secret" ] || { (umask 077; echo sim-secret >"$T/client-secret"); }
 	cat >"$T/polrecd.conf" <<CONF
 [http]
 listen = 127.0.0.1:0
 notification_path = /api/calling
-callback_url = http://127.0.0.1:9/api/calling
 [graph]
 base_url = ${SIM_URL:-http://127.0.0.1:9}/v1.0
 token_url = ${SIM_URL:-http://127.0.0.1:9}/$TENANT_ID/oauth2/v2.0/token
 app_id = $APP_ID
 tenant_id = $TENANT_ID
+${CLIENT_CRED:-client_secret_file = $T/client-secret}
 [auth]
 mode = ${AUTH_MODE:-jwt}
 openid_configuration_url = ${SIM_URL:-http://127.0.0.1:9}/v1/.well-known/OpenIdConfiguration
@@ -145,3 +146,51 @@ graph_requests() {
 }
 
 wait_keys() { wait_for "${1:-10}" grep -q 'signing keys: .* loaded' "$T/polrecd.log"; }
+
+# invitation ID [TENANT] [POLICY]: Example 3 as an invitation for call ID,
+# written to $T/inv-ID.json; prints the path.
+invitation() {
+	local id=$1 tenant=${2:-$TENANT_ID} policy=${3:-}
+	local f="$T/inv-$id.json"
+	sed -e "s/e71f0300-9c1f-4d99-b5f4-2722e877d497/$id/g" \
+	    -e "s/\"tenantId\":\"932899f8-2ea1-4604-8413-27bd2892079f\"/\"tenantId\":\"$tenant\"/" \
+	    tests/scenarios/notifications/example3-invitation.json >"$f"
+	if [ -n "$policy" ]; then
+		jq --arg p "$policy" '.value[0].resourceData.applicationMetadata.botData.policyIdentifier = $p' \
+		    "$f" >"$f.tmp" && mv "$f.tmp" "$f"
+	fi
+	echo "$f"
+}
+
+# play_files FILE...: the simulator posts each file to the webhook, signed,
+# in order; every post must get 202.
+play_files() {
+	local f first=1 scen="$T/scen-$$-$RANDOM.json"
+	{
+		echo '{"name":"files","steps":['
+		for f in "$@"; do
+			[ $first -eq 1 ] || echo ','
+			first=0
+			printf '{"file":"%s","expect_status":202}' "$f"
+		done
+		echo ']}'
+	} >"$scen"
+	"$SIM" play -u "$WEBHOOK" "$scen" >>"$T/play.out" 2>&1
+}
+
+# sim_ctl METHOD PATH [BODY]: the simulator's control API.
+sim_ctl() { "$SIM" ctl -S "$SIM_URL" "$@"; }
+
+# requests_of ACTION [CALL]: recorded calls-API requests, one JSON per line.
+requests_of() {
+	jq -c --arg a "$1" --arg c "${2:-}" \
+	    'select(.action == $a and ($c == "" or .call_id == $c))' \
+	    "$T/graph-requests.jsonl" 2>/dev/null
+}
+count_requests() { requests_of "$@" | grep -c . || true; }
+
+# ctl ARGS...: polrecctl against this polrecd.
+ctl() { build/polrecctl -s "$T/ctl.sock" "$@"; }
+
+# stat NAME: one counter from polrecctl show stats.
+stat_of() { ctl -j show stats | jq -r ".$1"; }

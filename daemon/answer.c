@@ -1,0 +1,253 @@
+/*
+ * Invitations: decide at once, then answer (after asking the media agent
+ * for a blob, with app-hosted media) or reject, inside the answer budget
+ * counted from the notification's arrival.  What cannot be sent inside
+ * the budget is a recorded `missed`, never a late answer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "decide.h"
+#include "graph.h"
+#include "graphmsg.h"
+#include "legs.h"
+#include "log.h"
+#include "notif.h"
+#include "polrecd.h"
+#include "xmalloc.h"
+
+/* With app media, the agent must reply this long before the deadline. */
+#define ANSWER_RESERVE_US	500000
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+const char *
+answer_callback_uri(struct polrecd *sc)
+{
+	if (sc->sc_conf->http_callback_url != NULL)
+		return sc->sc_conf->http_callback_url;
+	return http_self_url(sc->sc_http);
+}
+
+static uint64_t
+deadline_of(const struct polrecd *sc, const struct call_leg *leg)
+{
+	return leg->cl_arrival_us +
+	    (uint64_t)sc->sc_conf->recording_answer_budget_ms * 1000;
+}
+
+static unsigned long long
+ms_since(uint64_t t)
+{
+	return (unsigned long long)(polrecd_now_us() - t) / 1000;
+}
+
+static void
+note_latency(struct polrecd *sc, const struct call_leg *leg)
+{
+	uint64_t	 us = polrecd_now_us() - leg->cl_arrival_us;
+
+	if (us > sc->sc_stats.answer_latency_max_us)
+		sc->sc_stats.answer_latency_max_us = us;
+}
+
+static void
+finish_failed(struct polrecd *sc, struct call_leg *leg,
+    const struct graph_result *r, const char *what)
+{
+	if (r->missed) {
+		leg->cl_outcome = OUTCOME_MISSED;
+		sc->sc_stats.answers_missed++;
+		log_warnx("call %s: MISSED: no %s could be sent within the "
+		    "%lld ms budget (%d attempt(s), last %ld%s%s)", leg->cl_id,
+		    what, sc->sc_conf->recording_answer_budget_ms, r->attempts,
+		    r->status, r->error != NULL ? ", " : "",
+		    r->error != NULL ? r->error : "");
+		legs_end(sc, leg, "missed");
+		return;
+	}
+	leg->cl_outcome = OUTCOME_FAILED;
+	sc->sc_stats.answer_failures++;
+	log_warnx("call %s: %s failed: HTTP %ld code %s request-id %s after "
+	    "%d attempt(s)", leg->cl_id, what, r->status,
+	    r->gerr.code[0] ? r->gerr.code : "-",
+	    r->request_id[0] ? r->request_id : "-", r->attempts);
+	legs_end(sc, leg, r->status == 404 ? "call not found" :
+	    "answer refused");
+}
+
+static void
+on_answered(const struct graph_result *r, void *arg)
+{
+	struct call_leg	*leg = arg;
+	struct polrecd	*sc = leg->cl_sc;
+
+	leg->cl_op_answer = NULL;
+	if (!r->ok) {
+		finish_failed(sc, leg, r, "answer");
+		return;
+	}
+	leg->cl_outcome = OUTCOME_ANSWERED;
+	leg->cl_answered_us = polrecd_now_us();
+	sc->sc_stats.answers_ok++;
+	note_latency(sc, leg);
+	log_info("call %s: answered in %llu ms (%d attempt(s), budget %lld "
+	    "ms); request-id %s", leg->cl_id, ms_since(leg->cl_arrival_us),
+	    r->attempts, sc->sc_conf->recording_answer_budget_ms,
+	    r->request_id[0] ? r->request_id : "-");
+	recording_start_keepalive(sc, leg);
+}
+
+static void
+on_rejected(const struct graph_result *r, void *arg)
+{
+	struct call_leg	*leg = arg;
+	struct polrecd	*sc = leg->cl_sc;
+
+	leg->cl_op_answer = NULL;
+	if (!r->ok) {
+		finish_failed(sc, leg, r, "reject");
+		return;
+	}
+	leg->cl_outcome = OUTCOME_REJECTED;
+	sc->sc_stats.rejects_ok++;
+	note_latency(sc, leg);
+	log_info("call %s: rejected (%s: %s) in %llu ms", leg->cl_id,
+	    decision_name(leg->cl_decision), leg->cl_reason,
+	    ms_since(leg->cl_arrival_us));
+	legs_end(sc, leg, "rejected");
+}
+
+static void
+send_to_graph(struct polrecd *sc, struct call_leg *leg, const char *action,
+    char *body, graph_cb cb)
+{
+	struct graph_req	 req;
+	char			*url;
+
+	url = graph_call_url(sc, leg->cl_id, action);
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.url = url;
+	req.what = action;
+	req.call_id = leg->cl_id;
+	req.body = body;
+	req.auth = GRAPH_AUTH_TOKEN;
+	req.deadline_us = deadline_of(sc, leg);
+	leg->cl_op_answer = graph_start(sc, &req, cb, leg);
+	if (leg->cl_state < LEG_ANSWERING)
+		leg->cl_state = LEG_ANSWERING;
+	free(url);
+	free(body);
+}
+
+static void
+send_reject(struct polrecd *sc, struct call_leg *leg)
+{
+	char	*body;
+
+	body = graphmsg_reject(decision_name(leg->cl_decision),
+	    answer_callback_uri(sc));
+	if (body == NULL)
+		fatalx("graphmsg_reject");
+	sc->sc_stats.rejects_sent++;
+	send_to_graph(sc, leg, "reject", body, on_rejected);
+}
+
+static void
+send_answer(struct polrecd *sc, struct call_leg *leg, const char *blob)
+{
+	const struct conf	*c = sc->sc_conf;
+	struct answer_spec	 spec;
+	char			*body;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.callback_uri = answer_callback_uri(sc);
+	spec.modalities = (const char *const *)c->recording_accepted_modalities;
+	spec.media = c->recording_media;
+	spec.blob = blob;
+	spec.participant_capacity = c->recording_participant_capacity;
+	spec.delta_roster = c->recording_delta_roster;
+	if ((body = graphmsg_answer(&spec)) == NULL)
+		fatalx("graphmsg_answer");
+	sc->sc_stats.answers_sent++;
+	send_to_graph(sc, leg, "answer", body, on_answered);
+}
+
+/* The media agent replied (or did not in time). */
+void
+answer_on_blob(struct polrecd *sc, struct call_leg *leg, const char *blob,
+    const char *why)
+{
+	leg->cl_op_media = NULL;
+	if (blob != NULL) {
+		leg->cl_blob_issued = 1;
+		send_answer(sc, leg, blob);
+		return;
+	}
+	/* Answering with no media would record nothing: say busy. */
+	log_warnx("call %s: no media configuration from the media agent "
+	    "(%s); rejecting", leg->cl_id, why);
+	leg->cl_decision = DECIDE_REJECT_BUSY;
+	leg->cl_reason = "media_agent_unavailable";
+	send_reject(sc, leg);
+}
+
+void
+answer_invitation(struct polrecd *sc, const struct notification *n,
+    uint64_t arrival_us, const char *msgid)
+{
+	const struct conf	*c = sc->sc_conf;
+	const struct call_data	*call = &n->call;
+	struct decide_policy	 pol;
+	struct call_leg		*leg;
+	enum decision		 d;
+	const char		*reason;
+	uint64_t		 deadline;
+
+	if ((leg = legs_find(sc, n->call_id)) != NULL) {
+		sc->sc_stats.duplicate_invitations++;
+		log_info("call %s: duplicate invitation (msg %s); already %s "
+		    "(%s), not acted on again", leg->cl_id, msgid,
+		    leg_state_name(leg->cl_state),
+		    legs_outcome_name(leg->cl_outcome));
+		return;
+	}
+	memset(&pol, 0, sizeof(pol));
+	pol.tenants = c->recording_tenants;
+	pol.policies = c->recording_policies;
+	pol.max_calls = c->recording_max_calls;
+	pol.draining = sc->sc_draining;
+	d = decide_invitation(&pol, n, legs_live(sc), &reason);
+
+	leg = legs_create(sc, n->call_id);
+	leg->cl_arrival_us = arrival_us;
+	leg->cl_tenant = dup_or_null(decide_tenant(n));
+	leg->cl_chain = dup_or_null(call->call_chain_id);
+	leg->cl_policy = dup_or_null(call->bot.policy_identifier);
+	leg->cl_observed = dup_or_null(call->incoming.observed_participant_id);
+	leg->cl_decision = d;
+	leg->cl_reason = reason;
+	log_info("call %s: decided %s (%s) in %llu us", leg->cl_id,
+	    decision_name(d), reason,
+	    (unsigned long long)(polrecd_now_us() - arrival_us));
+
+	if (d != DECIDE_ANSWER) {
+		send_reject(sc, leg);
+		return;
+	}
+	if (c->recording_media == MEDIA_APP) {
+		deadline = deadline_of(sc, leg);
+		deadline = deadline > arrival_us + 2 * ANSWER_RESERVE_US ?
+		    deadline - ANSWER_RESERVE_US : (deadline + arrival_us) / 2;
+		leg->cl_op_media = media_request_blob(sc, leg, deadline);
+		return;
+	}
+	send_answer(sc, leg, NULL);
+}

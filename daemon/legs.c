@@ -1,0 +1,372 @@
+/*
+ * The table of call legs and what notifications do to them: state
+ * changes (monotonic), rosters, participants leaving, operation results.
+ * Ended legs stay a few minutes as tombstones, so that a duplicate
+ * invitation or a late notification is recognised, then are freed.
+ */
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "conf.h"
+#include "graph.h"
+#include "legs.h"
+#include "log.h"
+#include "notif.h"
+#include "polrecd.h"
+#include "xmalloc.h"
+
+struct legs {
+	void			*root;		/* tsearch tree by id */
+	struct call_legq	 live;
+	struct call_legq	 ended;		/* oldest end first */
+	size_t			 nlive;
+	size_t			 nended;
+	unsigned char		 key[ROSTER_KEYBYTES];	/* roster hashes */
+};
+
+static int
+leg_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct call_leg *)a)->cl_id,
+	    ((const struct call_leg *)b)->cl_id);
+}
+
+int
+legs_init(struct polrecd *sc)
+{
+	struct legs	*l;
+
+	l = xcalloc(1, sizeof(*l));
+	TAILQ_INIT(&l->live);
+	TAILQ_INIT(&l->ended);
+	randombytes_buf(l->key, sizeof(l->key));
+	sc->sc_legs = l;
+	return 0;
+}
+
+static void
+leg_free(struct call_leg *leg)
+{
+	if (leg->cl_ev_keepalive != NULL)
+		event_free(leg->cl_ev_keepalive);
+	graph_cancel(leg->cl_op_answer);
+	graph_cancel(leg->cl_op_media);
+	graph_cancel(leg->cl_op_keepalive);
+	graph_cancel(leg->cl_op_rec);
+	roster_free(&leg->cl_roster);
+	free(leg->cl_id);
+	free(leg->cl_tenant);
+	free(leg->cl_chain);
+	free(leg->cl_policy);
+	free(leg->cl_observed);
+	free(leg->cl_result_text);
+	free(leg);
+}
+
+void
+legs_shutdown(struct polrecd *sc)
+{
+	struct legs	*l = sc->sc_legs;
+	struct call_leg	*leg;
+
+	if (l == NULL)
+		return;
+	if (l->nlive > 0)
+		log_info("stopping with %zu live call leg(s)", l->nlive);
+	while ((leg = TAILQ_FIRST(&l->live)) != NULL) {
+		TAILQ_REMOVE(&l->live, leg, cl_entry);
+		tdelete(leg, &l->root, leg_cmp);
+		leg_free(leg);
+	}
+	while ((leg = TAILQ_FIRST(&l->ended)) != NULL) {
+		TAILQ_REMOVE(&l->ended, leg, cl_entry);
+		tdelete(leg, &l->root, leg_cmp);
+		leg_free(leg);
+	}
+	sodium_memzero(l->key, sizeof(l->key));
+	free(l);
+	sc->sc_legs = NULL;
+}
+
+struct call_leg *
+legs_find(struct polrecd *sc, const char *id)
+{
+	struct call_leg	 k;
+	void		*p;
+
+	k.cl_id = (char *)(uintptr_t)id;
+	p = tfind(&k, &sc->sc_legs->root, leg_cmp);
+	return p != NULL ? *(struct call_leg **)p : NULL;
+}
+
+struct call_leg *
+legs_create(struct polrecd *sc, const char *id)
+{
+	struct legs	*l = sc->sc_legs;
+	struct call_leg	*leg;
+
+	leg = xcalloc(1, sizeof(*leg));
+	leg->cl_sc = sc;
+	leg->cl_id = xstrdup(id);
+	leg->cl_state = LEG_INCOMING;
+	leg->cl_result_code = leg->cl_result_subcode = -1;
+	leg->cl_started = time(NULL);
+	roster_init(&leg->cl_roster);
+	if (tsearch(leg, &l->root, leg_cmp) == NULL)
+		fatalx("tsearch: out of memory");
+	TAILQ_INSERT_TAIL(&l->live, leg, cl_entry);
+	l->nlive++;
+	sc->sc_stats.legs_created++;
+	return leg;
+}
+
+size_t
+legs_live(const struct polrecd *sc)
+{
+	return sc->sc_legs->nlive;
+}
+
+const struct call_legq *
+legs_all(const struct polrecd *sc)
+{
+	return &sc->sc_legs->live;
+}
+
+const struct call_legq *
+legs_ended(const struct polrecd *sc)
+{
+	return &sc->sc_legs->ended;
+}
+
+const char *
+legs_outcome_name(enum leg_outcome o)
+{
+	switch (o) {
+	case OUTCOME_PENDING:
+		return "pending";
+	case OUTCOME_ANSWERED:
+		return "answered";
+	case OUTCOME_REJECTED:
+		return "rejected";
+	case OUTCOME_MISSED:
+		return "missed";
+	case OUTCOME_FAILED:
+		return "failed";
+	}
+	return "?";
+}
+
+/*
+ * End a leg here: stop its timers and requests, release the media
+ * session, free its roster.  It stays as a tombstone for a while.
+ */
+void
+legs_end(struct polrecd *sc, struct call_leg *leg, const char *why)
+{
+	struct legs	*l = sc->sc_legs;
+	uint64_t	 now = polrecd_now_us();
+
+	if (leg->cl_ended_us != 0)
+		return;
+	if (leg->cl_ev_keepalive != NULL) {
+		event_free(leg->cl_ev_keepalive);
+		leg->cl_ev_keepalive = NULL;
+	}
+	graph_cancel(leg->cl_op_answer);
+	graph_cancel(leg->cl_op_media);
+	graph_cancel(leg->cl_op_keepalive);
+	graph_cancel(leg->cl_op_rec);
+	leg->cl_op_answer = leg->cl_op_media = NULL;
+	leg->cl_op_keepalive = leg->cl_op_rec = NULL;
+	if (leg->cl_blob_issued)
+		media_release(sc, leg);
+	roster_free(&leg->cl_roster);
+	leg->cl_state = LEG_TERMINATED;
+	leg->cl_end_reason = why;
+	leg->cl_ended_us = now;
+	TAILQ_REMOVE(&l->live, leg, cl_entry);
+	TAILQ_INSERT_TAIL(&l->ended, leg, cl_entry);
+	l->nlive--;
+	l->nended++;
+	sc->sc_stats.legs_ended++;
+	log_info("call %s: ended (%s); outcome %s, recording %s, result %s, "
+	    "%llu ms after the invitation", leg->cl_id, why,
+	    legs_outcome_name(leg->cl_outcome),
+	    recording_status_name(leg->cl_rec_confirmed),
+	    leg->cl_result_text != NULL ? leg->cl_result_text : "-",
+	    (unsigned long long)(now - leg->cl_arrival_us) / 1000);
+}
+
+/* Free tombstones older than LEG_KEEP_ENDED_SEC. */
+void
+legs_expire(struct polrecd *sc)
+{
+	struct legs	*l = sc->sc_legs;
+	struct call_leg	*leg;
+	uint64_t	 now = polrecd_now_us();
+
+	while ((leg = TAILQ_FIRST(&l->ended)) != NULL &&
+	    leg->cl_ended_us + LEG_KEEP_ENDED_SEC * 1000000ULL <= now) {
+		TAILQ_REMOVE(&l->ended, leg, cl_entry);
+		tdelete(leg, &l->root, leg_cmp);
+		l->nended--;
+		leg_free(leg);
+	}
+}
+
+static void
+keep_result(struct call_leg *leg, const struct result_info *r)
+{
+	char	 code[32], sub[32];
+
+	if (!r->present)
+		return;
+	leg->cl_result_code = r->code;
+	leg->cl_result_subcode = r->subcode;
+	free(leg->cl_result_text);
+	/* As sent: "200/5001", whether they came as numbers or strings. */
+	if (r->code_text != NULL)
+		log_sanitize(code, sizeof(code), r->code_text);
+	else
+		snprintf(code, sizeof(code), "%lld", r->code);
+	if (r->subcode_text != NULL)
+		log_sanitize(sub, sizeof(sub), r->subcode_text);
+	else
+		snprintf(sub, sizeof(sub), "%lld", r->subcode);
+	xasprintf(&leg->cl_result_text, "%s/%s", code, sub);
+}
+
+static void
+apply_call(struct polrecd *sc, struct call_leg *leg,
+    const struct notification *n)
+{
+	enum leg_state	 next;
+	int		 moved;
+
+	keep_result(leg, &n->call.result);
+	next = leg_next_state(leg->cl_state, n->change, n->call.state, &moved);
+	if (!moved) {
+		if (n->call.state != CALL_STATE_UNKNOWN)
+			log_info("call %s: %s %s ignored: the leg is already "
+			    "%s", leg->cl_id, notif_change_name(n->change),
+			    call_state_name(n->call.state),
+			    leg_state_name(leg->cl_state));
+		return;
+	}
+	leg->cl_state = next;
+	log_info("call %s: %s", leg->cl_id, leg_state_name(next));
+	if (next == LEG_ESTABLISHED)
+		recording_update(sc, leg);
+	else if (next == LEG_TERMINATED)
+		legs_end(sc, leg, "terminated by Graph");
+}
+
+/* Our own leg: hang up (best effort), then end it here. */
+static void
+on_hangup(const struct graph_result *r, void *arg)
+{
+	(void)arg;
+	if (!r->ok && r->status != 404)
+		log_debug("hang-up failed (%ld)", r->status);
+}
+
+static void
+hang_up(struct polrecd *sc, struct call_leg *leg, const char *why)
+{
+	struct graph_req	 req;
+	char			*url;
+
+	url = graph_call_url(sc, leg->cl_id, NULL);
+	memset(&req, 0, sizeof(req));
+	req.method = "DELETE";
+	req.url = url;
+	req.what = "hang-up";
+	req.call_id = leg->cl_id;
+	req.auth = GRAPH_AUTH_TOKEN;
+	req.max_attempts = 3;
+	graph_start(sc, &req, on_hangup, NULL);
+	free(url);
+	legs_end(sc, leg, why);
+}
+
+static void
+apply_roster(struct polrecd *sc, struct call_leg *leg,
+    const struct notification *n)
+{
+	int	 delta, rv;
+
+	delta = sc->sc_conf->recording_delta_roster || n->roster_sequence >= 0;
+	rv = roster_apply(&leg->cl_roster, n->participants, n->n_participants,
+	    n->change, delta, n->roster_sequence, sc->sc_legs->key);
+	if (rv == 0) {
+		log_info("call %s: stale roster (sequence %lld) ignored",
+		    leg->cl_id, n->roster_sequence);
+		return;
+	}
+	if (rv == -1) {
+		log_warnx("call %s: roster of %zu not applied (too large)",
+		    leg->cl_id, n->n_participants);
+		return;
+	}
+	log_info("call %s: roster %u member(s), %u of them people",
+	    leg->cl_id, leg->cl_roster.n, leg->cl_roster.humans);
+	if (roster_only_recorders(&leg->cl_roster) &&
+	    leg->cl_state >= LEG_ESTABLISHED) {
+		log_info("call %s: no one but recorders left; hanging up",
+		    leg->cl_id);
+		hang_up(sc, leg, "only recorders left");
+	}
+}
+
+void
+legs_notify(struct polrecd *sc, const struct notification *n,
+    uint64_t arrival_us, const char *msgid)
+{
+	struct call_leg	*leg;
+
+	if (notif_is_invitation(n)) {
+		answer_invitation(sc, n, arrival_us, msgid);
+		return;
+	}
+	if (n->call_id[0] == '\0' ||
+	    (leg = legs_find(sc, n->call_id)) == NULL) {
+		sc->sc_stats.notifications_unknown_call++;
+		log_info("call %s: %s %s for a call this host does not know; "
+		    "ignored (msg %s)", n->call_id[0] ? n->call_id : "-",
+		    notif_kind_name(n->kind), notif_change_name(n->change),
+		    msgid);
+		return;
+	}
+	if (leg->cl_ended_us != 0) {
+		log_debug("call %s: %s after the leg ended; ignored",
+		    leg->cl_id, notif_kind_name(n->kind));
+		return;
+	}
+	switch (n->kind) {
+	case NOTIF_KIND_CALL:
+	case NOTIF_KIND_OTHER:	/* a bare deleted ends the leg too */
+		if (n->sub == NOTIF_SUB_NONE)
+			apply_call(sc, leg, n);
+		break;
+	case NOTIF_KIND_PARTICIPANTS:
+		apply_roster(sc, leg, n);
+		break;
+	case NOTIF_KIND_LEFT:
+		if (n->left.participant_id != NULL &&
+		    roster_remove(&leg->cl_roster, n->left.participant_id,
+		    sc->sc_legs->key))
+			log_info("call %s: a participant left", leg->cl_id);
+		break;
+	case NOTIF_KIND_OPERATION:
+		recording_operation(sc, leg, n);
+		break;
+	case NOTIF_KIND_JOINING:
+		break;
+	}
+}

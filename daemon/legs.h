@@ -1,0 +1,132 @@
+/*
+ * The call legs this host handles: one struct per leg, from the
+ * invitation to some minutes after its end (kept that long so that a
+ * duplicate or late notification is recognised, then freed).  legs.c
+ * keeps the table and applies notifications; answer.c decides and
+ * answers invitations; recording.c reports the recording status and
+ * keeps the leg alive; media.c talks to the media agent.
+ */
+#ifndef POLRECD_LEGS_H
+#define POLRECD_LEGS_H
+
+#include <sys/queue.h>
+
+#include <stdint.h>
+
+#include "decide.h"
+#include "graphmsg.h"
+#include "leg.h"
+
+struct polrecd;
+struct notification;
+struct graph_op;
+struct event;
+struct evhttp_request;
+
+#define LEG_KEEP_ENDED_SEC	300	/* ended legs remembered */
+
+/* What became of the invitation. */
+enum leg_outcome {
+	OUTCOME_PENDING = 0,
+	OUTCOME_ANSWERED,	/* answer accepted by Graph (202) */
+	OUTCOME_REJECTED,	/* reject accepted by Graph */
+	OUTCOME_MISSED,		/* no answer could be sent in the budget */
+	OUTCOME_FAILED,		/* Graph refused the answer or reject */
+};
+
+/* Capture as the media agent reports it (app-hosted media). */
+enum capture_state {
+	CAPTURE_UNKNOWN = 0,
+	CAPTURE_RUNNING,
+	CAPTURE_STOPPED,
+	CAPTURE_FAILED,
+};
+
+/* The recording status reported to Graph; REC_NONE: never reported. */
+enum rec_status {
+	REC_NONE = 0,
+	REC_RECORDING,
+	REC_NOT_RECORDING,
+	REC_FAILED,
+};
+
+struct call_leg {
+	TAILQ_ENTRY(call_leg)	 cl_entry;	/* live, or ended by end time */
+	struct polrecd		*cl_sc;
+	char			*cl_id;
+	char			*cl_tenant;
+	char			*cl_chain;
+	char			*cl_policy;
+	char			*cl_observed;
+	enum leg_state		 cl_state;
+	enum leg_outcome	 cl_outcome;
+	enum decision		 cl_decision;
+	const char		*cl_reason;	/* static: why decided/ended */
+	const char		*cl_end_reason;	/* static */
+	uint64_t		 cl_arrival_us;	/* invitation arrived */
+	uint64_t		 cl_answered_us;
+	uint64_t		 cl_ended_us;
+	time_t			 cl_started;	/* wall clock, for show */
+	long long		 cl_result_code;	/* resultInfo, -1 */
+	long long		 cl_result_subcode;
+	char			*cl_result_text;	/* "code/subcode" as sent */
+
+	struct roster		 cl_roster;
+
+	/* Recording status: wanted vs reported, one update in flight. */
+	enum capture_state	 cl_capture;
+	enum rec_status		 cl_rec_wanted;
+	enum rec_status		 cl_rec_sent;	/* in flight or done */
+	enum rec_status		 cl_rec_confirmed;
+	char			 cl_rec_context[37];
+	struct graph_op		*cl_op_rec;
+
+	struct graph_op		*cl_op_answer;	/* answer or reject */
+	struct graph_op		*cl_op_media;	/* blob request */
+	struct graph_op		*cl_op_keepalive;
+	struct event		*cl_ev_keepalive;
+	uint64_t		 cl_keepalive_ok_us;
+	int			 cl_blob_issued;	/* agent holds a session */
+};
+
+TAILQ_HEAD(call_legq, call_leg);
+
+/* legs.c */
+int		 legs_init(struct polrecd *);
+void		 legs_shutdown(struct polrecd *);
+struct call_leg	*legs_find(struct polrecd *, const char *id);
+struct call_leg	*legs_create(struct polrecd *, const char *id);
+void		 legs_end(struct polrecd *, struct call_leg *, const char *why);
+void		 legs_notify(struct polrecd *, const struct notification *,
+		    uint64_t arrival_us, const char *msgid);
+void		 legs_expire(struct polrecd *);
+size_t		 legs_live(const struct polrecd *);
+const char	*legs_outcome_name(enum leg_outcome);
+const struct call_legq *legs_all(const struct polrecd *);
+const struct call_legq *legs_ended(const struct polrecd *);
+
+/* answer.c */
+void		 answer_invitation(struct polrecd *,
+		    const struct notification *, uint64_t arrival_us,
+		    const char *msgid);
+const char	*answer_callback_uri(struct polrecd *);
+void		 answer_on_blob(struct polrecd *, struct call_leg *,
+		    const char *blob, const char *why);
+
+/* recording.c */
+void		 recording_update(struct polrecd *, struct call_leg *);
+void		 recording_operation(struct polrecd *, struct call_leg *,
+		    const struct notification *);
+void		 recording_start_keepalive(struct polrecd *, struct call_leg *);
+const char	*recording_status_name(enum rec_status);
+
+/* media.c */
+int		 media_init(struct polrecd *);
+void		 media_shutdown(struct polrecd *);
+int		 media_reconfigure(struct polrecd *);
+struct graph_op	*media_request_blob(struct polrecd *, struct call_leg *,
+		    uint64_t deadline_us);
+void		 media_release(struct polrecd *, struct call_leg *);
+void		 media_event_request(struct polrecd *, struct evhttp_request *);
+
+#endif

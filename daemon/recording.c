@@ -1,0 +1,223 @@
+/*
+ * The recording status a leg reports to Graph follows real capture, never
+ * a timer: service-hosted media records once the leg is established;
+ * app-hosted media when the media agent says capture runs.  One update
+ * is in flight per leg; a change meanwhile is sent when it completes.
+ * Also the leg's keepAlive.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "graph.h"
+#include "graphmsg.h"
+#include "legs.h"
+#include "log.h"
+#include "notif.h"
+#include "polrecd.h"
+#include "xmalloc.h"
+
+const char *
+recording_status_name(enum rec_status s)
+{
+	switch (s) {
+	case REC_NONE:
+		return "none";
+	case REC_RECORDING:
+		return "recording";
+	case REC_NOT_RECORDING:
+		return "notRecording";
+	case REC_FAILED:
+		return "failed";
+	}
+	return "?";
+}
+
+/* What Graph should be told now, from the leg's state and capture. */
+static enum rec_status
+wanted(const struct polrecd *sc, const struct call_leg *leg)
+{
+	if (leg->cl_state != LEG_ESTABLISHED)
+		return leg->cl_rec_wanted;
+	if (sc->sc_conf->recording_media == MEDIA_SERVICE)
+		return REC_RECORDING;
+	switch (leg->cl_capture) {
+	case CAPTURE_RUNNING:
+		return REC_RECORDING;
+	case CAPTURE_FAILED:
+		return REC_FAILED;
+	case CAPTURE_STOPPED:
+		/* Only a recording that was announced needs stopping. */
+		return leg->cl_rec_sent == REC_NONE ? REC_NONE :
+		    REC_NOT_RECORDING;
+	case CAPTURE_UNKNOWN:
+		break;
+	}
+	return REC_NONE;
+}
+
+static void
+confirmed(struct polrecd *sc, struct call_leg *leg, enum op_status st,
+    const char *how)
+{
+	if (st == OP_STATUS_COMPLETED) {
+		leg->cl_rec_confirmed = leg->cl_rec_sent;
+		sc->sc_stats.recording_confirmed++;
+		log_info("call %s: recording status %s confirmed (%s)",
+		    leg->cl_id, recording_status_name(leg->cl_rec_sent), how);
+	} else if (st == OP_STATUS_FAILED) {
+		sc->sc_stats.recording_update_failures++;
+		log_warnx("call %s: recording status %s failed (%s)",
+		    leg->cl_id, recording_status_name(leg->cl_rec_sent), how);
+	} else
+		log_info("call %s: recording status %s %s; waiting for the "
+		    "operation's outcome", leg->cl_id,
+		    recording_status_name(leg->cl_rec_sent),
+		    graphmsg_op_status_name(st));
+}
+
+static void
+on_status(const struct graph_result *r, void *arg)
+{
+	struct call_leg		*leg = arg;
+	struct polrecd		*sc = leg->cl_sc;
+	struct comms_operation	 op;
+
+	leg->cl_op_rec = NULL;
+	if (r->ok) {
+		memset(&op, 0, sizeof(op));
+		if (r->body_len == 0 || graphmsg_parse_operation(r->body,
+		    r->body_len, &op) == -1)
+			op.status = OP_STATUS_UNKNOWN;
+		else if (op.client_context[0] != '\0' &&
+		    strcmp(op.client_context, leg->cl_rec_context) != 0)
+			log_warnx("call %s: operation for clientContext %s, "
+			    "expected %s", leg->cl_id, op.client_context,
+			    leg->cl_rec_context);
+		confirmed(sc, leg, op.status, "200");
+	} else if (r->status == 404) {
+		log_warnx("call %s: Graph no longer knows the call "
+		    "(updateRecordingStatus 404)", leg->cl_id);
+		legs_end(sc, leg, "call not found");
+		return;
+	} else
+		sc->sc_stats.recording_update_failures++;
+	if (leg->cl_ended_us == 0)
+		recording_update(sc, leg);
+}
+
+void
+recording_update(struct polrecd *sc, struct call_leg *leg)
+{
+	struct graph_req	 req;
+	char			*url, *body;
+
+	leg->cl_rec_wanted = wanted(sc, leg);
+	if (leg->cl_rec_wanted == REC_NONE ||
+	    leg->cl_rec_wanted == leg->cl_rec_sent || leg->cl_op_rec != NULL ||
+	    leg->cl_ended_us != 0)
+		return;
+	graphmsg_uuid(leg->cl_rec_context);
+	body = graphmsg_recording_status(recording_status_name(
+	    leg->cl_rec_wanted), leg->cl_rec_context);
+	if (body == NULL)
+		fatalx("graphmsg_recording_status");
+	url = graph_call_url(sc, leg->cl_id, "updateRecordingStatus");
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.url = url;
+	req.what = "updateRecordingStatus";
+	req.call_id = leg->cl_id;
+	req.body = body;
+	req.auth = GRAPH_AUTH_TOKEN;
+	leg->cl_rec_sent = leg->cl_rec_wanted;
+	sc->sc_stats.recording_updates++;
+	log_info("call %s: recording status -> %s (clientContext %s)",
+	    leg->cl_id, recording_status_name(leg->cl_rec_sent),
+	    leg->cl_rec_context);
+	leg->cl_op_rec = graph_start(sc, &req, on_status, leg);
+	free(url);
+	free(body);
+}
+
+/* An operation notification: the outcome of an update, by clientContext. */
+void
+recording_operation(struct polrecd *sc, struct call_leg *leg,
+    const struct notification *n)
+{
+	const struct operation	*op = &n->operation;
+	char			 ctx[80];
+
+	if (op->client_context == NULL ||
+	    strcmp(op->client_context, leg->cl_rec_context) != 0) {
+		log_info("call %s: operation for clientContext %s: not the "
+		    "latest update; noted", leg->cl_id, log_sanitize(ctx,
+		    sizeof(ctx), op->client_context));
+		return;
+	}
+	confirmed(sc, leg, graphmsg_op_status(op->status), "notification");
+}
+
+static void
+on_keepalive_done(const struct graph_result *r, void *arg)
+{
+	struct call_leg	*leg = arg;
+	struct polrecd	*sc = leg->cl_sc;
+
+	leg->cl_op_keepalive = NULL;
+	if (r->ok) {
+		sc->sc_stats.keepalives_ok++;
+		leg->cl_keepalive_ok_us = polrecd_now_us();
+		log_debug("call %s: keepAlive ok", leg->cl_id);
+		return;
+	}
+	sc->sc_stats.keepalive_failures++;
+	if (r->status == 404) {
+		log_warnx("call %s: keepAlive 404: Graph no longer knows the "
+		    "call; ending it here", leg->cl_id);
+		legs_end(sc, leg, "keepAlive: call not found");
+	}
+}
+
+static void
+on_keepalive(evutil_socket_t fd, short what, void *arg)
+{
+	struct call_leg		*leg = arg;
+	struct polrecd		*sc = leg->cl_sc;
+	struct graph_req	 req;
+	char			*url;
+
+	(void)fd;
+	(void)what;
+	if (leg->cl_op_keepalive != NULL)
+		return;		/* the previous one is still retrying */
+	url = graph_call_url(sc, leg->cl_id, "keepAlive");
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.url = url;
+	req.what = "keepAlive";
+	req.call_id = leg->cl_id;
+	req.auth = GRAPH_AUTH_TOKEN;
+	leg->cl_op_keepalive = graph_start(sc, &req, on_keepalive_done, leg);
+	free(url);
+}
+
+/* From the answer on: Graph ends a leg not kept alive within 45 min. */
+void
+recording_start_keepalive(struct polrecd *sc, struct call_leg *leg)
+{
+	struct timeval	 tv;
+
+	if (leg->cl_ev_keepalive != NULL || leg->cl_ended_us != 0)
+		return;
+	leg->cl_ev_keepalive = event_new(sc->sc_base, -1, EV_PERSIST,
+	    on_keepalive, leg);
+	if (leg->cl_ev_keepalive == NULL)
+		fatalx("event_new");
+	tv.tv_sec = sc->sc_conf->recording_keepalive_interval;
+	tv.tv_usec = 0;
+	evtimer_add(leg->cl_ev_keepalive, &tv);
+}
