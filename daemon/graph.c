@@ -207,7 +207,7 @@ static void
 log_failure(struct graph_op *op, const struct fetch_response *r,
     const struct graph_result *res, const char *then)
 {
-	char	 call[80], code[80], msg[160], rid[80];
+	char	 call[80], code[80], msg[300], rid[80];
 
 	log_sanitize(call, sizeof(call), op->go_call_id);
 	log_sanitize(rid, sizeof(rid), res->request_id);
@@ -217,11 +217,18 @@ log_failure(struct graph_op *op, const struct fetch_response *r,
 		    then);
 		return;
 	}
+	/* No Graph error object: show the start of whatever came back. */
+	if (res->gerr.code[0] == '\0' && res->gerr.message[0] == '\0' &&
+	    r->body_len > 0)
+		snprintf(msg, sizeof(msg), "%.*s", (int)(r->body_len < 120 ?
+		    r->body_len : 120), r->body);
+	else
+		snprintf(msg, sizeof(msg), "%s", res->gerr.message);
+	log_sanitize(msg, sizeof(msg), msg);
 	log_warnx("call %s: %s attempt %d: HTTP %ld %s \"%s\"; request-id %s "
 	    "client-request-id %s%s", call, op->go_what, op->go_attempts,
 	    r->status, log_sanitize(code, sizeof(code), res->gerr.code[0] ?
-	    res->gerr.code : NULL), log_sanitize(msg, sizeof(msg),
-	    res->gerr.message), rid, op->go_crid, then);
+	    res->gerr.code : NULL), msg, rid, op->go_crid, then);
 }
 
 static void

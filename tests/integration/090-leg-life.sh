@@ -56,6 +56,20 @@ check "reversed: the late establishing is ignored" \
     wait_for 5 log_has "call $C2: updated establishing ignored: the leg is already established"
 sleep 0.2
 check "reversed: recording sent once" test "$(rec_requests $C2)" = recording
+# An operation notification settles an update, matched by clientContext.
+ctx2=$(requests_of updateRecordingStatus $C2 | jq -r .body.clientContext | head -n 1)
+op() {
+	jq --arg u "/communications/calls/$C2/operations/0fe0623f-d628-42ed-b4bd-8ac290072cc5" \
+	    --arg c "$1" '.value[0].resourceUrl = $u | .value[0].resourceData.clientContext = $c' \
+	    tests/scenarios/notifications/operation-update-recording-status.json
+}
+op "$ctx2" >"$T/op-match.json"
+op "c6a1d1f0-5a1d-4e3c-9c7e-0b1a2c3d4e5f" >"$T/op-other.json"
+play_files "$T/op-match.json" "$T/op-other.json"
+check "operation notification matched by clientContext" \
+    wait_for 5 log_has "call $C2: recording status recording confirmed (notification)"
+check "operation for another clientContext is only noted" \
+    wait_for 5 log_has "call $C2: operation for clientContext c6a1d1f0-5a1d-4e3c-9c7e-0b1a2c3d4e5f: not the latest update"
 # resultInfo as strings; deleted without terminating.
 sim_ctl POST /_sim/calls/end "{\"id\":\"$C2\",\"code\":\"200\",\"subcode\":\"5002\",\"terminating\":false}" >/dev/null
 check "deleted without terminating, resultInfo as strings, ends the leg" \
