@@ -128,22 +128,10 @@ static void
 send_to_graph(struct polrecd *sc, struct call_leg *leg, const char *action,
     char *body, graph_cb cb)
 {
-	struct graph_req	 req;
-	char			*url;
-
-	url = graph_call_url(sc, leg->cl_id, action);
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.url = url;
-	req.what = action;
-	req.call_id = leg->cl_id;
-	req.body = body;
-	req.auth = GRAPH_AUTH_TOKEN;
-	req.deadline_us = deadline_of(sc, leg);
-	leg->cl_op_answer = graph_start(sc, &req, cb, leg);
+	leg->cl_op_answer = graph_call(sc, "POST", leg->cl_id, action, NULL,
+	    body, deadline_of(sc, leg), 0, cb, leg);
 	if (leg->cl_state < LEG_ANSWERING)
 		leg->cl_state = LEG_ANSWERING;
-	free(url);
 	free(body);
 }
 

@@ -73,6 +73,30 @@ graph_call_url(const struct polrecd *sc, const char *call_id,
 	return url;
 }
 
+struct graph_op *
+graph_call(struct polrecd *sc, const char *method, const char *call_id,
+    const char *action, const char *what, const char *body,
+    uint64_t deadline_us, int max_attempts, graph_cb cb, void *arg)
+{
+	struct graph_req	 req;
+	struct graph_op		*op;
+	char			*url;
+
+	url = graph_call_url(sc, call_id, action);
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.url = url;
+	req.what = what != NULL ? what : action;
+	req.call_id = call_id;
+	req.body = body;
+	req.auth = GRAPH_AUTH_TOKEN;
+	req.deadline_us = deadline_us;
+	req.max_attempts = max_attempts;
+	op = graph_start(sc, &req, cb, arg);
+	free(url);
+	return op;
+}
+
 static void
 op_free(struct graph_op *op)
 {

@@ -83,6 +83,15 @@ struct graph_op	*graph_start(struct polrecd *, const struct graph_req *,
 		    graph_cb, void *);
 void		 graph_cancel(struct graph_op *);
 
+/*
+ * The calls API with the app token: METHOD {base_url}/communications/
+ * calls/{call_id}[/{action}], logged as `action` (or `what`).
+ */
+struct graph_op	*graph_call(struct polrecd *, const char *method,
+		    const char *call_id, const char *action, const char *what,
+		    const char *body, uint64_t deadline_us, int max_attempts,
+		    graph_cb, void *);
+
 /* {base_url}/communications/calls/{id}[/{action}], malloc'd. */
 char		*graph_call_url(const struct polrecd *, const char *call_id,
 		    const char *action);

@@ -279,19 +279,8 @@ on_hangup(const struct graph_result *r, void *arg)
 static void
 hang_up(struct polrecd *sc, struct call_leg *leg, const char *why)
 {
-	struct graph_req	 req;
-	char			*url;
-
-	url = graph_call_url(sc, leg->cl_id, NULL);
-	memset(&req, 0, sizeof(req));
-	req.method = "DELETE";
-	req.url = url;
-	req.what = "hang-up";
-	req.call_id = leg->cl_id;
-	req.auth = GRAPH_AUTH_TOKEN;
-	req.max_attempts = 3;
-	graph_start(sc, &req, on_hangup, NULL);
-	free(url);
+	graph_call(sc, "DELETE", leg->cl_id, NULL, "hang-up", NULL, 0, 3,
+	    on_hangup, NULL);
 	legs_end(sc, leg, why);
 }
 

@@ -112,8 +112,7 @@ on_status(const struct graph_result *r, void *arg)
 void
 recording_update(struct polrecd *sc, struct call_leg *leg)
 {
-	struct graph_req	 req;
-	char			*url, *body;
+	char			*body;
 
 	leg->cl_rec_wanted = wanted(sc, leg);
 	if (leg->cl_rec_wanted == REC_NONE ||
@@ -125,21 +124,13 @@ recording_update(struct polrecd *sc, struct call_leg *leg)
 	    leg->cl_rec_wanted), leg->cl_rec_context);
 	if (body == NULL)
 		fatalx("graphmsg_recording_status");
-	url = graph_call_url(sc, leg->cl_id, "updateRecordingStatus");
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.url = url;
-	req.what = "updateRecordingStatus";
-	req.call_id = leg->cl_id;
-	req.body = body;
-	req.auth = GRAPH_AUTH_TOKEN;
 	leg->cl_rec_sent = leg->cl_rec_wanted;
 	sc->sc_stats.recording_updates++;
 	log_info("call %s: recording status -> %s (clientContext %s)",
 	    leg->cl_id, recording_status_name(leg->cl_rec_sent),
 	    leg->cl_rec_context);
-	leg->cl_op_rec = graph_start(sc, &req, on_status, leg);
-	free(url);
+	leg->cl_op_rec = graph_call(sc, "POST", leg->cl_id,
+	    "updateRecordingStatus", NULL, body, 0, 0, on_status, leg);
 	free(body);
 }
 
@@ -186,23 +177,13 @@ static void
 on_keepalive(evutil_socket_t fd, short what, void *arg)
 {
 	struct call_leg		*leg = arg;
-	struct polrecd		*sc = leg->cl_sc;
-	struct graph_req	 req;
-	char			*url;
 
 	(void)fd;
 	(void)what;
 	if (leg->cl_op_keepalive != NULL)
 		return;		/* the previous one is still retrying */
-	url = graph_call_url(sc, leg->cl_id, "keepAlive");
-	memset(&req, 0, sizeof(req));
-	req.method = "POST";
-	req.url = url;
-	req.what = "keepAlive";
-	req.call_id = leg->cl_id;
-	req.auth = GRAPH_AUTH_TOKEN;
-	leg->cl_op_keepalive = graph_start(sc, &req, on_keepalive_done, leg);
-	free(url);
+	leg->cl_op_keepalive = graph_call(leg->cl_sc, "POST", leg->cl_id,
+	    "keepAlive", NULL, NULL, 0, 0, on_keepalive_done, leg);
 }
 
 /* From the answer on: Graph ends a leg not kept alive within 45 min. */
