@@ -12,6 +12,7 @@
 #include <sys/queue.h>
 
 #include <stdint.h>
+#include <time.h>
 
 #include "decide.h"
 #include "graphmsg.h"
