@@ -326,6 +326,29 @@ test_secret_files(void **state)
 	assert_null(errs);
 	conf_free(c);
 
+	/* Reading one: the first line, without its end; refusals. */
+	{
+		char	 buf[16], err[256];
+
+		assert_int_equal(conf_read_secret(path, buf, sizeof(buf), err,
+		    sizeof(err)), 0);
+		assert_string_equal(buf, "s3cret");
+		assert_int_equal(conf_read_secret(path, buf, 6, err,
+		    sizeof(err)), -1);
+		assert_non_null(strstr(err, "longer than"));
+		assert_int_equal(chmod(path, 0640), 0);
+		assert_int_equal(conf_read_secret(path, buf, sizeof(buf), err,
+		    sizeof(err)), -1);
+		assert_non_null(strstr(err, "only its owner"));
+		assert_non_null(f = fopen(path, "w"));
+		fputs("\nrest\n", f);
+		fclose(f);
+		assert_int_equal(chmod(path, 0600), 0);
+		assert_int_equal(conf_read_secret(path, buf, sizeof(buf), err,
+		    sizeof(err)), -1);
+		assert_non_null(strstr(err, "first line is empty"));
+	}
+
 	/* conf_load runs the same check on a file. */
 	snprintf(path, sizeof(path), "%s/polrecd.conf", dir);
 	assert_non_null(f = fopen(path, "w"));
