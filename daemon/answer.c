@@ -102,6 +102,7 @@ on_answered(const struct graph_result *r, void *arg)
 	    r->attempts, sc->sc_conf->recording_answer_budget_ms,
 	    r->request_id[0] ? r->request_id : "-");
 	recording_start_keepalive(sc, leg);
+	joins_group_new(sc, leg);
 }
 
 static void

@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "graph.h"
+#include "group.h"
 #include "legs.h"
 #include "log.h"
 #include "polrecd.h"
@@ -163,6 +164,12 @@ add_leg(cJSON *arr, const struct call_leg *leg, uint64_t now)
 	cJSON_AddNumberToObject(o, "age_seconds",
 	    (double)((now - leg->cl_arrival_us) / 1000000));
 	cJSON_AddNumberToObject(o, "participants", leg->cl_roster.n);
+	if (leg->cl_group != NULL) {
+		cJSON_AddNumberToObject(o, "group_used",
+		    group_used(leg->cl_group));
+		cJSON_AddNumberToObject(o, "group_capacity",
+		    group_capacity(leg->cl_group));
+	}
 	if (leg->cl_ended_us != 0)
 		cJSON_AddStringToObject(o, "ended", leg->cl_end_reason);
 	if (leg->cl_result_text != NULL)
@@ -285,6 +292,10 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(media_agent_failures);
 	STAT(media_events);
 	STAT(media_events_refused);
+	STAT(joins_accepted);
+	STAT(joins_rejected);
+	STAT(joins_invited);
+	STAT(joins_repeated);
 #undef STAT
 	cJSON_AddNumberToObject(o, "legs_live",
 	    (double)legs_live(cc->cc_ctl->c_sc));

@@ -269,6 +269,7 @@ process(struct inbound *in, long long expires)
 	const struct replay_entry	*seen;
 	struct notif_batch		*batch = NULL;
 	const char			*body;
+	char				*r, *resp = NULL;
 	char				 err[128];
 	size_t				 len, i;
 
@@ -308,10 +309,18 @@ process(struct inbound *in, long long expires)
 		} else
 			log_notification(&batch->v[i], in->in_msgid);
 		/* Decided now; Graph requests go out from the loop. */
-		legs_notify(sc, &batch->v[i], in->in_arrival, in->in_msgid);
+		r = legs_notify(sc, &batch->v[i], in->in_arrival, in->in_msgid);
+		if (r != NULL && resp != NULL) {
+			log_warnx("msg %s: more than one join in a batch; the "
+			    "response carries the first decision", in->in_msgid);
+			free(r);
+		} else if (r != NULL)
+			resp = r;
 	}
 	notif_batch_free(batch);
-	reply(in, 202, NULL, expires);
+	/* A join decision goes back in the body (200), or plain 202. */
+	reply(in, resp != NULL ? 200 : 202, resp, expires);
+	free(resp);
 }
 
 /* The bearer token of the request, or NULL. */

@@ -15,6 +15,7 @@
 
 #include "conf.h"
 #include "graph.h"
+#include "group.h"
 #include "legs.h"
 #include "log.h"
 #include "notif.h"
@@ -60,6 +61,7 @@ leg_free(struct call_leg *leg)
 	graph_cancel(leg->cl_op_keepalive);
 	graph_cancel(leg->cl_op_rec);
 	roster_free(&leg->cl_roster);
+	group_free(leg->cl_group);
 	free(leg->cl_id);
 	free(leg->cl_tenant);
 	free(leg->cl_chain);
@@ -126,6 +128,12 @@ legs_create(struct polrecd *sc, const char *id)
 	return leg;
 }
 
+const unsigned char *
+legs_key(const struct polrecd *sc)
+{
+	return sc->sc_legs->key;
+}
+
 size_t
 legs_live(const struct polrecd *sc)
 {
@@ -187,6 +195,9 @@ legs_end(struct polrecd *sc, struct call_leg *leg, const char *why)
 	if (leg->cl_blob_issued)
 		media_release(sc, leg);
 	roster_free(&leg->cl_roster);
+	/* Termination frees the whole group. */
+	group_free(leg->cl_group);
+	leg->cl_group = NULL;
 	leg->cl_state = LEG_TERMINATED;
 	leg->cl_end_reason = why;
 	leg->cl_ended_us = now;
@@ -313,7 +324,11 @@ apply_roster(struct polrecd *sc, struct call_leg *leg,
 	}
 }
 
-void
+/*
+ * Act on one notification.  A participantJoining gets its decision back
+ * as a response body (malloc'd); everything else returns NULL.
+ */
+char *
 legs_notify(struct polrecd *sc, const struct notification *n,
     uint64_t arrival_us, const char *msgid)
 {
@@ -321,21 +336,23 @@ legs_notify(struct polrecd *sc, const struct notification *n,
 
 	if (notif_is_invitation(n)) {
 		answer_invitation(sc, n, arrival_us, msgid);
-		return;
+		return NULL;
 	}
-	if (n->call_id[0] == '\0' ||
-	    (leg = legs_find(sc, n->call_id)) == NULL) {
+	leg = n->call_id[0] != '\0' ? legs_find(sc, n->call_id) : NULL;
+	if (n->kind == NOTIF_KIND_JOINING)
+		return joins_decide(sc, leg, n);
+	if (leg == NULL) {
 		sc->sc_stats.notifications_unknown_call++;
 		log_info("call %s: %s %s for a call this host does not know; "
 		    "ignored (msg %s)", n->call_id[0] ? n->call_id : "-",
 		    notif_kind_name(n->kind), notif_change_name(n->change),
 		    msgid);
-		return;
+		return NULL;
 	}
 	if (leg->cl_ended_us != 0) {
 		log_debug("call %s: %s after the leg ended; ignored",
 		    leg->cl_id, notif_kind_name(n->kind));
-		return;
+		return NULL;
 	}
 	switch (n->kind) {
 	case NOTIF_KIND_CALL:
@@ -351,11 +368,13 @@ legs_notify(struct polrecd *sc, const struct notification *n,
 		    roster_remove(&leg->cl_roster, n->left.participant_id,
 		    sc->sc_legs->key))
 			log_info("call %s: a participant left", leg->cl_id);
+		joins_left(sc, leg, n->left.participant_id);
 		break;
 	case NOTIF_KIND_OPERATION:
 		recording_operation(sc, leg, n);
 		break;
-	case NOTIF_KIND_JOINING:
+	case NOTIF_KIND_JOINING:	/* decided above */
 		break;
 	}
+	return NULL;
 }

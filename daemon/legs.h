@@ -20,6 +20,7 @@
 
 struct polrecd;
 struct notification;
+struct recorder_group;
 struct graph_op;
 struct event;
 struct evhttp_request;
@@ -88,6 +89,7 @@ struct call_leg {
 	struct event		*cl_ev_keepalive;
 	uint64_t		 cl_keepalive_ok_us;
 	int			 cl_blob_issued;	/* agent holds a session */
+	struct recorder_group	*cl_group;	/* from the answer on */
 };
 
 TAILQ_HEAD(call_legq, call_leg);
@@ -98,13 +100,20 @@ void		 legs_shutdown(struct polrecd *);
 struct call_leg	*legs_find(struct polrecd *, const char *id);
 struct call_leg	*legs_create(struct polrecd *, const char *id);
 void		 legs_end(struct polrecd *, struct call_leg *, const char *why);
-void		 legs_notify(struct polrecd *, const struct notification *,
+char		*legs_notify(struct polrecd *, const struct notification *,
 		    uint64_t arrival_us, const char *msgid);
+const unsigned char *legs_key(const struct polrecd *);
 void		 legs_expire(struct polrecd *);
 size_t		 legs_live(const struct polrecd *);
 const char	*legs_outcome_name(enum leg_outcome);
 const struct call_legq *legs_all(const struct polrecd *);
 const struct call_legq *legs_ended(const struct polrecd *);
+
+/* joins.c */
+void		 joins_group_new(struct polrecd *, struct call_leg *);
+char		*joins_decide(struct polrecd *, struct call_leg *,
+		    const struct notification *);
+void		 joins_left(struct polrecd *, struct call_leg *, const char *);
 
 /* answer.c */
 void		 answer_invitation(struct polrecd *,

@@ -176,18 +176,25 @@ print_calls(const cJSON *o)
 	const cJSON	*calls, *c, *nl;
 
 	calls = cJSON_GetObjectItemCaseSensitive(o, "calls");
-	printf("%-36s  %-12s  %-9s  %-12s  %6s  %5s  %s\n", "CALL", "STATE",
-	    "OUTCOME", "RECORDING", "AGE", "PEOPLE", "POLICY / END");
+	printf("%-36s  %-12s  %-9s  %-12s  %6s  %5s  %9s  %s\n", "CALL",
+	    "STATE", "OUTCOME", "RECORDING", "AGE", "PEOPLE", "GROUP",
+	    "POLICY / END");
 	cJSON_ArrayForEach(c, calls) {
 		const cJSON *age = cJSON_GetObjectItem(c, "age_seconds");
 		const cJSON *np = cJSON_GetObjectItem(c, "participants");
+		const cJSON *gu = cJSON_GetObjectItem(c, "group_used");
+		const cJSON *gc = cJSON_GetObjectItem(c, "group_capacity");
 		const char *ended = field(c, "ended");
+		char group[32] = "-";
 
-		printf("%-36s  %-12s  %-9s  %-12s  %5.0fs  %5.0f  %s%s%s\n",
+		if (cJSON_IsNumber(gu) && cJSON_IsNumber(gc))
+			snprintf(group, sizeof(group), "%.0f/%.0f",
+			    gu->valuedouble, gc->valuedouble);
+		printf("%-36s  %-12s  %-9s  %-12s  %5.0fs  %5.0f  %9s  %s%s%s\n",
 		    field(c, "id"), field(c, "state"), field(c, "outcome"),
 		    field(c, "recording"), cJSON_IsNumber(age) ?
 		    age->valuedouble : 0, cJSON_IsNumber(np) ?
-		    np->valuedouble : 0, field(c, "policy"),
+		    np->valuedouble : 0, group, field(c, "policy"),
 		    strcmp(ended, "-") != 0 ? " / " : "",
 		    strcmp(ended, "-") != 0 ? ended : "");
 	}

@@ -63,6 +63,10 @@ struct stats {
 	uint64_t	 media_agent_failures;
 	uint64_t	 media_events;
 	uint64_t	 media_events_refused;
+	uint64_t	 joins_accepted;
+	uint64_t	 joins_rejected;
+	uint64_t	 joins_invited;
+	uint64_t	 joins_repeated;	/* retransmits, answered as before */
 };
 
 struct polrecd {

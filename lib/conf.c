@@ -43,6 +43,7 @@ struct directive {
 static const char *const auth_modes[] = { "jwt", "none", NULL };
 static const char *const media_modes[] = { "service", "app", NULL };
 static const char *const yes_no[] = { "no", "yes", NULL };
+static const char *const overflow_modes[] = { "reject", "invite", NULL };
 static const char *const modalities[] = {
 	"audio", "video", "videoBasedScreenSharing", NULL
 };
@@ -106,6 +107,10 @@ static const struct directive directives[] = {
 	    S(recording_media_agent_secret_file), 0, 0, NULL },
 	{ "recording", "media_events_path", CT_URLPATH,
 	    S(recording_media_events_path), 0, 0, NULL },
+	{ "recording", "overflow", CT_ENUM, S(recording_overflow), 0, 0,
+	    overflow_modes },
+	{ "recording", "invite_url", CT_URL, S(recording_invite_url), 0, 0,
+	    NULL },
 	{ "audit", "database", CT_FILE, S(audit_database), 0, 0, NULL },
 	{ "audit", "key_dir", CT_FILE, S(audit_key_dir), 0, 0, NULL },
 	{ "control", "socket", CT_FILE, S(control_socket), 0, 0, NULL },

@@ -23,6 +23,12 @@ enum media_mode {
 	MEDIA_APP,
 };
 
+/* A full recorder group: reject joins busy, or send them to a bot. */
+enum overflow_mode {
+	OVERFLOW_REJECT = 0,
+	OVERFLOW_INVITE,
+};
+
 struct conf {
 	/* [http] */
 	char		*http_listen;		/* ADDR:PORT, [v6]:PORT */
@@ -66,6 +72,8 @@ struct conf {
 	char		*recording_media_agent_url;
 	char		*recording_media_agent_secret_file;
 	char		*recording_media_events_path;
+	int		 recording_overflow;	/* OVERFLOW_* */
+	char		*recording_invite_url;	/* NULL: callback URI */
 
 	/* [audit] */
 	char		*audit_database;

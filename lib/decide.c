@@ -41,15 +41,21 @@ list_allows(char *const *list, const char *s)
 const char *
 decide_tenant(const struct notification *n)
 {
+	return n != NULL ? decide_call_tenant(&n->call) : NULL;
+}
+
+const char *
+decide_call_tenant(const struct call_data *c)
+{
 	const char	*t;
 
-	if (n == NULL)
+	if (c == NULL)
 		return NULL;
-	if ((t = nonempty(n->call.tenant_id)) != NULL)
+	if ((t = nonempty(c->tenant_id)) != NULL)
 		return t;
-	if ((t = nonempty(n->call.bot.user.policy_holder_tenant_id)) != NULL)
+	if ((t = nonempty(c->bot.user.policy_holder_tenant_id)) != NULL)
 		return t;
-	return nonempty(n->call.bot.user.tenant_id);
+	return nonempty(c->bot.user.tenant_id);
 }
 
 enum decision

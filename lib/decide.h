@@ -42,4 +42,8 @@ const char	*decision_name(enum decision);	/* answer, busy, forbidden */
 /* The tenant an invitation is for, or NULL. */
 const char	*decide_tenant(const struct notification *);
 
+/* The same for any call resource (e.g. a joining notification's call). */
+struct call_data;
+const char	*decide_call_tenant(const struct call_data *);
+
 #endif

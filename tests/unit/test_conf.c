@@ -76,6 +76,8 @@ test_defaults(void **state)
 	assert_int_equal(c->recording_keepalive_interval, 900);
 	assert_null(c->recording_media_agent_url);
 	assert_string_equal(c->recording_media_events_path, "/api/media");
+	assert_int_equal(c->recording_overflow, OVERFLOW_REJECT);
+	assert_null(c->recording_invite_url);
 	conf_free(c);
 }
 
@@ -121,6 +123,8 @@ test_every_directive(void **state)
 	    "media_agent_url = http://10.0.0.5:9440/media\n"
 	    "media_agent_secret_file = /etc/ma\n"
 	    "media_events_path = /api/events\n"
+	    "overflow = invite\n"
+	    "invite_url = https://bot2.example.com/api/calling\n"
 	    "[audit]\n"
 	    "database = /tmp/a.db\n"
 	    "key_dir = \"/tmp/keys dir\"\n"
@@ -159,6 +163,9 @@ test_every_directive(void **state)
 	    "http://10.0.0.5:9440/media");
 	assert_string_equal(c->recording_media_agent_secret_file, "/etc/ma");
 	assert_string_equal(c->recording_media_events_path, "/api/events");
+	assert_int_equal(c->recording_overflow, OVERFLOW_INVITE);
+	assert_string_equal(c->recording_invite_url,
+	    "https://bot2.example.com/api/calling");
 	assert_string_equal(c->audit_key_dir, "/tmp/keys dir");
 	assert_string_equal(c->control_socket, "/tmp/ctl.sock");
 	conf_free(c);
@@ -222,6 +229,7 @@ static const struct {
 	{ "[recording]\nkeepalive_interval = 2701\n",
 	    "keepalive_interval: too large" },
 	{ "[recording]\nmax_calls = 0\n", "max_calls: too small" },
+	{ "[recording]\noverflow = drop\n", "overflow: not one of" },
 	{ "[recording]\ndelta_roster = maybe\n", "delta_roster: not one of" },
 	{ "[recording]\nmedia_events_path = /api/calling\n",
 	    "media_events_path must differ" },

@@ -1,0 +1,103 @@
+/*
+ * participantJoining and participantLeft for a leg answered with
+ * participantCapacity: the leg's recorder group decides at once, and the
+ * decision goes back in the webhook's response body.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "decide.h"
+#include "group.h"
+#include "legs.h"
+#include "log.h"
+#include "notif.h"
+#include "polrecd.h"
+#include "xmalloc.h"
+
+/* The leg's group, from its answer on; the first member is the observed
+ * participant of the invitation. */
+void
+joins_group_new(struct polrecd *sc, struct call_leg *leg)
+{
+	if (leg->cl_group != NULL)
+		return;
+	leg->cl_group = group_new(leg->cl_tenant, leg->cl_policy,
+	    (uint32_t)sc->sc_conf->recording_participant_capacity,
+	    leg->cl_observed, legs_key(sc));
+	if (leg->cl_group == NULL)
+		log_warnx("call %s: cannot keep a recorder group", leg->cl_id);
+}
+
+static void
+count(struct polrecd *sc, const struct join_decision *d)
+{
+	if (d->repeat)
+		sc->sc_stats.joins_repeated++;
+	else if (d->verdict == JOIN_ACCEPT)
+		sc->sc_stats.joins_accepted++;
+	else if (d->verdict == JOIN_INVITE_NEW_BOT)
+		sc->sc_stats.joins_invited++;
+	else
+		sc->sc_stats.joins_rejected++;
+}
+
+/* Decide a join; returns the response body (malloc'd). */
+char *
+joins_decide(struct polrecd *sc, struct call_leg *leg,
+    const struct notification *n)
+{
+	const struct conf		*c = sc->sc_conf;
+	const struct call_data		*jc = &n->joining.call;
+	struct group_policy		 gp;
+	struct join_decision		 d;
+	const char			*pid;
+	char				*body, who[80];
+
+	pid = jc->incoming.observed_participant_id != NULL ?
+	    jc->incoming.observed_participant_id :
+	    jc->incoming.source_participant_id;
+	memset(&gp, 0, sizeof(gp));
+	gp.tenants = c->recording_tenants;
+	gp.policies = c->recording_policies;
+	gp.draining = sc->sc_draining;
+	if (c->recording_overflow == OVERFLOW_INVITE)
+		gp.invite_uri = c->recording_invite_url != NULL ?
+		    c->recording_invite_url : answer_callback_uri(sc);
+	memset(&d, 0, sizeof(d));
+	if (leg == NULL || leg->cl_group == NULL) {
+		d.verdict = JOIN_REJECT_BUSY;
+		d.reason = leg == NULL ? "leg_unknown" : leg->cl_ended_us != 0 ?
+		    "leg_ended" : "leg_not_answered";
+	} else if (group_join(leg->cl_group, &gp, pid, decide_call_tenant(jc),
+	    jc->bot.policy_identifier, leg->cl_ended_us == 0, &d) == -1)
+		log_warnx("call %s: join not decided normally (%s)",
+		    leg->cl_id, d.reason);
+	count(sc, &d);
+	log_info("call %s: join of %s: %s (%s)%s; group %u/%u",
+	    n->call_id[0] ? n->call_id : "-",
+	    log_sanitize(who, sizeof(who), pid), join_verdict_name(d.verdict),
+	    d.reason, d.repeat ? ", as before" : "",
+	    leg != NULL && leg->cl_group != NULL ? group_used(leg->cl_group) :
+	    0, leg != NULL && leg->cl_group != NULL ?
+	    group_capacity(leg->cl_group) : 0);
+	if ((body = group_response_body(&d)) == NULL)
+		fatalx("group_response_body");
+	return body;
+}
+
+/* A participant left: its slot is free for the next join. */
+void
+joins_left(struct polrecd *sc, struct call_leg *leg, const char *pid)
+{
+	char	 who[80];
+
+	(void)sc;
+	if (leg->cl_group == NULL || pid == NULL)
+		return;
+	if (group_leave(leg->cl_group, pid))
+		log_info("call %s: %s left; group %u/%u", leg->cl_id,
+		    log_sanitize(who, sizeof(who), pid),
+		    group_used(leg->cl_group), group_capacity(leg->cl_group));
+}

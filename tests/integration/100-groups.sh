@@ -1,0 +1,82 @@
+#!/bin/bash
+# Recorder groups (participantCapacity): the join decision is in the
+# webhook's response body.  Capacity 3: two joins accepted after the
+# invitation's observed participant, the third overflows; a retransmit is
+# accepted again with no slot used; a leave frees a slot for the next
+# join; a join for an unknown leg is rejected busy.
+set -eu
+. tests/integration/lib.sh
+
+CALL=e71f0300-9c1f-4d99-b5f4-2722e877d497
+J=tests/scenarios/notifications/participant-joining.json
+L=tests/scenarios/notifications/participant-left.json
+
+# join PARTICIPANT [CALL]: a joining notification file; prints its path.
+join() {
+	local p=$1 c=${2:-$CALL} f="$T/join-$1-${2:-x}.json"
+	jq --arg p "$p" --arg u "/communications/calls/$c/participantJoiningNotification" '
+	  .value[0].resourceUrl = $u |
+	  .value[0].resourceData.call.incomingContext.observedParticipantId = $p |
+	  .value[0].resourceData.call.incomingContext.sourceParticipantId = $p' "$J" >"$f"
+	echo "$f"
+}
+left() {
+	local f="$T/left-$1.json"
+	jq --arg p "$1" '.value[0].resourceData.participantId = $p' "$L" >"$f"
+	echo "$f"
+}
+verdict() { printf '%s' "${1#* }" | jq -c '.'; }
+ACCEPT='{"@odata.type":"#microsoft.graph.acceptJoinResponse"}'
+BUSY='{"@odata.type":"#microsoft.graph.rejectJoinResponse","reason":"busy"}'
+
+start_sim
+AUTH_MODE=none write_conf "[recording]
+participant_capacity = 3
+overflow = invite
+invite_url = https://recorder02.example.com/api/calling"
+start_polrecd
+wait_for 10 log_has 'graph token: acquired'
+
+check "invitation acknowledged" play_files "$(invitation $CALL)"
+check "answered" wait_for 5 log_has "call $CALL: answered in"
+check "the answer asks for participantCapacity 3" \
+    test "$(requests_of answer $CALL | jq .body.participantCapacity)" = 3
+
+r=$(post "$(join p2)")
+check "join 2: 200" test "${r%% *}" = 200
+check "join 2: acceptJoinResponse in the body" test "$(verdict "$r")" = "$ACCEPT"
+r=$(post "$(join p3)")
+check "join 3: accepted (group now 3/3)" test "$(verdict "$r")" = "$ACCEPT"
+r=$(post "$(join p4)")
+check "join 4: over capacity, inviteNewBotResponse to the sibling" \
+    test "$(verdict "$r")" = '{"@odata.type":"#microsoft.graph.inviteNewBotResponse","inviteUri":"https://recorder02.example.com/api/calling"}'
+r=$(post "$(join p2)")
+check "a retransmitted join is accepted again" test "$(verdict "$r")" = "$ACCEPT"
+check "... as before, with no slot used" \
+    log_has "call $CALL: join of p2: accept (capacity), as before; group 3/3"
+out=$(ctl show calls)
+check "show calls shows the group 3/3" \
+    sh -c "printf '%s\n' '$out' | grep -qE '^$CALL .* 3/3 '"
+
+r=$(post "$(left p3)")
+check "a leave is acknowledged" test "${r%% *}" = 202
+check "the leave frees a slot" log_has "call $CALL: p3 left; group 2/3"
+r=$(post "$(join p5)")
+check "the next join takes the freed slot" test "$(verdict "$r")" = "$ACCEPT"
+check "group full again" log_has "call $CALL: join of p5: accept (capacity); group 3/3"
+
+r=$(post "$(join p9 c2000000-0000-4000-8000-000000000001)")
+check "a join for an unknown leg: rejected busy" test "$(verdict "$r")" = "$BUSY"
+r=$(post "$(join p6)" application/json -H 'X-Microsoft-Skype-Message-ID: join-msg-1')
+r2=$(post "$(join p6)" application/json -H 'X-Microsoft-Skype-Message-ID: join-msg-1')
+check "a replayed join message gets the same body" test "$r" = "$r2"
+check "counters: 3 accepted, 1 repeat" \
+    test "$(stat_of joins_accepted) $(stat_of joins_repeated)" = "3 1"
+
+sim_ctl POST /_sim/calls/end "{\"id\":\"$CALL\"}" >/dev/null
+check "the leg ends" wait_for 5 log_has "call $CALL: ended"
+r=$(post "$(join p7)")
+check "a join after the leg ended: rejected busy" test "$(verdict "$r")" = "$BUSY"
+check "... because the leg ended" log_has "join of p7: busy (leg_ended)"
+check "polrecd stops cleanly" stop_polrecd
+exit $FAILED
