@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "group.h"
+#include "idhash.h"
 
 #define GROUP_MIN_ALLOC	16
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -33,7 +34,6 @@ static const char *const verdict_names[] = {
 	"accept", "busy", "forbidden", "invite",
 };
 
-static uint64_t	 id_hash(const char *, const unsigned char *);
 static int	 find(const struct recorder_group *, uint64_t, size_t *);
 static int	 reserve(struct recorder_group *, size_t);
 static int	 known(const char *);
@@ -59,58 +59,19 @@ join_verdict_name(enum join_verdict v)
 	return verdict_names[v];
 }
 
-static uint64_t
-id_hash(const char *id, const unsigned char *key)
-{
-	unsigned char	 h[crypto_shorthash_BYTES];
-	uint64_t	 v = 0;
-	size_t		 i;
-
-	(void)crypto_shorthash(h, (const unsigned char *)id, strlen(id), key);
-	/* Little-endian, so stored hashes mean the same on any host. */
-	for (i = 0; i < sizeof(h); i++)
-		v |= (uint64_t)h[i] << (8 * i);
-	return v;
-}
-
 /* 1 and its index if hash is a member, else 0 and where it would go. */
 static int
 find(const struct recorder_group *g, uint64_t hash, size_t *pos)
 {
-	size_t	 lo = 0, hi = g->n, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (g->m[mid].hash < hash)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*pos = lo;
-	return lo < g->n && g->m[lo].hash == hash;
+	return idhash_find(g->m, g->n, sizeof(*g->m), hash, pos);
 }
 
 /* Room for want members, doubling; the group is unchanged on failure. */
 static int
 reserve(struct recorder_group *g, size_t want)
 {
-	struct group_member	*m;
-	size_t			 alloc;
-
-	if (want <= g->alloc)
-		return 0;
-	if (want > GROUP_MAX_MEMBERS)
-		return -1;
-	alloc = g->alloc < GROUP_MIN_ALLOC ? GROUP_MIN_ALLOC : g->alloc;
-	while (alloc < want)
-		alloc *= 2;
-	if (alloc > GROUP_MAX_MEMBERS)
-		alloc = GROUP_MAX_MEMBERS;
-	if ((m = reallocarray(g->m, alloc, sizeof(*m))) == NULL)
-		return -1;
-	g->m = m;
-	g->alloc = alloc;
-	return 0;
+	return idhash_grow(&g->m, &g->alloc, sizeof(*g->m), want,
+	    GROUP_MIN_ALLOC, GROUP_MAX_MEMBERS);
 }
 
 /* An empty string says no more than a missing one. */
@@ -254,7 +215,7 @@ group_new(const char *tenant, const char *policy, uint32_t capacity,
 			group_free(g);
 			return NULL;
 		}
-		insert(g, 0, id_hash(first_participant_id, g->key),
+		insert(g, 0, idhash(first_participant_id, g->key),
 		    MEMBER_ACCEPTED);
 	}
 	return g;
@@ -287,7 +248,7 @@ group_join(struct recorder_group *g, const struct group_policy *pol,
 		decide(d, JOIN_REJECT_BUSY, "participant_unknown", 0, NULL);
 		return -1;
 	}
-	hash = id_hash(participant_id, g->key);
+	hash = idhash(participant_id, g->key);
 	if (find(g, hash, &pos)) {
 		decide_again(pol, g->m[pos].kind, d);
 		return 0;
@@ -336,7 +297,7 @@ group_leave(struct recorder_group *g, const char *participant_id)
 	int	 held;
 
 	if (g == NULL || !known(participant_id) ||
-	    !find(g, id_hash(participant_id, g->key), &pos))
+	    !find(g, idhash(participant_id, g->key), &pos))
 		return 0;
 	held = g->m[pos].kind == MEMBER_ACCEPTED;
 	if (held)

@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "idhash.h"
 #include "leg.h"
 
 #define ROSTER_MIN_CAP	16
@@ -30,7 +31,6 @@ static const char *const state_names[] = {
 	"terminating", "terminated",
 };
 
-static uint64_t	 id_hash(const char *, const unsigned char *);
 static int	 find(const struct roster *, uint64_t, size_t *);
 static int	 op_cmp(const void *, const void *);
 static size_t	 ops_build(struct roster_op *, const struct participant *,
@@ -106,35 +106,11 @@ roster_is_recorder_kind(const char *kind)
 	    strcasecmp(kind, "applicationInstance") == 0);
 }
 
-static uint64_t
-id_hash(const char *id, const unsigned char *key)
-{
-	unsigned char	 h[crypto_shorthash_BYTES];
-	uint64_t	 v = 0;
-	size_t		 i;
-
-	(void)crypto_shorthash(h, (const unsigned char *)id, strlen(id), key);
-	/* Little-endian, so the order is the same on any host. */
-	for (i = 0; i < sizeof(h); i++)
-		v |= (uint64_t)h[i] << (8 * i);
-	return v;
-}
-
 /* 1 and its index if hash is a member, else 0 and where it would go. */
 static int
 find(const struct roster *r, uint64_t hash, size_t *pos)
 {
-	size_t	 lo = 0, hi = r->n, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (r->m[mid].id_hash < hash)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*pos = lo;
-	return lo < r->n && r->m[lo].id_hash == hash;
+	return idhash_find(r->m, r->n, sizeof(*r->m), hash, pos);
 }
 
 static int
@@ -165,7 +141,7 @@ ops_build(struct roster_op *ops, const struct participant *p, size_t n,
 		/* A full roster simply leaves out whoever was removed. */
 		if (full && p[i].removed)
 			continue;
-		ops[k].hash = id_hash(p[i].id, key);
+		ops[k].hash = idhash(p[i].id, key);
 		ops[k].order = i;
 		ops[k].recorder = (uint8_t)roster_is_recorder_kind(
 		    p[i].info.identity.kind);
@@ -188,21 +164,11 @@ ops_build(struct roster_op *ops, const struct participant *p, size_t n,
 static int
 reserve(struct roster *r, size_t want)
 {
-	struct roster_member	*m;
-	size_t			 cap;
+	size_t	 cap = r->cap;
 
-	if (want <= r->cap)
-		return 0;
-	if (want > ROSTER_MAX)
+	if (idhash_grow(&r->m, &cap, sizeof(*r->m), want, ROSTER_MIN_CAP,
+	    ROSTER_MAX) == -1)
 		return -1;
-	cap = r->cap < ROSTER_MIN_CAP ? ROSTER_MIN_CAP : r->cap;
-	while (cap < want)
-		cap *= 2;
-	if (cap > ROSTER_MAX)
-		cap = ROSTER_MAX;
-	if ((m = reallocarray(r->m, cap, sizeof(*m))) == NULL)
-		return -1;
-	r->m = m;
 	r->cap = (uint32_t)cap;
 	return 0;
 }
@@ -338,7 +304,7 @@ roster_remove(struct roster *r, const char *participant_id,
 	size_t	 pos;
 
 	if (r == NULL || participant_id == NULL || key == NULL ||
-	    !find(r, id_hash(participant_id, key), &pos))
+	    !find(r, idhash(participant_id, key), &pos))
 		return 0;
 	if (!r->m[pos].recorder)
 		r->humans--;
@@ -356,7 +322,7 @@ roster_has(const struct roster *r, const char *participant_id,
 
 	if (r == NULL || participant_id == NULL || key == NULL)
 		return 0;
-	return find(r, id_hash(participant_id, key), &pos);
+	return find(r, idhash(participant_id, key), &pos);
 }
 
 int
