@@ -49,7 +49,7 @@ struct graph_op {
 	char			 go_crid[37];	/* this attempt's */
 	struct fetch_xfer	*go_xfer;
 	struct event		*go_timer;	/* backoff, or the deadline */
-	struct token_waiter	 go_waiter;
+	struct waiter		 go_waiter;
 	graph_cb		 go_cb;
 	void			*go_arg;
 };

@@ -7,32 +7,24 @@
 #ifndef POLRECD_GRAPH_H
 #define POLRECD_GRAPH_H
 
-#include <sys/queue.h>
-
 #include <stddef.h>
 #include <stdint.h>
 
 #include "graphmsg.h"
+#include "waitq.h"
 
 struct polrecd;
 struct token;
 struct graph_op;
 
 /* token.c: client credentials, kept warm. */
-struct token_waiter {
-	TAILQ_ENTRY(token_waiter) tw_entry;
-	void		(*tw_cb)(void *);
-	void		*tw_arg;
-	int		 tw_queued;
-};
-
 struct token	*token_new(struct polrecd *);
 void		 token_free(struct token *);
 int		 token_reconfigure(struct token *);
 const char	*token_get(const struct token *);	/* NULL: none valid */
-void		 token_wait(struct token *, struct token_waiter *,
-		    void (*)(void *), void *);
-void		 token_unwait(struct token *, struct token_waiter *);
+void		 token_wait(struct token *, struct waiter *, void (*)(void *),
+		    void *);
+void		 token_unwait(struct token *, struct waiter *);
 void		 token_invalidate(struct token *, const char *);
 long long	 token_expires_in(const struct token *);	/* seconds */
 

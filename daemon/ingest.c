@@ -34,7 +34,7 @@ struct inbound {
 	struct polrecd		*in_sc;
 	struct evhttp_request	*in_req;
 	uint64_t		 in_arrival;
-	struct keys_waiter	 in_waiter;
+	struct waiter		 in_waiter;
 	struct event		*in_deadline;
 	int			 in_waited;
 	const char		*in_replay_id;	/* raw message id, or NULL */

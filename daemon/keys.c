@@ -20,14 +20,13 @@
 #define KEYS_FETCH_TIMEOUT_MS		5000
 #define KEYS_MAX_DOCUMENT		(1024 * 1024)
 
-TAILQ_HEAD(keys_waiters, keys_waiter);
 
 struct keys {
 	struct polrecd		*k_sc;
 	struct jwks		*k_jwks;
 	struct fetch_xfer	*k_xfer;	/* the fetch under way */
 	struct event		*k_timer;	/* next refresh or retry */
-	struct keys_waiters	 k_waiters;
+	struct waitq		 k_waiters;
 	time_t			 k_last_unknown; /* last refetch for a kid */
 	int			 k_backoff;
 	int			 k_fetching;
@@ -44,19 +43,6 @@ mono_seconds(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
-}
-
-static void
-wake_waiters(struct keys *k)
-{
-	struct keys_waiter	*w;
-
-	/* A callback may park its request again; take each off first. */
-	while ((w = TAILQ_FIRST(&k->k_waiters)) != NULL) {
-		TAILQ_REMOVE(&k->k_waiters, w, kw_entry);
-		w->kw_waiting = 0;
-		w->kw_cb(w->kw_arg);
-	}
 }
 
 static void
@@ -81,7 +67,7 @@ fetch_done(struct keys *k, int ok)
 		    "no keys yet, notifications get 503", k->k_backoff);
 		keys_schedule(k, k->k_backoff);
 	}
-	wake_waiters(k);
+	waitq_wake(&k->k_waiters);
 }
 
 static void
@@ -240,20 +226,13 @@ keys_refresh_for_unknown(struct keys *k)
 }
 
 void
-keys_wait(struct keys *k, struct keys_waiter *w, keys_ready_cb cb,
-    void *arg)
+keys_wait(struct keys *k, struct waiter *w, void (*cb)(void *), void *arg)
 {
-	w->kw_cb = cb;
-	w->kw_arg = arg;
-	w->kw_waiting = 1;
-	TAILQ_INSERT_TAIL(&k->k_waiters, w, kw_entry);
+	waitq_add(&k->k_waiters, w, cb, arg);
 }
 
 void
-keys_unwait(struct keys *k, struct keys_waiter *w)
+keys_unwait(struct keys *k, struct waiter *w)
 {
-	if (w->kw_waiting) {
-		TAILQ_REMOVE(&k->k_waiters, w, kw_entry);
-		w->kw_waiting = 0;
-	}
+	waitq_remove(&k->k_waiters, w);
 }

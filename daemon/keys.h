@@ -8,21 +8,11 @@
 #ifndef POLRECD_KEYS_H
 #define POLRECD_KEYS_H
 
-#include <sys/queue.h>
+#include "waitq.h"
 
 struct polrecd;
 struct jwks;
 struct keys;
-
-typedef void	(*keys_ready_cb)(void *);
-
-/* A request waiting for a fetch to finish; the waiter owns the struct. */
-struct keys_waiter {
-	TAILQ_ENTRY(keys_waiter) kw_entry;
-	keys_ready_cb		 kw_cb;
-	void			*kw_arg;
-	int			 kw_waiting;
-};
 
 struct keys	*keys_new(struct polrecd *);
 void		 keys_free(struct keys *);
@@ -41,8 +31,8 @@ int		 keys_refresh_for_unknown(struct keys *);
 int		 keys_fetching(const struct keys *);
 
 /* Call cb(arg) once, when the fetch under way ends (either way). */
-void		 keys_wait(struct keys *, struct keys_waiter *, keys_ready_cb,
+void		 keys_wait(struct keys *, struct waiter *, void (*)(void *),
 		    void *);
-void		 keys_unwait(struct keys *, struct keys_waiter *);
+void		 keys_unwait(struct keys *, struct waiter *);
 
 #endif

@@ -5,8 +5,6 @@
  * waits for one; failures are retried with backoff, and whoever needs a
  * token meanwhile waits in a queue.
  */
-#include <sys/queue.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,13 +49,11 @@ struct token {
 	X509			*tk_cert;
 	char			*tk_url;	/* token endpoint */
 	char			*tk_token;	/* sodium_malloc'd, or NULL */
-	size_t			 tk_token_size;
 	uint64_t		 tk_expires_us;	/* monotonic */
-	long long		 tk_lifetime;	/* seconds, as granted */
 	struct fetch_xfer	*tk_xfer;
 	struct event		*tk_timer;	/* refresh or retry */
 	unsigned int		 tk_backoff_ms;
-	TAILQ_HEAD(, token_waiter) tk_waiters;
+	struct waitq		 tk_waiters;
 };
 
 static void	 token_fetch(struct token *);
@@ -228,25 +224,13 @@ retry_later(struct token *tk)
 }
 
 static void
-wake_waiters(struct token *tk)
-{
-	struct token_waiter	*w;
-
-	/* A callback may queue again; take each off first. */
-	while ((w = TAILQ_FIRST(&tk->tk_waiters)) != NULL) {
-		TAILQ_REMOVE(&tk->tk_waiters, w, tw_entry);
-		w->tw_queued = 0;
-		w->tw_cb(w->tw_arg);
-	}
-}
-
-static void
 on_token(const struct fetch_response *r, void *arg)
 {
 	struct token	*tk = arg;
 	char		*value = NULL, err[320], rid[80];
 	long long	 expires_in;
 	size_t		 len;
+	int		 parsed;
 
 	tk->tk_xfer = NULL;
 	log_sanitize(rid, sizeof(rid), fetch_header(r->xfer, "x-ms-request-id"));
@@ -255,20 +239,17 @@ on_token(const struct fetch_response *r, void *arg)
 		retry_later(tk);
 		return;
 	}
-	if (r->status != 200 || graphmsg_parse_token(r->body, r->body_len,
-	    &value, &expires_in, err, sizeof(err)) == -1) {
-		if (r->status == 200)
-			log_warnx("graph token: unusable reply: %s", err);
-		else {
-			if (graphmsg_parse_token(r->body, r->body_len, &value,
-			    &expires_in, err, sizeof(err)) == 0) {
-				sodium_memzero(value, strlen(value));
-				free(value);
-				snprintf(err, sizeof(err), "no error body");
-			}
-			log_warnx("graph token: %ld from %s: %s (request %s)",
-			    r->status, tk->tk_url, err, rid);
+	/* On a failure, the parser's reason is Entra's error text. */
+	parsed = graphmsg_parse_token(r->body, r->body_len, &value,
+	    &expires_in, err, sizeof(err));
+	if (r->status != 200 || parsed == -1) {
+		if (parsed == 0) {
+			sodium_memzero(value, strlen(value));
+			free(value);
+			snprintf(err, sizeof(err), "no error body");
 		}
+		log_warnx("graph token: HTTP %ld from %s: %s (request %s)",
+		    r->status, tk->tk_url, err, rid);
 		retry_later(tk);
 		return;
 	}
@@ -277,10 +258,8 @@ on_token(const struct fetch_response *r, void *arg)
 	if ((tk->tk_token = sodium_malloc(len)) == NULL)
 		fatalx("sodium_malloc");
 	memcpy(tk->tk_token, value, len);
-	tk->tk_token_size = len;
 	sodium_memzero(value, len);
 	free(value);
-	tk->tk_lifetime = expires_in;
 	tk->tk_expires_us = polrecd_now_us() + (uint64_t)expires_in * 1000000;
 	tk->tk_backoff_ms = TOKEN_BACKOFF_MIN_MS;
 	tk->tk_sc->sc_stats.token_fetches++;
@@ -288,7 +267,7 @@ on_token(const struct fetch_response *r, void *arg)
 	    "%lld s", tk->tk_kind == CRED_CERT ? "certificate" : "secret",
 	    expires_in, expires_in * 8 / 10);
 	schedule(tk, (uint64_t)expires_in * 800);
-	wake_waiters(tk);
+	waitq_wake(&tk->tk_waiters);
 }
 
 static void
@@ -423,15 +402,9 @@ token_expires_in(const struct token *tk)
 }
 
 void
-token_wait(struct token *tk, struct token_waiter *w, void (*cb)(void *),
-    void *arg)
+token_wait(struct token *tk, struct waiter *w, void (*cb)(void *), void *arg)
 {
-	if (w->tw_queued)
-		TAILQ_REMOVE(&tk->tk_waiters, w, tw_entry);
-	w->tw_cb = cb;
-	w->tw_arg = arg;
-	w->tw_queued = 1;
-	TAILQ_INSERT_TAIL(&tk->tk_waiters, w, tw_entry);
+	waitq_add(&tk->tk_waiters, w, cb, arg);
 	/* An expired token with no fetch planned soon: fetch now. */
 	if (tk->tk_xfer == NULL && token_get(tk) == NULL &&
 	    tk->tk_backoff_ms == TOKEN_BACKOFF_MIN_MS)
@@ -439,12 +412,10 @@ token_wait(struct token *tk, struct token_waiter *w, void (*cb)(void *),
 }
 
 void
-token_unwait(struct token *tk, struct token_waiter *w)
+token_unwait(struct token *tk, struct waiter *w)
 {
-	if (tk == NULL || !w->tw_queued)
-		return;
-	TAILQ_REMOVE(&tk->tk_waiters, w, tw_entry);
-	w->tw_queued = 0;
+	if (tk != NULL)
+		waitq_remove(&tk->tk_waiters, w);
 }
 
 /* Graph refused the token (401): drop it and fetch another now. */
