@@ -94,7 +94,6 @@ on_answered(const struct graph_result *r, void *arg)
 		return;
 	}
 	leg->cl_outcome = OUTCOME_ANSWERED;
-	leg->cl_answered_us = polrecd_now_us();
 	sc->sc_stats.answers_ok++;
 	note_latency(sc, leg);
 	log_info("call %s: answered in %llu ms (%d attempt(s), budget %lld "

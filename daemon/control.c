@@ -172,8 +172,14 @@ add_leg(cJSON *arr, const struct call_leg *leg, uint64_t now)
 	}
 	if (leg->cl_ended_us != 0)
 		cJSON_AddStringToObject(o, "ended", leg->cl_end_reason);
-	if (leg->cl_result_text != NULL)
+	if (leg->cl_result_text != NULL) {
+		/* As sent, and as numbers (-1 when not numeric). */
 		cJSON_AddStringToObject(o, "result", leg->cl_result_text);
+		cJSON_AddNumberToObject(o, "result_code",
+		    (double)leg->cl_result_code);
+		cJSON_AddNumberToObject(o, "result_subcode",
+		    (double)leg->cl_result_subcode);
+	}
 	cJSON_AddItemToArray(arr, o);
 }
 

@@ -191,6 +191,14 @@ fail:
  * Limits and the TLS certificate, which a reload may change.  A
  * certificate that does not load keeps the previous one.
  */
+/* The webhook as bound; on reload the path may change, the origin not. */
+static void
+set_self(struct http *h)
+{
+	snprintf(h->h_self, sizeof(h->h_self), "%s%s", h->h_origin,
+	    h->h_sc->sc_conf->http_notification_path);
+}
+
 int
 http_reconfigure(struct http *h)
 {
@@ -203,6 +211,7 @@ http_reconfigure(struct http *h)
 	evhttp_set_timeout(h->h_evhttp, (int)c->http_request_timeout);
 	admit_set_limits(h->h_admit, c->http_max_connections,
 	    c->http_max_connections_per_address);
+	set_self(h);
 	if (!h->h_tls)
 		return 0;
 	if (c->http_tls_cert == NULL) {
@@ -261,6 +270,7 @@ http_new(struct polrecd *sc)
 		goto fail;
 	}
 	log_bound(h, h->h_bound, h->h_tls);
+	set_self(h);
 	return h;
 fail:
 	http_free(h);
@@ -275,11 +285,7 @@ fail:
 const char *
 http_self_url(const struct http *h)
 {
-	struct http	*w = (struct http *)(uintptr_t)h;
-
-	snprintf(w->h_self, sizeof(w->h_self), "%s%s", h->h_origin,
-	    h->h_sc->sc_conf->http_notification_path);
-	return w->h_self;
+	return h->h_self;
 }
 
 /* Connections refused by the caps so far (kept by admit.c). */

@@ -27,7 +27,6 @@ struct legs {
 	struct call_legq	 live;
 	struct call_legq	 ended;		/* oldest end first */
 	size_t			 nlive;
-	size_t			 nended;
 	unsigned char		 key[ROSTER_KEYBYTES];	/* roster hashes */
 };
 
@@ -118,7 +117,6 @@ legs_create(struct polrecd *sc, const char *id)
 	leg->cl_id = xstrdup(id);
 	leg->cl_state = LEG_INCOMING;
 	leg->cl_result_code = leg->cl_result_subcode = -1;
-	leg->cl_started = time(NULL);
 	roster_init(&leg->cl_roster);
 	if (tsearch(leg, &l->root, leg_cmp) == NULL)
 		fatalx("tsearch: out of memory");
@@ -204,7 +202,6 @@ legs_end(struct polrecd *sc, struct call_leg *leg, const char *why)
 	TAILQ_REMOVE(&l->live, leg, cl_entry);
 	TAILQ_INSERT_TAIL(&l->ended, leg, cl_entry);
 	l->nlive--;
-	l->nended++;
 	sc->sc_stats.legs_ended++;
 	log_info("call %s: ended (%s); outcome %s, recording %s, result %s, "
 	    "%llu ms after the invitation", leg->cl_id, why,
@@ -226,7 +223,6 @@ legs_expire(struct polrecd *sc)
 	    leg->cl_ended_us + LEG_KEEP_ENDED_SEC * 1000000ULL <= now) {
 		TAILQ_REMOVE(&l->ended, leg, cl_entry);
 		tdelete(leg, &l->root, leg_cmp);
-		l->nended--;
 		leg_free(leg);
 	}
 }

@@ -12,7 +12,6 @@
 #include <sys/queue.h>
 
 #include <stdint.h>
-#include <time.h>
 
 #include "decide.h"
 #include "graphmsg.h"
@@ -66,9 +65,7 @@ struct call_leg {
 	const char		*cl_reason;	/* static: why decided/ended */
 	const char		*cl_end_reason;	/* static */
 	uint64_t		 cl_arrival_us;	/* invitation arrived */
-	uint64_t		 cl_answered_us;
 	uint64_t		 cl_ended_us;
-	time_t			 cl_started;	/* wall clock, for show */
 	long long		 cl_result_code;	/* resultInfo, -1 */
 	long long		 cl_result_subcode;
 	char			*cl_result_text;	/* "code/subcode" as sent */
@@ -87,7 +84,6 @@ struct call_leg {
 	struct graph_op		*cl_op_media;	/* blob request */
 	struct graph_op		*cl_op_keepalive;
 	struct event		*cl_ev_keepalive;
-	uint64_t		 cl_keepalive_ok_us;
 	int			 cl_blob_issued;	/* agent holds a session */
 	struct recorder_group	*cl_group;	/* from the answer on */
 };

@@ -161,7 +161,6 @@ on_keepalive_done(const struct graph_result *r, void *arg)
 	leg->cl_op_keepalive = NULL;
 	if (r->ok) {
 		sc->sc_stats.keepalives_ok++;
-		leg->cl_keepalive_ok_us = polrecd_now_us();
 		log_debug("call %s: keepAlive ok", leg->cl_id);
 		return;
 	}
