@@ -35,21 +35,24 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 LIBS	= $(PKG_LIBS) -lm
 
 LIB_SRCS := $(wildcard lib/*.c)
-CTL_SRCS := daemon/polrecctl.c
+SCHEMA	:= $(sort $(wildcard schema/[0-9]*.sql))
+GEN_SCHEMA := $(B)/gen/schema.c
+CTL_SRCS := $(wildcard daemon/polrecctl*.c)
 D_SRCS	:= $(filter-out $(CTL_SRCS),$(wildcard daemon/*.c))
 SIM_SRCS := $(wildcard tests/graphsim/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj	= $(patsubst %.c,$(B)/obj/%.o,$(1))
-LIB_OBJS := $(call obj,$(LIB_SRCS))
+LIB_OBJS := $(call obj,$(LIB_SRCS)) $(B)/obj/gen/schema.o
 D_OBJS	:= $(call obj,$(D_SRCS))
 D_LIBOBJS := $(filter-out $(B)/obj/daemon/polrecd.o,$(D_OBJS))
 SIM_OBJS := $(call obj,$(SIM_SRCS))
 UNITS	:= $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 FUZZERS	:= $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 
-PROGS	:= $(B)/polrecd $(B)/polrecctl $(B)/polrec-graphsim
+PROGS	:= $(B)/polrecd $(B)/polrecctl $(B)/polrec-graphsim \
+	$(B)/polrec_unseal.so
 
 all: $(PROGS)
 
@@ -63,6 +66,15 @@ $(B)/obj/%.o: %.c $(B)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -Idaemon -c $< -o $@
 
+# schema/NNN_*.sql, embedded for lib/db.c.
+$(GEN_SCHEMA): $(SCHEMA) scripts/embed-schema
+	@mkdir -p $(@D)
+	scripts/embed-schema $@ $(SCHEMA)
+
+$(B)/obj/gen/schema.o: $(GEN_SCHEMA) $(B)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
 $(B)/libpolrec.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
@@ -75,6 +87,14 @@ $(B)/polrecctl: $(call obj,$(CTL_SRCS)) $(B)/libpolrec.a
 
 $(B)/polrec-graphsim: $(SIM_OBJS) $(B)/libpolrec.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# The sqlite3 CLI extension for auditors: unseal(sealed, seq).
+UNSEAL_SRCS := ext/polrec_unseal.c lib/audit.c lib/keyfile.c
+# Never sanitized: the sqlite3 CLI that loads it is not.
+$(B)/polrec_unseal.so: $(UNSEAL_SRCS) lib/audit.h lib/keyfile.h $(B)/.flags
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -Ilib $(PKG_CFLAGS) \
+	    $(CPPFLAGS) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ \
+	    $(UNSEAL_SRCS) $(shell pkg-config --libs libsodium libcjson)
 
 # The daemon's modules without main(), for unit tests: an archive, so a
 # test links only the modules it uses.
@@ -93,10 +113,10 @@ $(B)/tests/%: tests/unit/%.c $(B)/libpolrecd.a $(B)/libpolrec.a $(B)/.flags
 FUZZ_CC	?= clang
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 300
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h)
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(wildcard lib/*.h) $(GEN_SCHEMA)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Ilib $(PKG_CFLAGS) \
-	    $(FUZZ_SAN) -o $@ $< $(LIB_SRCS) $(PKG_LIBS) -lm
+	    $(FUZZ_SAN) -o $@ $< $(LIB_SRCS) $(GEN_SCHEMA) $(PKG_LIBS) -lm
 
 fuzzers: $(FUZZERS)
 
@@ -130,6 +150,8 @@ install: all
 	    $(DESTDIR)$(SYSCONFDIR)/polrecd
 	install -m 0755 $(B)/polrecd $(B)/polrecctl $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(B)/polrec-graphsim $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(PREFIX)/lib/polrec
+	install -m 0644 $(B)/polrec_unseal.so $(DESTDIR)$(PREFIX)/lib/polrec/
 	install -m 0644 man/polrecd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/polrecd.8 man/polrecctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 etc/polrecd.conf $(DESTDIR)$(SYSCONFDIR)/polrecd/

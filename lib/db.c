@@ -1,0 +1,175 @@
+/*
+ * Opening the database: WAL, synchronous=FULL, and the migrations of
+ * schema/ applied in order, tracked by PRAGMA user_version.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+
+#define DB_BUSY_TIMEOUT_MS	2000
+
+int
+db_schema_version(void)
+{
+	return db_nmigrations > 0 ?
+	    db_migrations[db_nmigrations - 1].version : 0;
+}
+
+int
+db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", msg != NULL ? msg :
+		    sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pragma_int(sqlite3 *db, const char *sql, int *out)
+{
+	sqlite3_stmt	*st;
+	int		 rv = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int(st, 0);
+		rv = 0;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+static int
+pragma_text_is(sqlite3 *db, const char *sql, const char *want)
+{
+	sqlite3_stmt		*st;
+	const unsigned char	*v;
+	int			 rv = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (v = sqlite3_column_text(st, 0)) != NULL)
+		rv = strcmp((const char *)v, want) == 0;
+	sqlite3_finalize(st);
+	return rv;
+}
+
+static int
+migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	char	 msg[256], sql[64];
+	size_t	 i;
+	int	 have;
+
+	if (pragma_int(db, "PRAGMA user_version", &have) == -1) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		return -1;
+	}
+	if (have > db_schema_version()) {
+		snprintf(err, errlen, "%s: schema version %d is newer than "
+		    "this program's %d", path, have, db_schema_version());
+		return -1;
+	}
+	for (i = 0; i < db_nmigrations; i++) {
+		if (db_migrations[i].version <= have)
+			continue;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		    db_migrations[i].version);
+		if (db_exec(db, "BEGIN IMMEDIATE", msg, sizeof(msg)) == -1 ||
+		    db_exec(db, db_migrations[i].sql, msg, sizeof(msg)) == -1 ||
+		    db_exec(db, sql, msg, sizeof(msg)) == -1 ||
+		    db_exec(db, "COMMIT", msg, sizeof(msg)) == -1) {
+			snprintf(err, errlen, "%s: migration %s: %s", path,
+			    db_migrations[i].name, msg);
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+db_open(const char *path, sqlite3 **dbp, char *err, size_t errlen)
+{
+	sqlite3	*db = NULL;
+	char	 msg[256];
+
+	*dbp = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, db != NULL ?
+		    sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
+	if (!pragma_text_is(db, "PRAGMA journal_mode = WAL", "wal")) {
+		snprintf(err, errlen, "%s: cannot use WAL: %s", path,
+		    sqlite3_errmsg(db));
+		goto fail;
+	}
+	if (db_exec(db, "PRAGMA synchronous = FULL", msg, sizeof(msg)) == -1 ||
+	    db_exec(db, "PRAGMA foreign_keys = ON", msg, sizeof(msg)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, msg);
+		goto fail;
+	}
+	if (migrate(db, path, err, errlen) == -1)
+		goto fail;
+	*dbp = db;
+	return 0;
+fail:
+	sqlite3_close(db);
+	return -1;
+}
+
+int
+db_open_readonly(const char *path, int min_version, sqlite3 **dbp,
+    char *err, size_t errlen)
+{
+	sqlite3	*db = NULL;
+	int	 have;
+
+	*dbp = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, db != NULL ?
+		    sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
+	if (pragma_int(db, "PRAGMA user_version", &have) == -1) {
+		snprintf(err, errlen, "%s: not a polrec database: %s", path,
+		    sqlite3_errmsg(db));
+		goto fail;
+	}
+	if (have < min_version) {
+		snprintf(err, errlen, "%s: schema version %d, %d needed", path,
+		    have, min_version);
+		goto fail;
+	}
+	*dbp = db;
+	return 0;
+fail:
+	sqlite3_close(db);
+	return -1;
+}
+
+void
+db_close(sqlite3 *db)
+{
+	if (db != NULL && sqlite3_close(db) != SQLITE_OK)
+		sqlite3_close_v2(db);
+}

@@ -1,0 +1,45 @@
+/*
+ * The SQLite database of polrecd: its live state and the audit trail, in
+ * one file.  Opened in WAL mode with synchronous=FULL, and brought up to
+ * date with the numbered migrations of schema/ (embedded at build time),
+ * tracked by PRAGMA user_version.  polrecd is its one writer; auditors
+ * and polrecctl read it with db_open_readonly, the daemon running or not.
+ */
+#ifndef POLREC_DB_H
+#define POLREC_DB_H
+
+#include <stddef.h>
+
+struct sqlite3;
+
+/* schema/NNN_name.sql, in order; made by scripts/embed-schema. */
+struct db_migration {
+	int		 version;	/* NNN */
+	const char	*name;
+	const char	*sql;
+};
+extern const struct db_migration db_migrations[];
+extern const size_t db_nmigrations;
+
+/* The version a fully migrated database has. */
+int	 db_schema_version(void);
+
+/*
+ * Open (creating) the database for writing, set WAL and synchronous=FULL,
+ * and apply the migrations it lacks, each in its own transaction.  A
+ * database newer than this program, or not a database, is refused.
+ * 0, or -1 with a message in err.
+ */
+int	 db_open(const char *path, struct sqlite3 **, char *err, size_t errlen);
+
+/* Open read-only (never creating, never migrating); the schema must be
+ * at least `min_version`.  0 or -1 with a message. */
+int	 db_open_readonly(const char *path, int min_version,
+	    struct sqlite3 **, char *err, size_t errlen);
+
+/* Run SQL without results; 0 or -1 with SQLite's message in err. */
+int	 db_exec(struct sqlite3 *, const char *sql, char *err, size_t errlen);
+
+void	 db_close(struct sqlite3 *);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * The audit trail in its SQLite tables (schema/002_audit.sql): appending
+ * events with their chain hash and sealed metadata, signing checkpoints,
+ * retention, and, offline, verifying and exporting.  The writer works
+ * inside a transaction its caller opens and commits (polrecd commits once
+ * per event-loop turn); it tells the trail how that ended.  No sockets,
+ * no clock of its own: times come in the events.
+ */
+#ifndef POLREC_TRAIL_H
+#define POLREC_TRAIL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "audit.h"
+
+struct sqlite3;
+struct trail;
+
+/* Keys the writer needs (from key_dir); copied by trail_open. */
+struct trail_keys {
+	unsigned char	 sign_sk[AUDIT_SIGN_SECRETBYTES];
+	unsigned char	 auditor_pk[AUDIT_BOX_PUBBYTES];
+};
+
+/*
+ * One event.  Strings may be NULL (SQL NULL); integers < 0 are NULL,
+ * except utc_us and mono_us.  `personal` is the personal metadata as a
+ * JSON object text, sealed before it is stored (NULL: none).
+ */
+struct trail_event {
+	int64_t		 utc_us;
+	int64_t		 mono_us;
+	int		 clock_synced;
+	int64_t		 clock_maxerror_us;
+	int64_t		 clock_esterror_us;
+	const char	*kind;		/* required */
+	const char	*outcome;
+	const char	*reason;
+	const char	*call_id;
+	const char	*chain_id;
+	const char	*tenant;
+	const char	*policy;
+	const char	*paired;	/* JSON array text */
+	const char	*other;		/* JSON array text */
+	const char	*msg_id;
+	int64_t		 http_status;
+	const char	*graph_code;
+	const char	*request_id;
+	int64_t		 latency_us;
+	int64_t		 attempts;
+	const char	*detail;	/* JSON object text */
+	const char	*personal;
+	size_t		 personal_len;
+};
+
+/*
+ * The writer over a migrated database: reads the last seq and chain head,
+ * and registers the signing and auditor public keys in audit_key (a new
+ * key is appended as a `key` event at the next append).  A fresh data
+ * key is made for this process, sealed to the auditor key.  NULL with a
+ * message in err.
+ */
+struct trail	*trail_open(struct sqlite3 *, const struct trail_keys *,
+		    char *err, size_t errlen);
+void		 trail_free(struct trail *);
+
+/*
+ * Inside the caller's transaction: append one event (seq assigned, the
+ * personal part sealed to the current data key, the row chained).  *seq
+ * gets its number.  0, or -1 with a message: the caller rolls back.
+ */
+int		 trail_append(struct trail *, const struct trail_event *,
+		    int64_t *seq, char *err, size_t errlen);
+
+/* Events appended since the last checkpoint (committed or not). */
+int64_t		 trail_unsigned(const struct trail *);
+
+/* Inside the transaction: a signed checkpoint of the head, if any event
+ * came after the last one.  0 or -1. */
+int		 trail_checkpoint(struct trail *, int64_t utc_us, char *err,
+		    size_t errlen);
+
+/* A new data key from the next append on (a `key` event records it). */
+void		 trail_rotate_datakey(struct trail *);
+
+/* The caller's transaction committed, or was rolled back: the trail's
+ * head and keys follow. */
+void		 trail_committed(struct trail *);
+void		 trail_rolled_back(struct trail *);
+
+/* The last committed seq, 0 when empty. */
+int64_t		 trail_last_seq(const struct trail *);
+
+/*
+ * Retention, inside the transaction: remove the events older than
+ * before_utc_us, except that the newest event is never removed.  The
+ * removal is recorded as a `retention` event (detail: removed_from,
+ * removed_through, count, anchor = hex hash of the last removed event,
+ * before_utc_us) with base's clock fields, and a checkpoint is signed
+ * after it, so the chain still verifies from the anchor.  *removed
+ * gets the count (0: nothing to remove, no event).  0 or -1.
+ */
+int		 trail_prune(struct trail *, int64_t before_utc_us,
+		    const struct trail_event *base, int64_t *removed,
+		    char *err, size_t errlen);
+
+/* Offline verification of a whole trail. */
+struct trail_verify_opts {
+	/* An exported checkpoint the trail must still contain, or NULL. */
+	const struct audit_checkpoint	*exported;
+	const unsigned char		*exported_pk;
+	/* Trust only this signing public key, or NULL: the audit_key
+	 * table's signing keys. */
+	const unsigned char		*pinned_pk;
+};
+
+struct trail_report {
+	int64_t		 events;
+	int64_t		 checkpoints;
+	int64_t		 first_seq, last_seq;
+	int64_t		 last_checkpoint_seq;	/* 0: none */
+	int64_t		 bad_seq;	/* first bad event, 0 if none */
+	char		 problem[256];	/* the first problem, "" if intact */
+};
+
+/*
+ * Check every event's link, seq continuity (gaps only where a retention
+ * event accounts for them), each sealed payload's header against its row,
+ * every checkpoint's signature and head, and the exported checkpoint.
+ * Returns 0 intact, 1 not intact (report names the first bad event), -1
+ * when the database cannot be read (report says why).
+ */
+int		 trail_verify(struct sqlite3 *, const struct trail_verify_opts *,
+		    struct trail_report *);
+
+/* What to export; zero values mean no bound. */
+struct trail_filter {
+	int64_t			 since_utc_us;	/* utc_us >= since */
+	int64_t			 until_utc_us;	/* utc_us < until */
+	const char		*call_id;
+	/* The auditor's secret key: open the sealed metadata.  NULL: it
+	 * stays sealed (base64). */
+	const unsigned char	*auditor_sk;
+};
+
+/*
+ * JSON Lines to out, one event per line in seq order: every clear column
+ * by its SQL name, "utc" (ISO 8601), "hash" (hex), and either "sealed"
+ * (base64) or, with the key, "personal" (the opened object) or
+ * "personal_error" when it does not open.  0, or -1 with a message.
+ */
+int		 trail_export(struct sqlite3 *, const struct trail_filter *,
+		    FILE *out, char *err, size_t errlen);
+
+/* The newest checkpoint and its signing public key.  0, 1 when there is
+ * none, -1 on error. */
+int		 trail_latest_checkpoint(struct sqlite3 *,
+		    struct audit_checkpoint *,
+		    unsigned char pk[AUDIT_SIGN_PUBBYTES], char *err,
+		    size_t errlen);
+
+/* "2026-11-23T10:00:00Z", "2026-11-23T10:00:00.5Z", "2026-11-23", or
+ * seconds since the epoch, to µs.  0 or -1. */
+int		 trail_parse_time(const char *, int64_t *utc_us);
+
+#endif
