@@ -94,6 +94,7 @@ on_answered(const struct graph_result *r, void *arg)
 		return;
 	}
 	leg->cl_outcome = OUTCOME_ANSWERED;
+	legs_touch(sc, leg);
 	sc->sc_stats.answers_ok++;
 	note_latency(sc, leg);
 	log_info("call %s: answered in %llu ms (%d attempt(s), budget %lld "
@@ -116,6 +117,7 @@ on_rejected(const struct graph_result *r, void *arg)
 		return;
 	}
 	leg->cl_outcome = OUTCOME_REJECTED;
+	legs_touch(sc, leg);
 	sc->sc_stats.rejects_ok++;
 	note_latency(sc, leg);
 	log_info("call %s: rejected (%s: %s) in %llu ms", leg->cl_id,
@@ -132,6 +134,7 @@ send_to_graph(struct polrecd *sc, struct call_leg *leg, const char *action,
 	    body, deadline_of(sc, leg), 0, cb, leg);
 	if (leg->cl_state < LEG_ANSWERING)
 		leg->cl_state = LEG_ANSWERING;
+	legs_touch(sc, leg);
 	free(body);
 }
 
@@ -162,6 +165,9 @@ send_answer(struct polrecd *sc, struct call_leg *leg, const char *blob)
 	spec.blob = blob;
 	spec.participant_capacity = c->recording_participant_capacity;
 	spec.delta_roster = c->recording_delta_roster;
+	/* As answered: the group is built from these. */
+	leg->cl_capacity = (uint32_t)spec.participant_capacity;
+	leg->cl_callback = legs_intern(sc, spec.callback_uri);
 	if ((body = graphmsg_answer(&spec)) == NULL)
 		fatalx("graphmsg_answer");
 	sc->sc_stats.answers_sent++;
@@ -187,6 +193,8 @@ answer_on_blob(struct polrecd *sc, struct call_leg *leg, const char *blob,
 	send_reject(sc, leg);
 }
 
+static void	 start(void *);
+
 void
 answer_invitation(struct polrecd *sc, const struct notification *n,
     uint64_t arrival_us, const char *msgid)
@@ -197,7 +205,6 @@ answer_invitation(struct polrecd *sc, const struct notification *n,
 	struct call_leg		*leg;
 	enum decision		 d;
 	const char		*reason;
-	uint64_t		 deadline;
 
 	if ((leg = legs_find(sc, n->call_id)) != NULL) {
 		sc->sc_stats.duplicate_invitations++;
@@ -225,8 +232,26 @@ answer_invitation(struct polrecd *sc, const struct notification *n,
 	log_info("call %s: decided %s (%s) in %llu us", leg->cl_id,
 	    decision_name(d), reason,
 	    (unsigned long long)(polrecd_now_us() - arrival_us));
+	/* Nothing goes to Graph before the leg is stored. */
+	commit_wait(sc->sc_commit, &leg->cl_commit, start, leg);
+}
 
-	if (d != DECIDE_ANSWER) {
+/* The leg is committed (or the database failed): answer or reject. */
+static void
+start(void *arg)
+{
+	struct call_leg		*leg = arg;
+	struct polrecd		*sc = leg->cl_sc;
+	const struct conf	*c = sc->sc_conf;
+	uint64_t		 deadline, arrival_us = leg->cl_arrival_us;
+
+	if (!commit_ok(sc->sc_commit))
+		log_warnx("call %s: the leg could not be stored; answering "
+		    "all the same (a blocked call is the worse failure)",
+		    leg->cl_id);
+	if (leg->cl_ended_us != 0)
+		return;
+	if (leg->cl_decision != DECIDE_ANSWER) {
 		send_reject(sc, leg);
 		return;
 	}

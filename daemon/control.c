@@ -302,6 +302,15 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(joins_rejected);
 	STAT(joins_invited);
 	STAT(joins_repeated);
+	STAT(joins_slots_freed);
+	STAT(commits);
+	STAT(commit_failures);
+	STAT(commit_us_max);
+	STAT(replies_refused_storage);
+	STAT(legs_restored);
+	STAT(legs_restore_refused);
+	STAT(restore_checks);
+	STAT(restore_ended);
 #undef STAT
 	cJSON_AddNumberToObject(o, "legs_live",
 	    (double)legs_live(cc->cc_ctl->c_sc));

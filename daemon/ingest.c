@@ -40,6 +40,10 @@ struct inbound {
 	const char		*in_replay_id;	/* raw message id, or NULL */
 	char			 in_msgid[LOG_ID_MAX];	/* for logs */
 	char			 in_peer[64];
+	/* The reply, held until the turn's commit. */
+	int			 in_status;
+	char			*in_body;
+	long long		 in_expires;
 };
 
 static void	 authenticate(struct inbound *);
@@ -155,8 +159,10 @@ inbound_free(struct inbound *in)
 {
 	if (in->in_sc->sc_keys != NULL)
 		keys_unwait(in->in_sc->sc_keys, &in->in_waiter);
+	commit_unwait(in->in_sc->sc_commit, &in->in_waiter);
 	if (in->in_deadline != NULL)
 		event_free(in->in_deadline);
+	free(in->in_body);
 	free(in);
 }
 
@@ -246,16 +252,43 @@ send_reply(struct inbound *in, int status, const char *body, size_t len)
 	inbound_free(in);
 }
 
-/* Reply, and remember the reply for a replay of the same message. */
+/*
+ * The turn's commit is over: acknowledge, and remember the reply for a
+ * replay of the same message.  If what the notification changed could
+ * not be stored, it is not acknowledged: Graph will send it again.
+ */
 static void
-reply(struct inbound *in, int status, const char *body, long long expires)
+on_committed(void *arg)
 {
-	size_t	 len = body != NULL ? strlen(body) : 0;
+	struct inbound	*in = arg;
+	struct polrecd	*sc = in->in_sc;
+	size_t		 len = in->in_body != NULL ? strlen(in->in_body) : 0;
 
+	if (!commit_ok(sc->sc_commit)) {
+		sc->sc_stats.replies_refused_storage++;
+		log_warnx("msg %s: not acknowledged (503): the database "
+		    "failed", in->in_msgid);
+		evhttp_add_header(evhttp_request_get_output_headers(
+		    in->in_req), "Retry-After", "1");
+		http_reply_error(in->in_req, 503, "serviceUnavailable",
+		    "the notification could not be stored; retry");
+		inbound_free(in);
+		return;
+	}
 	if (in->in_replay_id != NULL)
-		replay_remember(in->in_sc->sc_replay, in->in_replay_id,
-		    expires, status, body, len);
-	send_reply(in, status, body, len);
+		replay_remember(sc->sc_replay, in->in_replay_id,
+		    in->in_expires, in->in_status, in->in_body, len);
+	send_reply(in, in->in_status, in->in_body, len);
+}
+
+/* Reply once this turn's changes are committed; body is taken over. */
+static void
+reply(struct inbound *in, int status, char *body, long long expires)
+{
+	in->in_status = status;
+	in->in_body = body;
+	in->in_expires = expires;
+	commit_wait(in->in_sc->sc_commit, &in->in_waiter, on_committed, in);
 }
 
 /* An authenticated request (or any, with mode none): act on it once. */
@@ -320,7 +353,6 @@ process(struct inbound *in, long long expires)
 	notif_batch_free(batch);
 	/* A join decision goes back in the body (200), or plain 202. */
 	reply(in, resp != NULL ? 200 : 202, resp, expires);
-	free(resp);
 }
 
 /* The bearer token of the request, or NULL. */

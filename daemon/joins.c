@@ -23,9 +23,11 @@ joins_group_new(struct polrecd *sc, struct call_leg *leg)
 {
 	if (leg->cl_group != NULL)
 		return;
+	if (leg->cl_capacity == 0)
+		leg->cl_capacity = 1;
 	leg->cl_group = group_new(leg->cl_tenant, leg->cl_policy,
-	    (uint32_t)sc->sc_conf->recording_participant_capacity,
-	    leg->cl_observed, legs_key(sc));
+	    leg->cl_capacity, leg->cl_observed, legs_key(sc));
+	legs_touch(sc, leg);
 	if (leg->cl_group == NULL)
 		log_warnx("call %s: cannot keep a recorder group", leg->cl_id);
 }
@@ -75,6 +77,8 @@ joins_decide(struct polrecd *sc, struct call_leg *leg,
 		log_warnx("call %s: join not decided normally (%s)",
 		    leg->cl_id, d.reason);
 	count(sc, &d);
+	if (leg != NULL && !d.repeat)
+		legs_touch(sc, leg);
 	log_info("call %s: join of %s: %s (%s)%s; group %u/%u",
 	    n->call_id[0] ? n->call_id : "-",
 	    log_sanitize(who, sizeof(who), pid), join_verdict_name(d.verdict),
@@ -93,11 +97,12 @@ joins_left(struct polrecd *sc, struct call_leg *leg, const char *pid)
 {
 	char	 who[80];
 
-	(void)sc;
 	if (leg->cl_group == NULL || pid == NULL)
 		return;
-	if (group_leave(leg->cl_group, pid))
+	if (group_leave(leg->cl_group, pid)) {
+		sc->sc_stats.joins_slots_freed++;
 		log_info("call %s: %s left; group %u/%u", leg->cl_id,
 		    log_sanitize(who, sizeof(who), pid),
 		    group_used(leg->cl_group), group_capacity(leg->cl_group));
+	}
 }

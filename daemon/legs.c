@@ -16,18 +16,28 @@
 #include "conf.h"
 #include "graph.h"
 #include "group.h"
+#include "keyfile.h"
 #include "legs.h"
 #include "log.h"
 #include "notif.h"
 #include "polrecd.h"
 #include "xmalloc.h"
 
+#define INTERN_MAX	256	/* distinct interned strings */
+#define INTERN_MAXLEN	256
+
 struct legs {
 	void			*root;		/* tsearch tree by id */
 	struct call_legq	 live;
 	struct call_legq	 ended;		/* oldest end first */
+	struct call_legq	 dirty;		/* rows to write */
 	size_t			 nlive;
-	unsigned char		 key[ROSTER_KEYBYTES];	/* roster hashes */
+	int64_t			 forget_before;	/* delete ended rows older */
+	void			*interned;	/* tsearch tree of strings */
+	size_t			 ninterned;
+	/* Roster and group hashes: from key_dir/state.key, so the hashes
+	 * in the database mean the same after a restart. */
+	unsigned char		 key[ROSTER_KEYBYTES];
 };
 
 static int
@@ -37,22 +47,99 @@ leg_cmp(const void *a, const void *b)
 	    ((const struct call_leg *)b)->cl_id);
 }
 
+_Static_assert(ROSTER_KEYBYTES == GROUP_KEYBYTES,
+    "rosters and groups hash participants alike");
+
 int
 legs_init(struct polrecd *sc)
 {
 	struct legs	*l;
+	unsigned char	 master[32];
+	char		 err[512];
 
+	if (keyfile_read(sc->sc_conf->audit_key_dir, KEYFILE_STATE, master,
+	    sizeof(master), KEYFILE_SECRET, err, sizeof(err)) == -1) {
+		log_warnx("state key: %s (create the keys with `polrecctl "
+		    "keys init`)", err);
+		return -1;
+	}
 	l = xcalloc(1, sizeof(*l));
 	TAILQ_INIT(&l->live);
 	TAILQ_INIT(&l->ended);
-	randombytes_buf(l->key, sizeof(l->key));
+	TAILQ_INIT(&l->dirty);
+	crypto_kdf_derive_from_key(l->key, sizeof(l->key), 1, "polrlegs",
+	    master);
+	sodium_memzero(master, sizeof(master));
 	sc->sc_legs = l;
 	return 0;
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * Strings shared by many legs (the callback URI, reasons read back from
+ * the database) are kept once.  Bounded: past INTERN_MAX distinct ones,
+ * or too long, the answer is "other".
+ */
+const char *
+legs_intern(struct polrecd *sc, const char *s)
+{
+	struct legs	*l = sc->sc_legs;
+	void		*p;
+	char		*copy;
+
+	if (s == NULL)
+		return NULL;
+	if ((p = tfind(s, &l->interned, str_cmp)) != NULL)
+		return *(const char **)p;
+	if (l->ninterned >= INTERN_MAX || strlen(s) > INTERN_MAXLEN)
+		return "other";
+	copy = xstrdup(s);
+	if (tsearch(copy, &l->interned, str_cmp) == NULL)
+		fatalx("tsearch: out of memory");
+	l->ninterned++;
+	return copy;
+}
+
+/* The leg's row is to be written in this turn's commit. */
+void
+legs_touch(struct polrecd *sc, struct call_leg *leg)
+{
+	if (!leg->cl_dirty) {
+		leg->cl_dirty = 1;
+		TAILQ_INSERT_TAIL(&sc->sc_legs->dirty, leg, cl_dirty_entry);
+	}
+	commit_want(sc->sc_commit);
+}
+
+struct call_legq *
+legs_dirty(struct polrecd *sc)
+{
+	return &sc->sc_legs->dirty;
+}
+
+int64_t
+legs_forget_before(struct polrecd *sc, int clear)
+{
+	int64_t	 t = sc->sc_legs->forget_before;
+
+	if (clear)
+		sc->sc_legs->forget_before = 0;
+	return t;
 }
 
 static void
 leg_free(struct call_leg *leg)
 {
+	struct polrecd	*sc = leg->cl_sc;
+
+	if (leg->cl_dirty)
+		TAILQ_REMOVE(&sc->sc_legs->dirty, leg, cl_dirty_entry);
+	commit_unwait(sc->sc_commit, &leg->cl_commit);
 	if (leg->cl_ev_keepalive != NULL)
 		event_free(leg->cl_ev_keepalive);
 	graph_cancel(leg->cl_op_answer);
@@ -91,6 +178,7 @@ legs_shutdown(struct polrecd *sc)
 		leg_free(leg);
 	}
 	sodium_memzero(l->key, sizeof(l->key));
+	tdestroy(l->interned, free);
 	free(l);
 	sc->sc_legs = NULL;
 }
@@ -123,7 +211,51 @@ legs_create(struct polrecd *sc, const char *id)
 	TAILQ_INSERT_TAIL(&l->live, leg, cl_entry);
 	l->nlive++;
 	sc->sc_stats.legs_created++;
+	legs_touch(sc, leg);
 	return leg;
+}
+
+/* A leg read back from the database: live, or ended at ended_us. */
+struct call_leg *
+legs_restore_one(struct polrecd *sc, const char *id, uint64_t ended_us)
+{
+	struct legs	*l = sc->sc_legs;
+	struct call_leg	*leg;
+
+	if (legs_find(sc, id) != NULL)
+		return NULL;
+	leg = xcalloc(1, sizeof(*leg));
+	leg->cl_sc = sc;
+	leg->cl_id = xstrdup(id);
+	leg->cl_restored = 1;
+	leg->cl_result_code = leg->cl_result_subcode = -1;
+	roster_init(&leg->cl_roster);
+	if (tsearch(leg, &l->root, leg_cmp) == NULL)
+		fatalx("tsearch: out of memory");
+	leg->cl_ended_us = ended_us;
+	if (ended_us != 0)
+		TAILQ_INSERT_TAIL(&l->ended, leg, cl_entry);
+	else {
+		TAILQ_INSERT_TAIL(&l->live, leg, cl_entry);
+		l->nlive++;
+	}
+	return leg;
+}
+
+const char *
+legs_capture_name(enum capture_state c)
+{
+	switch (c) {
+	case CAPTURE_UNKNOWN:
+		return "unknown";
+	case CAPTURE_RUNNING:
+		return "running";
+	case CAPTURE_STOPPED:
+		return "stopped";
+	case CAPTURE_FAILED:
+		return "failed";
+	}
+	return "?";
 }
 
 const unsigned char *
@@ -203,6 +335,7 @@ legs_end(struct polrecd *sc, struct call_leg *leg, const char *why)
 	TAILQ_INSERT_TAIL(&l->ended, leg, cl_entry);
 	l->nlive--;
 	sc->sc_stats.legs_ended++;
+	legs_touch(sc, leg);
 	log_info("call %s: ended (%s); outcome %s, recording %s, result %s, "
 	    "%llu ms after the invitation", leg->cl_id, why,
 	    legs_outcome_name(leg->cl_outcome),
@@ -224,7 +357,12 @@ legs_expire(struct polrecd *sc)
 		TAILQ_REMOVE(&l->ended, leg, cl_entry);
 		tdelete(leg, &l->root, leg_cmp);
 		leg_free(leg);
+		/* Their rows go at the next commit. */
+		l->forget_before = polrecd_utc_us() -
+		    LEG_KEEP_ENDED_SEC * 1000000LL;
 	}
+	if (l->forget_before != 0)
+		commit_want(sc->sc_commit);
 }
 
 static void
@@ -291,15 +429,43 @@ hang_up(struct polrecd *sc, struct call_leg *leg, const char *why)
 	legs_end(sc, leg, why);
 }
 
+/* Someone left the roster: a slot of the group is free again. */
+static void
+on_gone(uint64_t hash, void *arg)
+{
+	struct call_leg	*leg = arg;
+
+	if (group_leave_hash(leg->cl_group, hash))
+		leg->cl_sc->sc_stats.joins_slots_freed++;
+}
+
 static void
 apply_roster(struct polrecd *sc, struct call_leg *leg,
     const struct notification *n)
 {
-	int	 delta, rv;
+	struct roster_member	*before = NULL;
+	size_t			 nbefore = 0;
+	uint32_t		 used;
+	int			 delta, rv;
 
 	delta = sc->sc_conf->recording_delta_roster || n->roster_sequence >= 0;
+	if (leg->cl_group != NULL && leg->cl_roster.n > 0) {
+		nbefore = leg->cl_roster.n;
+		before = xreallocarray(NULL, nbefore, sizeof(*before));
+		memcpy(before, leg->cl_roster.m, nbefore * sizeof(*before));
+	}
 	rv = roster_apply(&leg->cl_roster, n->participants, n->n_participants,
 	    n->change, delta, n->roster_sequence, sc->sc_legs->key);
+	if (rv == 1 && before != NULL) {
+		used = group_used(leg->cl_group);
+		roster_gone(before, nbefore, &leg->cl_roster, on_gone, leg);
+		if (group_used(leg->cl_group) != used)
+			log_info("call %s: %u left the roster; group %u/%u",
+			    leg->cl_id, used - group_used(leg->cl_group),
+			    group_used(leg->cl_group),
+			    group_capacity(leg->cl_group));
+	}
+	free(before);
 	if (rv == 0) {
 		log_info("call %s: stale roster (sequence %lld) ignored",
 		    leg->cl_id, n->roster_sequence);
@@ -372,5 +538,6 @@ legs_notify(struct polrecd *sc, const struct notification *n,
 	case NOTIF_KIND_JOINING:	/* decided above */
 		break;
 	}
+	legs_touch(sc, leg);
 	return NULL;
 }

@@ -16,6 +16,7 @@
 #include "decide.h"
 #include "graphmsg.h"
 #include "leg.h"
+#include "waitq.h"
 
 struct polrecd;
 struct notification;
@@ -23,6 +24,7 @@ struct recorder_group;
 struct graph_op;
 struct event;
 struct evhttp_request;
+struct sqlite3;
 
 #define LEG_KEEP_ENDED_SEC	300	/* ended legs remembered */
 
@@ -53,6 +55,7 @@ enum rec_status {
 
 struct call_leg {
 	TAILQ_ENTRY(call_leg)	 cl_entry;	/* live, or ended by end time */
+	TAILQ_ENTRY(call_leg)	 cl_dirty_entry;	/* to be written */
 	struct polrecd		*cl_sc;
 	char			*cl_id;
 	char			*cl_tenant;
@@ -86,6 +89,11 @@ struct call_leg {
 	struct event		*cl_ev_keepalive;
 	int			 cl_blob_issued;	/* agent holds a session */
 	struct recorder_group	*cl_group;	/* from the answer on */
+	const char		*cl_callback;	/* interned: answered with */
+	uint32_t		 cl_capacity;	/* participantCapacity */
+	unsigned int		 cl_dirty:1;	/* row to be written */
+	unsigned int		 cl_restored:1;	/* from the database */
+	struct waiter		 cl_commit;	/* answer after the commit */
 };
 
 TAILQ_HEAD(call_legq, call_leg);
@@ -104,6 +112,25 @@ size_t		 legs_live(const struct polrecd *);
 const char	*legs_outcome_name(enum leg_outcome);
 const struct call_legq *legs_all(const struct polrecd *);
 const struct call_legq *legs_ended(const struct polrecd *);
+void		 legs_touch(struct polrecd *, struct call_leg *);
+struct call_legq *legs_dirty(struct polrecd *);
+int64_t		 legs_forget_before(struct polrecd *, int clear);
+struct call_leg	*legs_restore_one(struct polrecd *, const char *id,
+		    uint64_t ended_us);
+const char	*legs_intern(struct polrecd *, const char *);
+const char	*legs_capture_name(enum capture_state);
+
+/* legstore.c: the legs' rows in the database */
+int		 legstore_dirty(const struct polrecd *);
+int		 legstore_flush(struct polrecd *, struct sqlite3 *, char *err,
+		    size_t errlen);
+void		 legstore_done(struct polrecd *, int committed);
+int		 legstore_restore(struct polrecd *);
+void		 legstore_close(void);
+
+/* resume.c: restored legs checked with Graph, kept alive */
+void		 resume_start(struct polrecd *);
+void		 resume_shutdown(struct polrecd *);
 
 /* joins.c */
 void		 joins_group_new(struct polrecd *, struct call_leg *);
@@ -124,6 +151,7 @@ void		 recording_update(struct polrecd *, struct call_leg *);
 void		 recording_operation(struct polrecd *, struct call_leg *,
 		    const struct notification *);
 void		 recording_start_keepalive(struct polrecd *, struct call_leg *);
+void		 recording_keepalive_now(struct polrecd *, struct call_leg *);
 const char	*recording_status_name(enum rec_status);
 
 /* media.c */

@@ -289,6 +289,7 @@ media_event_request(struct polrecd *sc, struct evhttp_request *req)
 		leg->cl_capture = CAPTURE_FAILED;
 		break;
 	}
+	legs_touch(sc, leg);
 	recording_update(sc, leg);
 	event_reply(req, 202, NULL, NULL);
 }

@@ -48,6 +48,34 @@ polrecd_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+int64_t
+polrecd_utc_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Monotonic instants as wall-clock time and back, by the clocks' offset
+ * now (the database keeps UTC; the monotonic clock restarts at boot). */
+int64_t
+polrecd_utc_of(uint64_t mono_us)
+{
+	return polrecd_utc_us() - (int64_t)(polrecd_now_us() - mono_us);
+}
+
+uint64_t
+polrecd_mono_of(int64_t utc_us)
+{
+	uint64_t	 now = polrecd_now_us();
+	int64_t		 ago = polrecd_utc_us() - utc_us;
+
+	if (ago < 0)
+		ago = 0;
+	return (uint64_t)ago < now ? now - (uint64_t)ago : 1;
+}
+
 /* Configuration errors go to stderr as file:line lines, or to the log. */
 static void
 print_errors(const char *errs)
@@ -223,7 +251,15 @@ main(int argc, char *argv[])
 	}
 	if ((sc.sc_token = token_new(&sc)) == NULL)
 		fatalx("cannot load the Graph client credentials");
-	legs_init(&sc);
+	if ((sc.sc_commit = commit_new(&sc)) == NULL)
+		fatalx("cannot open the database %s",
+		    sc.sc_conf->audit_database);
+	if (legs_init(&sc) == -1)
+		fatalx("cannot load the state key from %s",
+		    sc.sc_conf->audit_key_dir);
+	if (legstore_restore(&sc) == -1)
+		fatalx("cannot restore the call legs from %s",
+		    sc.sc_conf->audit_database);
 	if (media_init(&sc) == -1)
 		fatalx("cannot load the media agent secret");
 	if (sc.sc_conf->auth_mode == AUTH_MODE_JWT &&
@@ -236,11 +272,17 @@ main(int argc, char *argv[])
 		fatalx("cannot start the HTTP listener on %s",
 		    sc.sc_conf->http_listen);
 
+	resume_start(&sc);
+
 	log_info("polrecd %s started", POLREC_VERSION);
 	if (event_base_dispatch(sc.sc_base) == -1)
 		log_warnx("event loop failed");
 
-	/* Tear down in reverse order of start-up. */
+	/* What is pending is committed, and its replies released, first. */
+	commit_free(sc.sc_commit);
+	sc.sc_commit = NULL;
+	/* Then tear down in reverse order of start-up. */
+	resume_shutdown(&sc);
 	http_free(sc.sc_http);
 	control_free(sc.sc_control);
 	keys_free(sc.sc_keys);

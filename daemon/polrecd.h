@@ -19,6 +19,10 @@ struct keys;
 struct replay;
 struct token;
 struct legs;
+struct commit;
+struct resume;
+struct waiter;
+struct sqlite3;
 
 /*
  * Counters, exported flat by name (later `polrecctl show stats` and the
@@ -67,6 +71,15 @@ struct stats {
 	uint64_t	 joins_rejected;
 	uint64_t	 joins_invited;
 	uint64_t	 joins_repeated;	/* retransmits, answered as before */
+	uint64_t	 joins_slots_freed;	/* by participantLeft or roster */
+	uint64_t	 commits;
+	uint64_t	 commit_failures;
+	uint64_t	 commit_us_max;
+	uint64_t	 replies_refused_storage;	/* 503: not committed */
+	uint64_t	 legs_restored;
+	uint64_t	 legs_restore_refused;	/* rows that did not load */
+	uint64_t	 restore_checks;
+	uint64_t	 restore_ended;	/* Graph no longer knew them */
 };
 
 struct polrecd {
@@ -80,6 +93,8 @@ struct polrecd {
 	struct replay	*sc_replay;
 	struct token	*sc_token;
 	struct legs	*sc_legs;
+	struct commit	*sc_commit;
+	struct resume	*sc_resume;
 	char		*sc_media_secret;	/* sodium_malloc'd */
 	int		 sc_draining;
 	struct event	*sc_ev_sigterm;
@@ -92,6 +107,19 @@ struct polrecd {
 
 /* polrecd.c */
 uint64_t	 polrecd_now_us(void);		/* CLOCK_MONOTONIC, µs */
+int64_t		 polrecd_utc_us(void);		/* CLOCK_REALTIME, µs */
+int64_t		 polrecd_utc_of(uint64_t mono_us);	/* then, as UTC */
+uint64_t	 polrecd_mono_of(int64_t utc_us);	/* and back */
+
+/* commit.c */
+struct commit	*commit_new(struct polrecd *);
+void		 commit_free(struct commit *);
+struct sqlite3	*commit_db(const struct commit *);
+void		 commit_want(struct commit *);
+void		 commit_wait(struct commit *, struct waiter *,
+		    void (*)(void *), void *);
+void		 commit_unwait(struct commit *, struct waiter *);
+int		 commit_ok(const struct commit *);
 
 /* http.c */
 struct http	*http_new(struct polrecd *);

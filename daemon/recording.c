@@ -63,6 +63,7 @@ static void
 confirmed(struct polrecd *sc, struct call_leg *leg, enum op_status st,
     const char *how)
 {
+	legs_touch(sc, leg);
 	if (st == OP_STATUS_COMPLETED) {
 		leg->cl_rec_confirmed = leg->cl_rec_sent;
 		sc->sc_stats.recording_confirmed++;
@@ -125,6 +126,7 @@ recording_update(struct polrecd *sc, struct call_leg *leg)
 	if (body == NULL)
 		fatalx("graphmsg_recording_status");
 	leg->cl_rec_sent = leg->cl_rec_wanted;
+	legs_touch(sc, leg);
 	sc->sc_stats.recording_updates++;
 	log_info("call %s: recording status -> %s (clientContext %s)",
 	    leg->cl_id, recording_status_name(leg->cl_rec_sent),
@@ -172,6 +174,15 @@ on_keepalive_done(const struct graph_result *r, void *arg)
 	}
 }
 
+void
+recording_keepalive_now(struct polrecd *sc, struct call_leg *leg)
+{
+	if (leg->cl_op_keepalive != NULL || leg->cl_ended_us != 0)
+		return;		/* the previous one is still retrying */
+	leg->cl_op_keepalive = graph_call(sc, "POST", leg->cl_id,
+	    "keepAlive", NULL, NULL, 0, 0, on_keepalive_done, leg);
+}
+
 static void
 on_keepalive(evutil_socket_t fd, short what, void *arg)
 {
@@ -179,10 +190,7 @@ on_keepalive(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (leg->cl_op_keepalive != NULL)
-		return;		/* the previous one is still retrying */
-	leg->cl_op_keepalive = graph_call(leg->cl_sc, "POST", leg->cl_id,
-	    "keepAlive", NULL, NULL, 0, 0, on_keepalive_done, leg);
+	recording_keepalive_now(leg->cl_sc, leg);
 }
 
 /* From the answer on: Graph ends a leg not kept alive within 45 min. */

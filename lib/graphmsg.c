@@ -740,3 +740,25 @@ graphmsg_uuid(char out[37])
 	}
 	out[j] = '\0';
 }
+
+int
+graphmsg_parse_call_state(const char *body, size_t len,
+    enum call_state *state)
+{
+	cJSON		*root;
+	const char	*why, *s;
+	int		 i;
+
+	*state = CALL_STATE_UNKNOWN;
+	if (parse_object(body, len, 0, &root, &why) == -1)
+		return -1;
+	if ((s = jsonx_string(root, "state")) != NULL)
+		for (i = CALL_STATE_INCOMING; i <= CALL_STATE_TERMINATED; i++)
+			if (strcmp(s, call_state_name((enum call_state)i)) ==
+			    0) {
+				*state = (enum call_state)i;
+				break;
+			}
+	cJSON_Delete(root);
+	return 0;
+}

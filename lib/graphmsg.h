@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "notif.h"
 
 #define GRAPHMSG_MAX_CONTEXT	256	/* clientContext, as Graph limits it */
 #define GRAPHMSG_MAX_BLOB	(256 * 1024)	/* media agent blob */
@@ -100,6 +101,11 @@ struct comms_operation {
 	long long	 subcode;
 	char		 message[128];
 };
+/* A call resource (GET /communications/calls/{id}): its state,
+ * CALL_STATE_UNKNOWN when absent or unknown.  0, or -1 when the body is
+ * not a JSON object. */
+int	 graphmsg_parse_call_state(const char *body, size_t len,
+	    enum call_state *);
 int	 graphmsg_parse_operation(const char *body, size_t len,
 	    struct comms_operation *);
 enum op_status graphmsg_op_status(const char *);	/* case-insensitive */

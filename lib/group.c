@@ -1,4 +1,5 @@
 /* The recorder group of a call leg: who it records, and each join's answer. */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,11 +294,18 @@ group_join(struct recorder_group *g, const struct group_policy *pol,
 int
 group_leave(struct recorder_group *g, const char *participant_id)
 {
+	if (g == NULL || !known(participant_id))
+		return 0;
+	return group_leave_hash(g, idhash(participant_id, g->key));
+}
+
+int
+group_leave_hash(struct recorder_group *g, uint64_t hash)
+{
 	size_t	 pos;
 	int	 held;
 
-	if (g == NULL || !known(participant_id) ||
-	    !find(g, idhash(participant_id, g->key), &pos))
+	if (g == NULL || !find(g, hash, &pos))
 		return 0;
 	held = g->m[pos].kind == MEMBER_ACCEPTED;
 	if (held)
@@ -396,6 +404,36 @@ group_export(const struct recorder_group *g, struct group_member **out,
 	*out = m;
 	*n = g->n;
 	return 0;
+}
+
+_Static_assert(offsetof(struct group_member, hash) == 0 &&
+    offsetof(struct group_member, kind) == sizeof(uint64_t),
+    "members pack as hash then kind");
+
+int
+group_pack(const struct recorder_group *g, unsigned char **out,
+    size_t *len)
+{
+	if (g == NULL)
+		return -1;
+	return idhash_pack(g->m, g->n, sizeof(*g->m), out, len);
+}
+
+struct recorder_group *
+group_unpack(const char *tenant, const char *policy, uint32_t capacity,
+    const unsigned char *buf, size_t len,
+    const unsigned char key[GROUP_KEYBYTES])
+{
+	struct recorder_group	*g;
+	struct group_member	*m = NULL;
+	size_t			 n;
+
+	if (idhash_unpack(buf, len, sizeof(*m), GROUP_MAX_MEMBERS, &m,
+	    &n) == -1)
+		return NULL;
+	g = group_import(tenant, policy, capacity, m, n, key);
+	free(m);
+	return g;
 }
 
 static int

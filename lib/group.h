@@ -96,6 +96,9 @@ int		 group_join(struct recorder_group *, const struct group_policy *,
  * it is forgotten: if it joins again, it is decided afresh. */
 int		 group_leave(struct recorder_group *, const char *participant_id);
 
+/* The same by the participant's hash (a roster departure). */
+int		 group_leave_hash(struct recorder_group *, uint64_t hash);
+
 uint32_t	 group_used(const struct recorder_group *);
 uint32_t	 group_capacity(const struct recorder_group *);
 const char	*group_tenant(const struct recorder_group *);
@@ -118,6 +121,17 @@ int		 group_export(const struct recorder_group *,
 		    struct group_member **, size_t *n);
 struct recorder_group *group_import(const char *tenant, const char *policy,
 		    uint32_t capacity, const struct group_member *, size_t n,
+		    const unsigned char key[GROUP_KEYBYTES]);
+
+/*
+ * The members as bytes for the database (9 each: hash big-endian, kind),
+ * and back: unpack refuses (NULL) anything group_import would, and
+ * bytes that are not whole, sorted, unique entries.
+ */
+int		 group_pack(const struct recorder_group *, unsigned char **,
+		    size_t *);
+struct recorder_group *group_unpack(const char *tenant, const char *policy,
+		    uint32_t capacity, const unsigned char *, size_t,
 		    const unsigned char key[GROUP_KEYBYTES]);
 
 const char	*join_verdict_name(enum join_verdict);	/* accept, busy,

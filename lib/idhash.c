@@ -74,3 +74,59 @@ idhash_grow(void *arrayp, size_t *cap, size_t size, size_t want,
 	*cap = c;
 	return 0;
 }
+
+/* Entries are {uint64_t hash; uint8_t flag; ...}: 9 bytes each stored. */
+#define PACKED	(sizeof(uint64_t) + 1)
+
+int
+idhash_pack(const void *base, size_t n, size_t size, unsigned char **out,
+    size_t *outlen)
+{
+	unsigned char	*b, *p;
+	uint64_t	 h;
+	size_t		 i;
+	int		 k;
+
+	if ((b = malloc(n > 0 ? n * PACKED : 1)) == NULL)
+		return -1;
+	for (i = 0, p = b; i < n; i++, p += PACKED) {
+		h = hash_at(base, size, i);
+		for (k = 0; k < 8; k++)
+			p[k] = (unsigned char)(h >> (56 - 8 * k));
+		p[8] = ((const unsigned char *)base)[i * size +
+		    sizeof(uint64_t)];
+	}
+	*out = b;
+	*outlen = n * PACKED;
+	return 0;
+}
+
+int
+idhash_unpack(const unsigned char *buf, size_t len, size_t size,
+    size_t max, void *arrayp, size_t *n)
+{
+	unsigned char	*a;
+	uint64_t	 h, prev = 0;
+	size_t		 i, count;
+	int		 k;
+
+	if (len % PACKED != 0 || (count = len / PACKED) > max ||
+	    size < PACKED)
+		return -1;
+	if ((a = calloc(count > 0 ? count : 1, size)) == NULL)
+		return -1;
+	for (i = 0; i < count; i++, buf += PACKED) {
+		for (h = 0, k = 0; k < 8; k++)
+			h = h << 8 | buf[k];
+		if (i > 0 && h <= prev) {	/* sorted, unique */
+			free(a);
+			return -1;
+		}
+		prev = h;
+		memcpy(a + i * size, &h, sizeof(h));
+		a[i * size + sizeof(uint64_t)] = buf[8];
+	}
+	memcpy(arrayp, &a, sizeof(a));
+	*n = count;
+	return 0;
+}

@@ -31,4 +31,19 @@ int	 idhash_find(const void *base, size_t n, size_t size, uint64_t hash,
 int	 idhash_grow(void *arrayp, size_t *cap, size_t size, size_t want,
 	    size_t min, size_t max);
 
+/*
+ * For storage: n entries (hash, then a one-byte flag right after it)
+ * as 9 bytes each, the hash big-endian; *out malloc'd.  0 or -1.
+ */
+int	 idhash_pack(const void *base, size_t n, size_t size,
+	    unsigned char **out, size_t *outlen);
+
+/*
+ * Back: a calloc'd array of `size`-byte entries at *arrayp, *n of them.
+ * Untrusted bytes: -1 unless the length is a whole number of entries, at
+ * most max, with hashes strictly ascending.
+ */
+int	 idhash_unpack(const unsigned char *buf, size_t len, size_t size,
+	    size_t max, void *arrayp, size_t *n);
+
 #endif

@@ -1,5 +1,6 @@
 /* A call leg's monotonic state machine and its roster of hashed ids. */
 #include <stdint.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -329,4 +330,54 @@ int
 roster_only_recorders(const struct roster *r)
 {
 	return r != NULL && r->seen && r->humans == 0;
+}
+
+_Static_assert(offsetof(struct roster_member, id_hash) == 0 &&
+    offsetof(struct roster_member, recorder) == sizeof(uint64_t),
+    "roster members pack as hash then recorder flag");
+
+int
+roster_pack(const struct roster *r, unsigned char **out, size_t *len)
+{
+	return idhash_pack(r->m, r->n, sizeof(*r->m), out, len);
+}
+
+int
+roster_unpack(struct roster *r, const unsigned char *buf, size_t len,
+    long long sequence, int seen)
+{
+	struct roster_member	*m = NULL;
+	size_t			 n, i, humans = 0;
+
+	if (idhash_unpack(buf, len, sizeof(*m), ROSTER_MAX, &m, &n) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (m[i].recorder > 1) {
+			free(m);
+			return -1;
+		}
+		humans += !m[i].recorder;
+	}
+	roster_free(r);
+	r->m = m;
+	r->n = r->cap = (uint32_t)n;
+	r->humans = (uint32_t)humans;
+	r->sequence = sequence < -1 ? -1 : sequence;
+	r->seen = seen != 0;
+	return 0;
+}
+
+void
+roster_gone(const struct roster_member *before, size_t n,
+    const struct roster *now, void (*cb)(uint64_t, void *), void *arg)
+{
+	size_t	 i, j = 0;
+
+	/* Both sorted by hash: one merge walk. */
+	for (i = 0; i < n; i++) {
+		while (j < now->n && now->m[j].id_hash < before[i].id_hash)
+			j++;
+		if (j == now->n || now->m[j].id_hash != before[i].id_hash)
+			cb(before[i].id_hash, arg);
+	}
 }

@@ -85,6 +85,21 @@ int	 roster_has(const struct roster *, const char *participant_id,
 /* A roster was seen and it holds no one but recorders (or no one). */
 int	 roster_only_recorders(const struct roster *);
 
+/*
+ * The members as bytes for the database (9 each: hash big-endian, then
+ * 1 for a recorder), and back.  unpack replaces r's members, taking the
+ * sequence and seen flag from the same row; -1 (r unchanged) unless the
+ * bytes are whole, sorted, unique entries with flags 0 or 1.
+ */
+int	 roster_pack(const struct roster *, unsigned char **, size_t *);
+int	 roster_unpack(struct roster *, const unsigned char *, size_t,
+	    long long sequence, int seen);
+
+/* Call cb for each member of `before` (sorted, n of them) that is no
+ * longer in `now`: who left between two rosters. */
+void	 roster_gone(const struct roster_member *before, size_t n,
+	    const struct roster *now, void (*cb)(uint64_t, void *), void *arg);
+
 /* Whether an identity kind names a bot ("application", ...). */
 int	 roster_is_recorder_kind(const char *kind);
 

@@ -22,7 +22,8 @@ TAILQ_HEAD(waitq, waiter);
 void	 waitq_add(struct waitq *, struct waiter *, void (*)(void *), void *);
 /* Take w off, if parked. */
 void	 waitq_remove(struct waitq *, struct waiter *);
-/* Call everyone back, each taken off the queue first. */
+/* Call back everyone parked now, each taken off the queue first; those
+ * that park during the callbacks wait for the next wake. */
 void	 waitq_wake(struct waitq *);
 
 #endif

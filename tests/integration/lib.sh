@@ -93,8 +93,21 @@ ${1:-}
 CONF
 }
 
+# make_keys: the appliance's keys in $T/keys, once (polrecctl keys init);
+# the auditor's secret key goes to $T/auditor.key.
+make_keys() {
+	[ -f "$T/keys/state.key" ] && return 0
+	if ! build/polrecctl -f "$T/polrecd.conf" keys init \
+	    -o "$T/auditor.key" >"$T/keys-init.log" 2>&1; then
+		not_ok "polrecctl keys init"
+		sed 's/^/#   /' "$T/keys-init.log"
+		exit 1
+	fi
+}
+
 # start_polrecd: run it in the foreground mode and learn its port.
 start_polrecd() {
+	make_keys
 	: >"$T/polrecd.log"
 	"$POLRECD" -d -f "$T/polrecd.conf" 2>>"$T/polrecd.log" &
 	POLRECD_PID=$!
