@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "conf.h"
 #include "decide.h"
 #include "graph.h"
@@ -16,6 +18,7 @@
 #include "log.h"
 #include "notif.h"
 #include "polrecd.h"
+#include "trail.h"
 #include "xmalloc.h"
 
 /* With app media, the agent must reply this long before the deadline. */
@@ -57,10 +60,28 @@ note_latency(struct polrecd *sc, const struct call_leg *leg)
 		sc->sc_stats.answer_latency_max_us = us;
 }
 
+/* The audit event of an answer's or reject's outcome. */
+static void
+journal_result(struct polrecd *sc, const struct call_leg *leg,
+    const char *kind, const char *outcome, const struct graph_result *r)
+{
+	struct trail_event	 ev;
+
+	journal_event_init(&ev, kind);
+	journal_event_leg(&ev, leg);
+	ev.outcome = outcome;
+	ev.reason = leg->cl_decision != DECIDE_ANSWER ? leg->cl_reason : NULL;
+	journal_graph_result(&ev, r);
+	ev.latency_us = (int64_t)(polrecd_now_us() - leg->cl_arrival_us);
+	journal_add(sc, &ev);
+}
+
 static void
 finish_failed(struct polrecd *sc, struct call_leg *leg,
     const struct graph_result *r, const char *what)
 {
+	journal_result(sc, leg, r->missed ? "missed" : what,
+	    r->missed ? "missed" : "failed", r);
 	if (r->missed) {
 		leg->cl_outcome = OUTCOME_MISSED;
 		sc->sc_stats.answers_missed++;
@@ -95,6 +116,7 @@ on_answered(const struct graph_result *r, void *arg)
 	}
 	leg->cl_outcome = OUTCOME_ANSWERED;
 	legs_touch(sc, leg);
+	journal_result(sc, leg, "answer", "ok", r);
 	sc->sc_stats.answers_ok++;
 	note_latency(sc, leg);
 	log_info("call %s: answered in %llu ms (%d attempt(s), budget %lld "
@@ -118,6 +140,7 @@ on_rejected(const struct graph_result *r, void *arg)
 	}
 	leg->cl_outcome = OUTCOME_REJECTED;
 	legs_touch(sc, leg);
+	journal_result(sc, leg, "reject", "ok", r);
 	sc->sc_stats.rejects_ok++;
 	note_latency(sc, leg);
 	log_info("call %s: rejected (%s: %s) in %llu ms", leg->cl_id,
@@ -195,6 +218,71 @@ answer_on_blob(struct polrecd *sc, struct call_leg *leg, const char *blob,
 
 static void	 start(void *);
 
+static void
+add_identity(cJSON *o, const char *name, const struct identity *id)
+{
+	cJSON	*i;
+
+	if (id->id == NULL && id->display_name == NULL)
+		return;
+	i = cJSON_AddObjectToObject(o, name);
+	if (id->kind != NULL)
+		cJSON_AddStringToObject(i, "kind", id->kind);
+	if (id->id != NULL)
+		cJSON_AddStringToObject(i, "id", id->id);
+	if (id->display_name != NULL)
+		cJSON_AddStringToObject(i, "displayName", id->display_name);
+	if (id->tenant_id != NULL)
+		cJSON_AddStringToObject(i, "tenantId", id->tenant_id);
+}
+
+static void
+add_string(cJSON *o, const char *name, const char *v)
+{
+	if (v != NULL)
+		cJSON_AddStringToObject(o, name, v);
+}
+
+/*
+ * The invitation's audit event: the decision in clear, and whom it is
+ * about sealed (who is observed, the source, the users of botData, on
+ * whose behalf); the whole notification is sealed in its own event.
+ */
+static void
+journal_invitation(struct polrecd *sc, const struct call_leg *leg,
+    const struct notification *n, const char *msgid, const char *outcome)
+{
+	const struct call_data	*c = &n->call;
+	struct trail_event	 ev;
+	cJSON			*p;
+	char			*personal;
+
+	p = cJSON_CreateObject();
+	add_string(p, "observedParticipantId",
+	    c->incoming.observed_participant_id);
+	add_string(p, "sourceParticipantId", c->incoming.source_participant_id);
+	add_identity(p, "source", &c->source.identity);
+	add_identity(p, "onBehalfOf", &c->incoming.on_behalf_of);
+	add_string(p, "userId", c->bot.user.id);
+	add_string(p, "userParticipantId", c->bot.user.participant_id);
+	add_string(p, "otherSideUserId", c->bot.other_side_user.id);
+	add_string(p, "otherSideUserParticipantId",
+	    c->bot.other_side_user.participant_id);
+	add_string(p, "onBehalfOfId", c->bot.user.on_behalf_of_id);
+	personal = cJSON_PrintUnformatted(p);
+	cJSON_Delete(p);
+	journal_event_init(&ev, "invitation");
+	journal_event_leg(&ev, leg);
+	ev.outcome = outcome;
+	ev.reason = leg->cl_reason;
+	ev.msg_id = msgid;
+	ev.personal = personal;
+	ev.personal_len = personal != NULL ? strlen(personal) : 0;
+	ev.latency_us = (int64_t)(polrecd_now_us() - leg->cl_arrival_us);
+	journal_add(sc, &ev);
+	cJSON_free(personal);
+}
+
 void
 answer_invitation(struct polrecd *sc, const struct notification *n,
     uint64_t arrival_us, const char *msgid)
@@ -207,6 +295,7 @@ answer_invitation(struct polrecd *sc, const struct notification *n,
 	const char		*reason;
 
 	if ((leg = legs_find(sc, n->call_id)) != NULL) {
+		journal_invitation(sc, leg, n, msgid, "duplicate");
 		sc->sc_stats.duplicate_invitations++;
 		log_info("call %s: duplicate invitation (msg %s); already %s "
 		    "(%s), not acted on again", leg->cl_id, msgid,
@@ -227,8 +316,13 @@ answer_invitation(struct polrecd *sc, const struct notification *n,
 	leg->cl_chain = dup_or_null(call->call_chain_id);
 	leg->cl_policy = dup_or_null(call->bot.policy_identifier);
 	leg->cl_observed = dup_or_null(call->incoming.observed_participant_id);
+	leg->cl_paired = journal_recorders(call->bot.paired_recorders,
+	    call->bot.n_paired_recorders);
+	leg->cl_other = journal_recorders(call->bot.other_recorders,
+	    call->bot.n_other_recorders);
 	leg->cl_decision = d;
 	leg->cl_reason = reason;
+	journal_invitation(sc, leg, n, msgid, decision_name(d));
 	log_info("call %s: decided %s (%s) in %llu us", leg->cl_id,
 	    decision_name(d), reason,
 	    (unsigned long long)(polrecd_now_us() - arrival_us));

@@ -117,13 +117,16 @@ write_all(struct commit *c, char *err, size_t errlen)
 	if (db_exec(c->c_db, "BEGIN IMMEDIATE", err, errlen) == -1)
 		return -1;
 	if (legstore_flush(sc, c->c_db, err, errlen) == -1 ||
+	    journal_flush(sc, c->c_db, err, errlen) == -1 ||
 	    db_exec(c->c_db, "COMMIT", err, errlen) == -1) {
 		if (!sqlite3_get_autocommit(c->c_db))
 			sqlite3_exec(c->c_db, "ROLLBACK", NULL, NULL, NULL);
 		legstore_done(sc, 0);
+		journal_done(sc, 0);
 		return -1;
 	}
 	legstore_done(sc, 1);
+	journal_done(sc, 1);
 	return 0;
 }
 
@@ -139,7 +142,8 @@ on_commit(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	c->c_pending = 0;
-	c->c_ok = !legstore_dirty(sc) || write_all(c, err, sizeof(err)) == 0;
+	c->c_ok = !(legstore_dirty(sc) || journal_dirty(sc)) ||
+	    write_all(c, err, sizeof(err)) == 0;
 	us = polrecd_now_us() - t0;
 	if (c->c_ok) {
 		sc->sc_stats.commits++;
@@ -166,17 +170,29 @@ on_commit(evutil_socket_t fd, short what, void *arg)
 	waitq_wake(&c->c_waiting);
 }
 
-/* At shutdown: write what is pending, synchronously, and close. */
+/* At shutdown: write what is pending, synchronously, and release the
+ * replies that wait for it. */
 void
-commit_free(struct commit *c)
+commit_flush(struct commit *c)
 {
 	char	 err[512];
 
 	if (c == NULL)
 		return;
-	if (legstore_dirty(c->c_sc) && write_all(c, err, sizeof(err)) == -1)
+	c->c_ok = 1;
+	if ((legstore_dirty(c->c_sc) || journal_dirty(c->c_sc)) &&
+	    write_all(c, err, sizeof(err)) == -1) {
+		c->c_ok = 0;
 		log_warnx("database: last commit failed: %s", err);
+	}
 	waitq_wake(&c->c_waiting);
+}
+
+void
+commit_free(struct commit *c)
+{
+	if (c == NULL)
+		return;
 	event_free(c->c_ev);
 	event_free(c->c_retry);
 	legstore_close();

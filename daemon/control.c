@@ -28,6 +28,7 @@
 #include "legs.h"
 #include "log.h"
 #include "polrecd.h"
+#include "trail.h"
 #include "xmalloc.h"
 
 #define CONTROL_MAX_CLIENTS	64
@@ -56,6 +57,7 @@ static const struct control_cmd {
 	const char	*cmd;		/* the full words, space-separated */
 	int		 mutating;
 	control_fn	 fn;
+	int		 nargs;		/* arguments after the words */
 } *control_lookup(int, char **);
 
 static cJSON	*cmd_show_status(struct control_client *, int, char **,
@@ -69,13 +71,16 @@ static cJSON	*cmd_drain_on(struct control_client *, int, char **,
 		    const char **);
 static cJSON	*cmd_drain_off(struct control_client *, int, char **,
 		    const char **);
+static cJSON	*cmd_audit_prune(struct control_client *, int, char **,
+		    const char **);
 
 static const struct control_cmd control_cmds[] = {
-	{ "show status", 0, cmd_show_status },
-	{ "show stats", 0, cmd_show_stats },
-	{ "show calls", 0, cmd_show_calls },
-	{ "drain on", 1, cmd_drain_on },
-	{ "drain off", 1, cmd_drain_off },
+	{ "show status", 0, cmd_show_status, 0 },
+	{ "show stats", 0, cmd_show_stats, 0 },
+	{ "show calls", 0, cmd_show_calls, 0 },
+	{ "drain on", 1, cmd_drain_on, 0 },
+	{ "drain off", 1, cmd_drain_off, 0 },
+	{ "audit prune", 1, cmd_audit_prune, 1 },
 };
 
 static const struct control_cmd *
@@ -85,13 +90,18 @@ control_lookup(int argc, char **argv)
 	size_t	 i, used = 0;
 	int	 a;
 
-	line[0] = '\0';
-	for (a = 0; a < argc; a++)
-		used += (size_t)snprintf(line + used, sizeof(line) - used,
-		    "%s%s", a ? " " : "", argv[a]);
-	for (i = 0; i < sizeof(control_cmds) / sizeof(control_cmds[0]); i++)
+	for (i = 0; i < sizeof(control_cmds) / sizeof(control_cmds[0]); i++) {
+		if (argc < control_cmds[i].nargs)
+			continue;
+		line[0] = '\0';
+		used = 0;
+		for (a = 0; a < argc - control_cmds[i].nargs; a++)
+			used += (size_t)snprintf(line + used,
+			    sizeof(line) - used, "%s%s", a ? " " : "",
+			    argv[a]);
 		if (strcmp(control_cmds[i].cmd, line) == 0)
 			return &control_cmds[i];
+	}
 	return NULL;
 }
 
@@ -221,6 +231,9 @@ set_draining(struct control_client *cc, int on)
 		log_info("draining %s (by uid %u): new invitations are %s",
 		    on ? "on" : "off", (unsigned int)cc->cc_uid,
 		    on ? "rejected as busy" : "answered again");
+	if (sc->sc_draining != on)
+		journal_simple(sc, "control", on ? "drain on" : "drain off",
+		    NULL, NULL);
 	sc->sc_draining = on;
 	o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "draining", on);
@@ -246,6 +259,32 @@ cmd_drain_off(struct control_client *cc, int argc, char **argv,
 	(void)argv;
 	(void)err;
 	return set_draining(cc, 0);
+}
+
+/* Retention: remove the audit events older than the argument. */
+static cJSON *
+cmd_audit_prune(struct control_client *cc, int argc, char **argv,
+    const char **err)
+{
+	struct polrecd	*sc = cc->cc_ctl->c_sc;
+	static char	 msg[256];
+	int64_t		 before, removed;
+	cJSON		*o;
+
+	if (trail_parse_time(argv[argc - 1], &before) == -1) {
+		*err = "not a time: give 2026-01-31, 2026-01-31T12:00:00Z "
+		    "or seconds since the epoch";
+		return NULL;
+	}
+	if (journal_prune(sc, before, cc->cc_uid, &removed, msg,
+	    sizeof(msg)) == -1) {
+		*err = msg;
+		return NULL;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "removed", (double)removed);
+	cJSON_AddNumberToObject(o, "before_utc_us", (double)before);
+	return o;
 }
 
 static cJSON *

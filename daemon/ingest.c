@@ -9,10 +9,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <sodium.h>
 
 #include "conf.h"
 #include "jwt.h"
@@ -22,6 +24,7 @@
 #include "notif.h"
 #include "polrecd.h"
 #include "replay.h"
+#include "trail.h"
 #include "xmalloc.h"
 
 #define LOG_ID_MAX		80	/* ids and names shown in a log line */
@@ -210,9 +213,61 @@ log_auth_failure(struct inbound *in, const char *reason,
 	    cl->tid : NULL));
 }
 
+/*
+ * The audit event of a notification request: refused ones too, with the
+ * reason.  n is the notification, when one was parsed; its whole raw
+ * entry is sealed (it names people).
+ */
+static void
+journal_request(struct inbound *in, const struct notification *n,
+    const char *outcome, const char *reason, int status)
+{
+	struct trail_event	 ev;
+	cJSON			*d;
+	char			*detail, *personal = NULL;
+
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "peer", in->in_peer);
+	if (n != NULL) {
+		cJSON_AddStringToObject(d, "type", notif_kind_name(n->kind));
+		cJSON_AddStringToObject(d, "change",
+		    notif_change_name(n->change));
+		if (n->resource_url != NULL)
+			cJSON_AddStringToObject(d, "resource", n->resource_url);
+		if (n->odata_type != NULL)
+			cJSON_AddStringToObject(d, "odata_type", n->odata_type);
+		if (n->raw != NULL)
+			personal = cJSON_PrintUnformatted(n->raw);
+	}
+	detail = cJSON_PrintUnformatted(d);
+	cJSON_Delete(d);
+	journal_event_init(&ev, "notification");
+	ev.outcome = outcome;
+	ev.reason = reason;
+	ev.http_status = status;
+	ev.msg_id = in->in_replay_id != NULL ? in->in_replay_id : NULL;
+	ev.latency_us = (int64_t)(polrecd_now_us() - in->in_arrival);
+	ev.detail = detail;
+	if (n != NULL) {
+		ev.call_id = n->call_id[0] != '\0' ? n->call_id : NULL;
+		ev.tenant = n->call.tenant_id;
+		ev.chain_id = n->call.call_chain_id;
+		ev.policy = n->call.bot.policy_identifier;
+	}
+	ev.personal = personal;
+	ev.personal_len = personal != NULL ? strlen(personal) : 0;
+	journal_add(in->in_sc, &ev);
+	cJSON_free(detail);
+	if (personal != NULL) {
+		sodium_memzero(personal, strlen(personal));
+		cJSON_free(personal);
+	}
+}
+
 static void
 deny(struct inbound *in, const char *reason, const struct jwt_claims *cl)
 {
+	journal_request(in, NULL, "refused", reason, 401);
 	in->in_sc->sc_stats.auth_failed++;
 	log_auth_failure(in, reason, cl);
 	/* No detail for the caller: the reason is in the log only. */
@@ -226,6 +281,7 @@ static void
 unavailable(struct inbound *in)
 {
 	in->in_sc->sc_stats.auth_unavailable++;
+	journal_request(in, NULL, "deferred", "no_signing_keys", 503);
 	log_warnx("notification deferred (503): no signing keys yet; peer %s "
 	    "msg %s", in->in_peer, in->in_msgid);
 	evhttp_add_header(evhttp_request_get_output_headers(in->in_req),
@@ -310,6 +366,7 @@ process(struct inbound *in, long long expires)
 	    replay_find(sc->sc_replay, in->in_replay_id, now_unix());
 	if (seen != NULL) {
 		sc->sc_stats.replays++;
+		journal_request(in, NULL, "replayed", NULL, seen->status);
 		log_info("msg %s: replayed; answered as before (%d), not "
 		    "acted on again", in->in_msgid, seen->status);
 		send_reply(in, seen->status, seen->body, seen->body_len);
@@ -317,6 +374,7 @@ process(struct inbound *in, long long expires)
 	}
 	if (!is_json_content_type(evhttp_find_header(hdrs, "Content-Type"))) {
 		sc->sc_stats.http_bad_content_type++;
+		journal_request(in, NULL, "refused", "content_type", 415);
 		log_warnx("notification rejected: Content-Type is not "
 		    "application/json (msg %s)", in->in_msgid);
 		http_reply_error(req, 415, "unsupportedMediaType",
@@ -328,6 +386,7 @@ process(struct inbound *in, long long expires)
 	body = len > 0 ? (const char *)evbuffer_pullup(inbuf, -1) : "";
 	if (notif_parse(body, len, &batch, err, sizeof(err)) == -1) {
 		sc->sc_stats.http_malformed++;
+		journal_request(in, NULL, "refused", err, 400);
 		log_warnx("notification rejected: %s (msg %s, %zu bytes)", err,
 		    in->in_msgid, len);
 		http_reply_error(req, HTTP_BADREQUEST, "badRequest", err);
@@ -336,6 +395,11 @@ process(struct inbound *in, long long expires)
 	}
 	for (i = 0; i < batch->n; i++) {
 		sc->sc_stats.notifications_received++;
+		journal_request(in, &batch->v[i], "accepted",
+		    !notif_is_invitation(&batch->v[i]) &&
+		    legs_find(sc, batch->v[i].call_id) == NULL ?
+		    "unknown_call" : NULL,
+		    batch->v[i].kind == NOTIF_KIND_JOINING ? 200 : 202);
 		if (notif_is_invitation(&batch->v[i])) {
 			sc->sc_stats.invitations_received++;
 			log_invitation(&batch->v[i], in->in_msgid);

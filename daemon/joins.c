@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "conf.h"
 #include "decide.h"
 #include "group.h"
@@ -14,6 +16,7 @@
 #include "log.h"
 #include "notif.h"
 #include "polrecd.h"
+#include "trail.h"
 #include "xmalloc.h"
 
 /* The leg's group, from its answer on; the first member is the observed
@@ -43,6 +46,88 @@ count(struct polrecd *sc, const struct join_decision *d)
 		sc->sc_stats.joins_invited++;
 	else
 		sc->sc_stats.joins_rejected++;
+}
+
+static char *
+personal_of(const char *pid)
+{
+	cJSON	*p;
+	char	*s;
+
+	p = cJSON_CreateObject();
+	if (pid != NULL)
+		cJSON_AddStringToObject(p, "participantId", pid);
+	s = cJSON_PrintUnformatted(p);
+	cJSON_Delete(p);
+	return s;
+}
+
+static char *
+group_detail(const struct call_leg *leg, const char *why)
+{
+	cJSON	*d;
+	char	*s;
+
+	d = cJSON_CreateObject();
+	if (leg != NULL && leg->cl_group != NULL) {
+		cJSON_AddNumberToObject(d, "group_used",
+		    group_used(leg->cl_group));
+		cJSON_AddNumberToObject(d, "group_capacity",
+		    group_capacity(leg->cl_group));
+	}
+	if (why != NULL)
+		cJSON_AddStringToObject(d, "by", why);
+	s = cJSON_PrintUnformatted(d);
+	cJSON_Delete(d);
+	return s;
+}
+
+static void
+journal_join(struct polrecd *sc, const struct call_leg *leg,
+    const struct notification *n, const char *pid,
+    const struct join_decision *d)
+{
+	struct trail_event	 ev;
+	char			*detail, *personal;
+
+	detail = group_detail(leg, NULL);
+	personal = personal_of(pid);
+	journal_event_init(&ev, "join");
+	if (leg != NULL)
+		journal_event_leg(&ev, leg);
+	else
+		ev.call_id = n->call_id[0] != '\0' ? n->call_id : NULL;
+	ev.outcome = join_verdict_name(d->verdict);
+	ev.reason = d->reason;
+	ev.detail = detail;
+	ev.personal = personal;
+	ev.personal_len = personal != NULL ? strlen(personal) : 0;
+	journal_add(sc, &ev);
+	cJSON_free(detail);
+	cJSON_free(personal);
+}
+
+/* A slot freed, by participantLeft (pid known) or the roster. */
+void
+joins_journal_leave(struct polrecd *sc, const struct call_leg *leg,
+    const char *pid, const char *by)
+{
+	struct trail_event	 ev;
+	char			*detail, *personal = NULL;
+
+	detail = group_detail(leg, by);
+	if (pid != NULL)
+		personal = personal_of(pid);
+	journal_event_init(&ev, "leave");
+	journal_event_leg(&ev, leg);
+	ev.outcome = "slot_freed";
+	ev.reason = by;
+	ev.detail = detail;
+	ev.personal = personal;
+	ev.personal_len = personal != NULL ? strlen(personal) : 0;
+	journal_add(sc, &ev);
+	cJSON_free(detail);
+	cJSON_free(personal);
 }
 
 /* Decide a join; returns the response body (malloc'd). */
@@ -79,6 +164,9 @@ joins_decide(struct polrecd *sc, struct call_leg *leg,
 	count(sc, &d);
 	if (leg != NULL && !d.repeat)
 		legs_touch(sc, leg);
+	/* A retransmit is answered as before, with no second event. */
+	if (!d.repeat)
+		journal_join(sc, leg, n, pid, &d);
 	log_info("call %s: join of %s: %s (%s)%s; group %u/%u",
 	    n->call_id[0] ? n->call_id : "-",
 	    log_sanitize(who, sizeof(who), pid), join_verdict_name(d.verdict),
@@ -101,6 +189,7 @@ joins_left(struct polrecd *sc, struct call_leg *leg, const char *pid)
 		return;
 	if (group_leave(leg->cl_group, pid)) {
 		sc->sc_stats.joins_slots_freed++;
+		joins_journal_leave(sc, leg, pid, "participantLeft");
 		log_info("call %s: %s left; group %u/%u", leg->cl_id,
 		    log_sanitize(who, sizeof(who), pid),
 		    group_used(leg->cl_group), group_capacity(leg->cl_group));

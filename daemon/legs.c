@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
 #include <event2/event.h>
 #include <sodium.h>
 
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "notif.h"
 #include "polrecd.h"
+#include "trail.h"
 #include "xmalloc.h"
 
 #define INTERN_MAX	256	/* distinct interned strings */
@@ -39,6 +41,9 @@ struct legs {
 	 * in the database mean the same after a restart. */
 	unsigned char		 key[ROSTER_KEYBYTES];
 };
+
+static void	 journal_ended(struct polrecd *, const struct call_leg *,
+		    const char *);
 
 static int
 leg_cmp(const void *a, const void *b)
@@ -153,6 +158,8 @@ leg_free(struct call_leg *leg)
 	free(leg->cl_chain);
 	free(leg->cl_policy);
 	free(leg->cl_observed);
+	free(leg->cl_paired);
+	free(leg->cl_other);
 	free(leg->cl_result_text);
 	free(leg);
 }
@@ -336,12 +343,44 @@ legs_end(struct polrecd *sc, struct call_leg *leg, const char *why)
 	l->nlive--;
 	sc->sc_stats.legs_ended++;
 	legs_touch(sc, leg);
+	journal_ended(sc, leg, why);
 	log_info("call %s: ended (%s); outcome %s, recording %s, result %s, "
 	    "%llu ms after the invitation", leg->cl_id, why,
 	    legs_outcome_name(leg->cl_outcome),
 	    recording_status_name(leg->cl_rec_confirmed),
 	    leg->cl_result_text != NULL ? leg->cl_result_text : "-",
 	    (unsigned long long)(now - leg->cl_arrival_us) / 1000);
+}
+
+static void
+journal_ended(struct polrecd *sc, const struct call_leg *leg,
+    const char *why)
+{
+	struct trail_event	 ev;
+	cJSON			*d;
+	char			*detail;
+
+	d = cJSON_CreateObject();
+	if (leg->cl_result_text != NULL)
+		cJSON_AddStringToObject(d, "result", leg->cl_result_text);
+	if (leg->cl_result_code != -1)
+		cJSON_AddNumberToObject(d, "result_code",
+		    (double)leg->cl_result_code);
+	if (leg->cl_result_subcode != -1)
+		cJSON_AddNumberToObject(d, "result_subcode",
+		    (double)leg->cl_result_subcode);
+	cJSON_AddStringToObject(d, "recording",
+	    recording_status_name(leg->cl_rec_confirmed));
+	detail = cJSON_PrintUnformatted(d);
+	cJSON_Delete(d);
+	journal_event_init(&ev, "terminated");
+	journal_event_leg(&ev, leg);
+	ev.outcome = legs_outcome_name(leg->cl_outcome);
+	ev.reason = why;
+	ev.detail = detail;
+	ev.latency_us = (int64_t)(polrecd_now_us() - leg->cl_arrival_us);
+	journal_add(sc, &ev);
+	cJSON_free(detail);
 }
 
 /* Free tombstones older than LEG_KEEP_ENDED_SEC. */
@@ -459,6 +498,8 @@ apply_roster(struct polrecd *sc, struct call_leg *leg,
 	if (rv == 1 && before != NULL) {
 		used = group_used(leg->cl_group);
 		roster_gone(before, nbefore, &leg->cl_roster, on_gone, leg);
+		if (group_used(leg->cl_group) != used)
+			joins_journal_leave(sc, leg, NULL, "roster");
 		if (group_used(leg->cl_group) != used)
 			log_info("call %s: %u left the roster; group %u/%u",
 			    leg->cl_id, used - group_used(leg->cl_group),

@@ -62,6 +62,8 @@ struct call_leg {
 	char			*cl_chain;
 	char			*cl_policy;
 	char			*cl_observed;
+	char			*cl_paired;	/* JSON arrays of recorder ids */
+	char			*cl_other;
 	enum leg_state		 cl_state;
 	enum leg_outcome	 cl_outcome;
 	enum decision		 cl_decision;
@@ -137,6 +139,8 @@ void		 joins_group_new(struct polrecd *, struct call_leg *);
 char		*joins_decide(struct polrecd *, struct call_leg *,
 		    const struct notification *);
 void		 joins_left(struct polrecd *, struct call_leg *, const char *);
+void		 joins_journal_leave(struct polrecd *, const struct call_leg *,
+		    const char *pid, const char *by);
 
 /* answer.c */
 void		 answer_invitation(struct polrecd *,

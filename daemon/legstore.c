@@ -26,14 +26,15 @@ enum {
 	C_RESULT_CODE, C_RESULT_SUBCODE, C_RESULT_TEXT, C_CAPTURE,
 	C_REC_CONFIRMED, C_REC_SENT, C_BLOB_ISSUED, C_GROUP_CAPACITY,
 	C_GROUP_MEMBERS, C_ROSTER, C_ROSTER_SEQUENCE, C_ROSTER_SEEN,
-	C_UPDATED,
+	C_UPDATED, C_PAIRED, C_OTHER,
 };
 
 #define COLUMNS	"call_id, tenant, chain_id, policy, state, decision, " \
 	"reason, outcome, end_reason, callback_uri, arrival_utc_us, " \
 	"ended_utc_us, result_code, result_subcode, result_text, capture, " \
 	"rec_confirmed, rec_sent, blob_issued, group_capacity, " \
-	"group_members, roster, roster_sequence, roster_seen, updated_utc_us"
+	"group_members, roster, roster_sequence, roster_seen, updated_utc_us, " \
+	"paired_recorders, other_recorders"
 
 static sqlite3_stmt	*st_put, *st_forget;
 
@@ -121,6 +122,8 @@ put(sqlite3 *db, struct call_leg *leg, int64_t now, char *err,
 	    leg->cl_roster.sequence);
 	sqlite3_bind_int(st_put, C_ROSTER_SEEN, leg->cl_roster.seen);
 	sqlite3_bind_int64(st_put, C_UPDATED, now);
+	bind_text(st_put, C_PAIRED, leg->cl_paired);
+	bind_text(st_put, C_OTHER, leg->cl_other);
 	if (sqlite3_step(st_put) != SQLITE_DONE) {
 		snprintf(err, errlen, "leg %s: %s", leg->cl_id,
 		    sqlite3_errmsg(db));
@@ -145,7 +148,8 @@ legstore_flush(struct polrecd *sc, sqlite3 *db, char *err, size_t errlen)
 
 	if (prepare(db, &st_put, "INSERT OR REPLACE INTO leg_state (" COLUMNS
 	    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-	    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+	    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, "
+	    "?26, ?27)",
 	    err, errlen) == -1 ||
 	    prepare(db, &st_forget, "DELETE FROM leg_state WHERE "
 	    "ended_utc_us IS NOT NULL AND ended_utc_us < ?1", err,
@@ -279,6 +283,8 @@ restore_row(struct polrecd *sc, sqlite3_stmt *st, int64_t keep_after,
 	leg->cl_tenant = dup_text(st, C_TENANT);
 	leg->cl_chain = dup_text(st, C_CHAIN_ID);
 	leg->cl_policy = dup_text(st, C_POLICY);
+	leg->cl_paired = dup_text(st, C_PAIRED);
+	leg->cl_other = dup_text(st, C_OTHER);
 	leg->cl_state = (enum leg_state)state;
 	leg->cl_decision = (enum decision)decision;
 	leg->cl_outcome = (enum leg_outcome)outcome;
@@ -355,6 +361,15 @@ legstore_restore(struct polrecd *sc)
 		log_warnx("database: reading leg_state: %s",
 		    sqlite3_errstr(rc));
 		return -1;
+	}
+	{
+		char	 detail[128];
+
+		snprintf(detail, sizeof(detail), "{\"live\":%zu,\"ended\":%zu,"
+		    "\"refused\":%zu,\"ms\":%llu}", live, ended, refused,
+		    (unsigned long long)(polrecd_now_us() - t0) / 1000);
+		journal_simple(sc, "restore", refused > 0 ? "partial" : "ok",
+		    NULL, detail);
 	}
 	sc->sc_stats.legs_restored += live;
 	sc->sc_stats.legs_restore_refused += refused;

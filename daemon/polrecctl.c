@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "log.h"
+#include "polrecctl.h"
 #include "polrecd.h"
 #include "xmalloc.h"
 
@@ -27,12 +28,15 @@ static const struct ctl_command {
 	const char	*words;		/* full command words */
 	const char	*help;
 	int		(*print)(const cJSON *);
+	int		 nargs;		/* arguments after the words */
 } commands[] = {
-	{ "show calls", "call legs, live and recently ended", print_calls },
-	{ "show stats", "counters since start-up", print_fields },
-	{ "show status", "daemon state and main settings", print_fields },
-	{ "drain on", "reject new invitations as busy", print_fields },
-	{ "drain off", "answer new invitations again", print_fields },
+	{ "show calls", "call legs, live and recently ended", print_calls, 0 },
+	{ "show stats", "counters since start-up", print_fields, 0 },
+	{ "show status", "daemon state and main settings", print_fields, 0 },
+	{ "drain on", "reject new invitations as busy", print_fields, 0 },
+	{ "drain off", "answer new invitations again", print_fields, 0 },
+	{ "audit prune", "TIME: remove audit events older than TIME "
+	    "(retention, recorded and signed)", print_fields, 1 },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
@@ -48,6 +52,13 @@ usage(void)
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(stderr, "  %-24s %s\n", commands[i].words,
 		    commands[i].help);
+	fprintf(stderr, "offline commands (no polrecd needed):\n"
+	    "  keys init [-d key_dir] [-a auditor.pub] [-o auditor.key]\n"
+	    "  audit verify [-d database] [-c checkpoint.json] "
+	    "[-k signing.pub]\n"
+	    "  audit export [-d database] [-s since] [-u until] [-c call_id] "
+	    "[-K auditor.key]\n"
+	    "  audit checkpoint [-d database]\n");
 	exit(2);
 }
 
@@ -91,12 +102,12 @@ resolve(int argc, char *argv[])
 	int	 a, nmatch = 0, prefix_ok;
 
 	for (i = 0; i < NCOMMANDS; i++) {
-		if (word_count(commands[i].words) != argc)
+		if (word_count(commands[i].words) + commands[i].nargs != argc)
 			continue;
-		for (a = 0; a < argc; a++)
+		for (a = 0; a < word_count(commands[i].words); a++)
 			if (!word_matches(commands[i].words, a, argv[a]))
 				break;
-		if (a == argc) {
+		if (a == word_count(commands[i].words)) {
 			found = &commands[i];
 			nmatch++;
 		}
@@ -318,10 +329,11 @@ main(int argc, char *argv[])
 	char			*path, *req, wbuf[256];
 	char			*words[CTL_MAX_ARGS];
 	size_t			 flen;
-	int			 ch, json = 0, fd = -1, nwords, rv = 1;
+	int			 ch, json = 0, fd = -1, nwords, rv = 1, i;
 
 	log_init(1, 0, "polrecctl");
-	while ((ch = getopt(argc, argv, "f:js:V")) != -1) {
+	/* "+": the offline commands' options are their own. */
+	while ((ch = getopt(argc, argv, "+f:js:V")) != -1) {
 		switch (ch) {
 		case 'f':
 			conffile = optarg;
@@ -343,6 +355,12 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1)
 		usage();
+	if (strcmp(argv[0], "keys") == 0)
+		return polrecctl_keys(argc, argv, conffile);
+	/* audit prune goes to polrecd, the trail's one writer. */
+	if (strcmp(argv[0], "audit") == 0 && !(argc > 1 && *argv[1] != '\0' &&
+	    strncmp("prune", argv[1], strlen(argv[1])) == 0))
+		return polrecctl_audit(argc, argv, conffile);
 	cmd = resolve(argc, argv);
 
 	path = socket_path(sflag, conffile);
@@ -362,6 +380,8 @@ main(int argc, char *argv[])
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
 	nwords = full_words(cmd, wbuf, sizeof(wbuf), words);
+	for (i = argc - cmd->nargs; i < argc && nwords < CTL_MAX_ARGS; i++)
+		words[nwords++] = argv[i];
 	req = ctl_request_build(nwords, words);
 	frame = ctl_frame(CTL_REQUEST, req, strlen(req), &flen);
 	free(req);

@@ -113,6 +113,7 @@ on_housekeeping(evutil_socket_t fd, short what, void *arg)
 	if ((n = replay_expire(sc->sc_replay, (long long)now.tv_sec)) > 0)
 		log_debug("housekeeping: %zu replay entries expired", n);
 	legs_expire(sc);
+	journal_tick(sc);
 }
 
 static void
@@ -142,6 +143,8 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 		print_errors(errs);
 		log_warnx("reload of %s failed; keeping the running "
 		    "configuration", sc->sc_conf_path);
+		journal_simple(sc, "reload", "failed", "configuration not valid",
+		    NULL);
 		free(errs);
 		return;
 	}
@@ -159,6 +162,7 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 		log_warnx("reload: cannot start fetching signing keys");
 	warn_auth_mode(nc);
 	log_info("configuration reloaded from %s", sc->sc_conf_path);
+	journal_simple(sc, "reload", "ok", NULL, NULL);
 }
 
 int
@@ -254,6 +258,11 @@ main(int argc, char *argv[])
 	if ((sc.sc_commit = commit_new(&sc)) == NULL)
 		fatalx("cannot open the database %s",
 		    sc.sc_conf->audit_database);
+	if ((sc.sc_journal = journal_new(&sc)) == NULL)
+		fatalx("cannot open the audit trail in %s",
+		    sc.sc_conf->audit_database);
+	journal_simple(&sc, "restart", "started", NULL,
+	    "{\"version\":\"" POLREC_VERSION "\"}");
 	if (legs_init(&sc) == -1)
 		fatalx("cannot load the state key from %s",
 		    sc.sc_conf->audit_key_dir);
@@ -279,6 +288,11 @@ main(int argc, char *argv[])
 		log_warnx("event loop failed");
 
 	/* What is pending is committed, and its replies released, first. */
+	journal_simple(&sc, "shutdown", "stopped", NULL, NULL);
+	journal_sign_now(&sc);
+	commit_flush(sc.sc_commit);
+	journal_free(sc.sc_journal);
+	sc.sc_journal = NULL;
 	commit_free(sc.sc_commit);
 	sc.sc_commit = NULL;
 	/* Then tear down in reverse order of start-up. */

@@ -20,6 +20,10 @@ struct replay;
 struct token;
 struct legs;
 struct commit;
+struct journal;
+struct trail;
+struct trail_event;
+struct call_leg;
 struct resume;
 struct waiter;
 struct sqlite3;
@@ -80,6 +84,8 @@ struct stats {
 	uint64_t	 legs_restore_refused;	/* rows that did not load */
 	uint64_t	 restore_checks;
 	uint64_t	 restore_ended;	/* Graph no longer knew them */
+	uint64_t	 audit_events;
+	uint64_t	 audit_events_dropped;	/* held too long unwritten */
 };
 
 struct polrecd {
@@ -94,6 +100,7 @@ struct polrecd {
 	struct token	*sc_token;
 	struct legs	*sc_legs;
 	struct commit	*sc_commit;
+	struct journal	*sc_journal;
 	struct resume	*sc_resume;
 	char		*sc_media_secret;	/* sodium_malloc'd */
 	int		 sc_draining;
@@ -113,6 +120,7 @@ uint64_t	 polrecd_mono_of(int64_t utc_us);	/* and back */
 
 /* commit.c */
 struct commit	*commit_new(struct polrecd *);
+void		 commit_flush(struct commit *);
 void		 commit_free(struct commit *);
 struct sqlite3	*commit_db(const struct commit *);
 void		 commit_want(struct commit *);
@@ -120,6 +128,30 @@ void		 commit_wait(struct commit *, struct waiter *,
 		    void (*)(void *), void *);
 void		 commit_unwait(struct commit *, struct waiter *);
 int		 commit_ok(const struct commit *);
+
+/* journal.c: audit events, appended to the trail in the turn's commit */
+struct journal	*journal_new(struct polrecd *);
+void		 journal_free(struct journal *);
+void		 journal_event_init(struct trail_event *, const char *kind);
+void		 journal_event_leg(struct trail_event *,
+		    const struct call_leg *);
+void		 journal_add(struct polrecd *, const struct trail_event *);
+int		 journal_dirty(const struct polrecd *);
+int		 journal_flush(struct polrecd *, struct sqlite3 *, char *err,
+		    size_t errlen);
+void		 journal_done(struct polrecd *, int committed);
+void		 journal_tick(struct polrecd *);
+void		 journal_sign_now(struct polrecd *);
+int		 journal_prune(struct polrecd *, int64_t before_utc_us,
+		    unsigned int uid, int64_t *removed, char *err,
+		    size_t errlen);
+struct trail	*journal_trail(struct polrecd *);
+char		*journal_recorders(const void *refs, size_t n);
+struct graph_result;
+void		 journal_graph_result(struct trail_event *,
+		    const struct graph_result *);
+void		 journal_simple(struct polrecd *, const char *kind,
+		    const char *outcome, const char *reason, const char *detail);
 
 /* http.c */
 struct http	*http_new(struct polrecd *);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include <event2/event.h>
 
 #include "conf.h"
@@ -18,6 +20,7 @@
 #include "log.h"
 #include "notif.h"
 #include "polrecd.h"
+#include "trail.h"
 #include "xmalloc.h"
 
 const char *
@@ -59,11 +62,42 @@ wanted(const struct polrecd *sc, const struct call_leg *leg)
 	return REC_NONE;
 }
 
+/* The audit event of a recording-status change or its outcome. */
+static void
+journal_status(struct polrecd *sc, const struct call_leg *leg,
+    const char *outcome, const char *how, const struct graph_result *r)
+{
+	struct trail_event	 ev;
+	cJSON			*d;
+	char			*detail;
+
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "status",
+	    recording_status_name(leg->cl_rec_sent));
+	cJSON_AddStringToObject(d, "clientContext", leg->cl_rec_context);
+	cJSON_AddStringToObject(d, "capture",
+	    legs_capture_name(leg->cl_capture));
+	detail = cJSON_PrintUnformatted(d);
+	cJSON_Delete(d);
+	journal_event_init(&ev, "recording");
+	journal_event_leg(&ev, leg);
+	ev.outcome = outcome;
+	ev.reason = how;
+	ev.detail = detail;
+	if (r != NULL)
+		journal_graph_result(&ev, r);
+	journal_add(sc, &ev);
+	cJSON_free(detail);
+}
+
 static void
 confirmed(struct polrecd *sc, struct call_leg *leg, enum op_status st,
-    const char *how)
+    const char *how, const struct graph_result *r)
 {
 	legs_touch(sc, leg);
+	journal_status(sc, leg, st == OP_STATUS_COMPLETED ? "confirmed" :
+	    st == OP_STATUS_FAILED ? "failed" : graphmsg_op_status_name(st),
+	    how, r);
 	if (st == OP_STATUS_COMPLETED) {
 		leg->cl_rec_confirmed = leg->cl_rec_sent;
 		sc->sc_stats.recording_confirmed++;
@@ -98,14 +132,17 @@ on_status(const struct graph_result *r, void *arg)
 			log_warnx("call %s: operation for clientContext %s, "
 			    "expected %s", leg->cl_id, op.client_context,
 			    leg->cl_rec_context);
-		confirmed(sc, leg, op.status, "200");
+		confirmed(sc, leg, op.status, "200", r);
 	} else if (r->status == 404) {
+		journal_status(sc, leg, "failed", "call not found", r);
 		log_warnx("call %s: Graph no longer knows the call "
 		    "(updateRecordingStatus 404)", leg->cl_id);
 		legs_end(sc, leg, "call not found");
 		return;
-	} else
+	} else {
 		sc->sc_stats.recording_update_failures++;
+		journal_status(sc, leg, "failed", NULL, r);
+	}
 	if (leg->cl_ended_us == 0)
 		recording_update(sc, leg);
 }
@@ -127,6 +164,7 @@ recording_update(struct polrecd *sc, struct call_leg *leg)
 		fatalx("graphmsg_recording_status");
 	leg->cl_rec_sent = leg->cl_rec_wanted;
 	legs_touch(sc, leg);
+	journal_status(sc, leg, "sent", NULL, NULL);
 	sc->sc_stats.recording_updates++;
 	log_info("call %s: recording status -> %s (clientContext %s)",
 	    leg->cl_id, recording_status_name(leg->cl_rec_sent),
@@ -151,7 +189,8 @@ recording_operation(struct polrecd *sc, struct call_leg *leg,
 		    sizeof(ctx), op->client_context));
 		return;
 	}
-	confirmed(sc, leg, graphmsg_op_status(op->status), "notification");
+	confirmed(sc, leg, graphmsg_op_status(op->status), "notification",
+	    NULL);
 }
 
 static void
@@ -167,6 +206,15 @@ on_keepalive_done(const struct graph_result *r, void *arg)
 		return;
 	}
 	sc->sc_stats.keepalive_failures++;
+	{
+		struct trail_event	 ev;
+
+		journal_event_init(&ev, "keepalive");
+		journal_event_leg(&ev, leg);
+		ev.outcome = "failed";
+		journal_graph_result(&ev, r);
+		journal_add(sc, &ev);
+	}
 	if (r->status == 404) {
 		log_warnx("call %s: keepAlive 404: Graph no longer knows the "
 		    "call; ending it here", leg->cl_id);

@@ -113,6 +113,10 @@ static const struct directive directives[] = {
 	    NULL },
 	{ "audit", "database", CT_FILE, S(audit_database), 0, 0, NULL },
 	{ "audit", "key_dir", CT_FILE, S(audit_key_dir), 0, 0, NULL },
+	{ "audit", "checkpoint_events", CT_UINT,
+	    S(audit_checkpoint_events), 1, 1000000, NULL },
+	{ "audit", "checkpoint_interval", CT_UINT,
+	    S(audit_checkpoint_interval), 1, 86400, NULL },
 	{ "control", "socket", CT_FILE, S(control_socket), 0, 0, NULL },
 };
 #undef S
@@ -241,6 +245,8 @@ conf_defaults(struct conf *c)
 	c->recording_media_events_path = xstrdup("/api/media");
 	c->audit_database = xstrdup("/var/lib/polrecd/audit.db");
 	c->audit_key_dir = xstrdup("/etc/polrecd/keys");
+	c->audit_checkpoint_events = 1000;
+	c->audit_checkpoint_interval = 60;
 	c->control_socket = xstrdup("/run/polrecd/ctl.sock");
 }
 

@@ -78,6 +78,8 @@ struct conf {
 	/* [audit] */
 	char		*audit_database;
 	char		*audit_key_dir;
+	long long	 audit_checkpoint_events;	/* sign every N events */
+	long long	 audit_checkpoint_interval;	/* or T seconds */
 
 	/* [control] */
 	char		*control_socket;

@@ -685,6 +685,7 @@ notif_parse(const char *body, size_t len, struct notif_batch **out,
 		pc.idx = i;
 		if (parse_one(&pc, &b->v[i], item) == -1)
 			goto fail;
+		b->v[i].raw = item;
 	}
 	*out = b;
 	return 0;

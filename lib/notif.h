@@ -200,6 +200,7 @@ struct notification {
 	char		 sub_id[NOTIF_MAX_ID + 1];	/* id below the sub, or "" */
 	enum notif_kind	 kind;
 	const char	*odata_type;		/* resourceData @odata.type */
+	const struct cJSON *raw;		/* the whole value[] entry */
 
 	/* Exactly one of these is filled, according to kind. */
 	struct call_data call;			/* NOTIF_KIND_CALL */

@@ -8,6 +8,8 @@ CREATE TABLE leg_state (
     tenant           TEXT,
     chain_id         TEXT,
     policy           TEXT,
+    paired_recorders TEXT,              -- JSON arrays of recorder ids
+    other_recorders  TEXT,
     state            TEXT NOT NULL,     -- incoming ... terminated
     decision         TEXT NOT NULL,     -- answer, busy, forbidden
     reason           TEXT,              -- why decided so

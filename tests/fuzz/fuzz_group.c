@@ -1,4 +1,7 @@
-/* libFuzzer harness for the recorder group (lib/group.c): programs, imports. */
+/*
+ * libFuzzer harness for the recorder group (lib/group.c): programs,
+ * imports, and stored bytes (group and roster) unpacked.
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +12,7 @@
 #include <sodium.h>
 
 #include "group.h"
+#include "leg.h"
 
 #define IDS		256		/* participants a program names */
 #define URI		"https://bot02.contoso.com/api/calling"
@@ -18,7 +22,11 @@
  * instructions (opcode and arguments, participant).  Every decision is
  * checked against a plain model of group.h's rules.  The same bytes are
  * also taken as a stored member array, which group_import must refuse
- * or load into a group that holds together.
+ * or load into a group that holds together; and, after two bytes of
+ * capacity (big-endian, so 0 and too big come up too), as a database
+ * row's packed members for group_unpack and roster_unpack, which must
+ * refuse exactly the damaged ones and pack the others back to the very
+ * same bytes.
  */
 enum { OP_JOIN, OP_JOIN2, OP_RETRANSMIT, OP_LEAVE, OP_ROUNDTRIP,
     OP_NOID, OP_JOIN3, OP_JOIN4 };
@@ -36,6 +44,8 @@ enum { OP_JOIN, OP_JOIN2, OP_RETRANSMIT, OP_LEAVE, OP_ROUNDTRIP,
 #define A_DEAD		0x10
 #define A_NO_URI	0x20
 #define A_WHO(b)	(((b) >> 6) & 3)
+
+#define PACKED		9	/* bytes per stored member */
 
 struct model {
 	uint32_t	 capacity, used;
@@ -67,6 +77,11 @@ static void	 check_group(const struct recorder_group *);
 static struct recorder_group *roundtrip(struct recorder_group *);
 static void	 run_program(const uint8_t *, size_t);
 static void	 run_import(const uint8_t *, size_t);
+static uint64_t	 packed_hash(const uint8_t *);
+static void	 repack_group(const struct recorder_group *, const uint8_t *,
+		    size_t);
+static void	 run_unpack_group(const uint8_t *, size_t);
+static void	 run_unpack_roster(const uint8_t *, size_t);
 
 static int
 listed(char *const *list, const char *s)
@@ -355,6 +370,144 @@ run_import(const uint8_t *data, size_t size)
 	free(m);
 }
 
+static uint64_t
+packed_hash(const uint8_t *p)
+{
+	uint64_t	 h = 0;
+	int		 k;
+
+	for (k = 0; k < 8; k++)
+		h = h << 8 | p[k];
+	return h;
+}
+
+/* Packed again: the very bytes it came from. */
+static void
+repack_group(const struct recorder_group *g, const uint8_t *buf, size_t len)
+{
+	unsigned char	*out;
+	size_t		 outlen;
+
+	if (group_pack(g, &out, &outlen) == -1)
+		abort();
+	if (outlen != len || (len > 0 && memcmp(out, buf, len) != 0))
+		abort();
+	free(out);
+}
+
+/*
+ * Two bytes of capacity, then a group_members column.  Whether it may
+ * load is worked out here by hand, from group.h's limits.
+ */
+static void
+run_unpack_group(const uint8_t *data, size_t size)
+{
+	struct recorder_group	*g;
+	const uint8_t		*buf;
+	size_t			 len, n, i, accepted = 0;
+	uint32_t		 capacity;
+	int			 valid;
+
+	if (size < 2)
+		return;
+	capacity = (uint32_t)(data[0] << 8 | data[1]) %
+	    (GROUP_MAX_CAPACITY + 2);
+	buf = data + 2;
+	len = size - 2;
+	n = len / PACKED;
+	valid = len % PACKED == 0 && capacity >= 1 &&
+	    capacity <= GROUP_MAX_CAPACITY;
+	for (i = 0; valid && i < n; i++) {
+		if (i > 0 && packed_hash(buf + i * PACKED) <=
+		    packed_hash(buf + (i - 1) * PACKED))
+			valid = 0;
+		if (buf[i * PACKED + 8] < MEMBER_ACCEPTED ||
+		    buf[i * PACKED + 8] > MEMBER_FORBIDDEN)
+			valid = 0;
+		accepted += buf[i * PACKED + 8] == MEMBER_ACCEPTED;
+	}
+	if (valid && (accepted > capacity ||
+	    n - accepted > GROUP_MAX_REMEMBERED))
+		valid = 0;
+
+	g = group_unpack(data[0] & 1 ? NULL : "contoso", "RecordAll",
+	    capacity, buf, len, key);
+	if ((g != NULL) != valid)
+		abort();
+	if (g == NULL)
+		return;
+	if (group_used(g) != accepted || group_capacity(g) != capacity)
+		abort();
+	check_group(g);
+	repack_group(g, buf, len);
+	/* Exported and imported too, and still the same bytes. */
+	g = roundtrip(g);
+	repack_group(g, buf, len);
+	group_free(g);
+}
+
+/* The same bytes as a roster column; the roster it replaces, kept on
+ * refusal. */
+static void
+run_unpack_roster(const uint8_t *data, size_t size)
+{
+	static const unsigned char	 rkey[ROSTER_KEYBYTES] =
+					    "roster fuzz key";
+	struct roster			 r;
+	struct participant		 p;
+	const uint8_t			*buf;
+	unsigned char			*out;
+	size_t				 len, n, i, outlen, humans = 0;
+	long long			 seq;
+	int				 valid;
+
+	if (size < 2)
+		return;
+	buf = data + 2;
+	len = size - 2;
+	n = len / PACKED;
+	seq = (long long)(int8_t)data[0];
+	valid = len % PACKED == 0 && n <= ROSTER_MAX;
+	for (i = 0; valid && i < n; i++) {
+		if (i > 0 && packed_hash(buf + i * PACKED) <=
+		    packed_hash(buf + (i - 1) * PACKED))
+			valid = 0;
+		if (buf[i * PACKED + 8] > 1)
+			valid = 0;
+		humans += buf[i * PACKED + 8] == 0;
+	}
+
+	/* Something there before, to be replaced or kept. */
+	roster_init(&r);
+	memset(&p, 0, sizeof(p));
+	p.id = "before";
+	p.roster_sequence = -1;
+	if (roster_apply(&r, &p, 1, NOTIF_CHANGE_UPDATED, 0, 77, rkey) != 1)
+		abort();
+	if (roster_unpack(&r, buf, len, seq, data[1] & 1) == -1) {
+		if (valid || r.n != 1 || r.humans != 1 || r.sequence != 77 ||
+		    !r.seen || !roster_has(&r, "before", rkey))
+			abort();
+		roster_free(&r);
+		return;
+	}
+	if (!valid || r.n != n || r.humans != humans || r.n > r.cap ||
+	    r.sequence != (seq < -1 ? -1 : seq) || r.seen != (data[1] & 1))
+		abort();
+	if (roster_pack(&r, &out, &outlen) == -1)
+		abort();
+	if (outlen != len || (len > 0 && memcmp(out, buf, len) != 0))
+		abort();
+	free(out);
+	/* The array goes on growing from what was unpacked. */
+	p.id = "after";
+	if (n < ROSTER_MAX && (roster_apply(&r, &p, 1, NOTIF_CHANGE_UPDATED,
+	    1, -1, rkey) != 1 || !roster_has(&r, "after", rkey) ||
+	    r.n > r.cap))
+		abort();
+	roster_free(&r);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -367,5 +520,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	run_program(data, size);
 	run_import(data, size);
+	run_unpack_group(data, size);
+	run_unpack_roster(data, size);
 	return 0;
 }

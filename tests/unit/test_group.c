@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "group.h"
+#include "idhash.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define IDLEN		24
@@ -116,6 +117,11 @@ static cJSON	*body_of(enum join_verdict, const char *);
 static uint32_t	 lcg(uint32_t *);
 static void	 model_join(struct model *, const struct group_policy *,
 		    int, int, int, struct join_decision *);
+static void	 put_member(unsigned char *, uint64_t, uint8_t);
+static void	 same_packed(const struct recorder_group *,
+		    const struct recorder_group *);
+static void	 same_join(struct recorder_group *, struct recorder_group *,
+		    int, const char *, const char *, int, const char *);
 
 static const struct scenario scenarios[] = {
 	{ "capacity 1: no grouping", 1, "u0", "contoso", "RecordAll",
@@ -863,6 +869,359 @@ test_import_hostile(void **state)
 	assert_null(group_import("t", "p", 10, big, MANY, key));
 }
 
+/* One stored member, written out by hand: hash big-endian, then kind. */
+static void
+put_member(unsigned char *p, uint64_t hash, uint8_t kind)
+{
+	int	 k;
+
+	for (k = 0; k < 8; k++)
+		p[k] = (unsigned char)(hash >> (56 - 8 * k));
+	p[8] = kind;
+}
+
+/* Both groups store the very same bytes. */
+static void
+same_packed(const struct recorder_group *g, const struct recorder_group *h)
+{
+	unsigned char	*a, *b;
+	size_t		 alen, blen;
+
+	assert_int_equal(group_pack(g, &a, &alen), 0);
+	assert_int_equal(group_pack(h, &b, &blen), 0);
+	assert_int_equal(alen, blen);
+	if (alen > 0)
+		assert_memory_equal(a, b, alen);
+	assert_int_equal(group_used(g), group_used(h));
+	free(a);
+	free(b);
+}
+
+/* The same join asked of two groups gets the same answer from each. */
+static void
+same_join(struct recorder_group *g, struct recorder_group *h, int pol,
+    const char *id, const char *tenant, int live, const char *what)
+{
+	struct join_decision	 d, e;
+	int			 rd, re;
+
+	memset(&d, 0, sizeof(d));
+	memset(&e, 0x5a, sizeof(e));
+	rd = group_join(g, &pols[pol], id, tenant, "RecordAll", live, &d);
+	re = group_join(h, &pols[pol], id, tenant, "RecordAll", live, &e);
+	if (rd != re || d.verdict != e.verdict ||
+	    strcmp(d.reason, e.reason) != 0 || d.repeat != e.repeat ||
+	    d.invite_uri != e.invite_uri)
+		fail_msg("%s: join %s gave %d %s %s repeat %d, and %d %s %s "
+		    "repeat %d", what, id, rd, join_verdict_name(d.verdict),
+		    d.reason, d.repeat, re, join_verdict_name(e.verdict),
+		    e.reason, e.repeat);
+	assert_int_equal(group_used(g), group_used(h));
+}
+
+/*
+ * Packed and unpacked, as the daemon stores a group: exactly the bytes
+ * hand-encoded from its members, the same members back, and from then
+ * on the same answer as the original to every join and leave.
+ */
+static void
+test_pack(void **state)
+{
+	static const int	 pick[] = { P_OPEN, P_OPEN, P_NOURI, P_URI2,
+				    P_DRAIN, P_EMPTY };
+	struct recorder_group	*g, *h;
+	struct group_member	*m, *hm;
+	struct join_decision	 d;
+	unsigned char		*buf, *buf2, want[9];
+	char			 id[IDLEN];
+	size_t			 n, hn, len, len2, i;
+	uint32_t		 seed = 31337, op, r;
+	int			 k;
+
+	(void)state;
+	g = group_new("contoso", "RecordAll", 5, "u0", key);
+	assert_non_null(g);
+	for (i = 1; i < 40; i++) {
+		snprintf(id, sizeof(id), "u%zu", i);
+		assert_int_equal(group_join(g, &pols[i % 3 == 0 ? P_NOURI :
+		    i % 7 == 0 ? P_DRAIN : P_OPEN], id,
+		    i % 5 == 0 ? "evil" : "contoso", "RecordAll", 1, &d), 0);
+	}
+	assert_int_equal(group_used(g), 5);
+
+	assert_int_equal(group_export(g, &m, &n), 0);
+	assert_int_equal(group_pack(g, &buf, &len), 0);
+	assert_int_equal(len, n * 9);
+	for (i = 0; i < n; i++) {
+		put_member(want, m[i].hash, m[i].kind);
+		assert_memory_equal(buf + i * 9, want, 9);
+	}
+
+	h = group_unpack("contoso", "RecordAll", 5, buf, len, key);
+	assert_non_null(h);
+	check_members(h);
+	assert_int_equal(group_export(h, &hm, &hn), 0);
+	assert_int_equal(hn, n);
+	assert_memory_equal(hm, m, n * sizeof(*m));
+	assert_int_equal(group_used(h), group_used(g));
+	assert_int_equal(group_capacity(h), 5);
+	assert_string_equal(group_tenant(h), "contoso");
+	assert_string_equal(group_policy(h), "RecordAll");
+	assert_int_equal(group_pack(h, &buf2, &len2), 0);
+	assert_int_equal(len2, len);
+	assert_memory_equal(buf2, buf, len);
+	free(buf2);
+	free(hm);
+	free(m);
+	free(buf);
+
+	/* Every one known before is answered as before, then anything. */
+	for (i = 0; i < 40; i++) {
+		snprintf(id, sizeof(id), "u%zu", i);
+		same_join(g, h, P_NOURI, id, "contoso", 1, "known");
+	}
+	for (op = 0; op < 3000; op++) {
+		r = lcg(&seed) % 100;
+		k = (int)(lcg(&seed) % 64);
+		snprintf(id, sizeof(id), "u%d", k);
+		if (r < 25)
+			assert_int_equal(group_leave(g, id),
+			    group_leave(h, id));
+		else
+			same_join(g, h, pick[lcg(&seed) % NELEM(pick)], id,
+			    lcg(&seed) % 9 == 0 ? "evil" : "contoso",
+			    lcg(&seed) % 8 != 0, "random");
+		if (op % 250 == 0)
+			same_packed(g, h);
+	}
+	same_packed(g, h);
+	check_members(h);
+	group_free(h);
+	group_free(g);
+}
+
+/* No members: no bytes, and no bytes make a group of no members. */
+static void
+test_pack_empty(void **state)
+{
+	static const unsigned char	 one[9] = { [7] = 1, [8] = 1 };
+	struct recorder_group		*g, *h;
+	unsigned char			*buf;
+	size_t				 len = 99;
+
+	(void)state;
+	g = group_new(NULL, NULL, 3, NULL, key);
+	assert_int_equal(group_pack(g, &buf, &len), 0);
+	assert_non_null(buf);
+	assert_int_equal(len, 0);
+	h = group_unpack(NULL, NULL, 3, buf, len, key);
+	assert_non_null(h);
+	assert_int_equal(group_used(h), 0);
+	assert_null(group_tenant(h));
+	assert_null(group_policy(h));
+	same_packed(g, h);
+	group_free(h);
+	/* A NULL blob is how SQLite hands back an empty one. */
+	h = group_unpack("t", "p", 3, NULL, 0, key);
+	assert_non_null(h);
+	assert_int_equal(group_used(h), 0);
+	same_packed(g, h);
+	group_free(h);
+	free(buf);
+	group_free(g);
+
+	assert_int_equal(group_pack(NULL, &buf, &len), -1);
+	assert_null(group_unpack("t", "p", 3, one, sizeof(one), NULL));
+}
+
+/* Bytes from a database that may be damaged: each fault refused. */
+static void
+test_unpack_hostile(void **state)
+{
+	static const struct {
+		const char	*name;
+		uint32_t	 capacity;
+		uint64_t	 hash[4];
+		uint8_t		 kind[4];
+		size_t		 n;
+		int		 lack;		/* < 0: bytes over */
+		int		 ok;
+	} cases[] = {
+		{ "fine", 2, { 1, 3, 5, 9 }, { 1, 2, 3, 4 }, 4, 0, 1 },
+		{ "a byte short", 2, { 1, 3 }, { 1, 2 }, 2, 1, 0 },
+		{ "eight short", 2, { 1, 3 }, { 1, 2 }, 2, 8, 0 },
+		{ "a byte over", 2, { 1, 3 }, { 1, 2 }, 2, -1, 0 },
+		{ "a byte alone", 2, { 0 }, { 0 }, 0, -1, 0 },
+		{ "unsorted", 2, { 5, 3 }, { 1, 2 }, 2, 0, 0 },
+		{ "unsorted at the end", 4, { 1, 3, 9, 5 }, { 1, 2, 3, 4 }, 4,
+		    0, 0 },
+		{ "little-endian order", 2, { 0x100, 0x001 }, { 2, 2 }, 2, 0,
+		    0 },
+		{ "duplicate", 2, { 5, 5 }, { 1, 2 }, 2, 0, 0 },
+		{ "duplicate accepted", 4, { 5, 5 }, { 1, 1 }, 2, 0, 0 },
+		{ "duplicate zero", 4, { 0, 0 }, { 2, 3 }, 2, 0, 0 },
+		{ "kind 0", 2, { 3, 5 }, { 1, 0 }, 2, 0, 0 },
+		{ "kind 5", 2, { 3, 5 }, { 1, 5 }, 2, 0, 0 },
+		{ "kind 255", 2, { 5 }, { 255 }, 1, 0, 0 },
+		{ "over capacity", 2, { 3, 5, 9 }, { 1, 1, 1 }, 3, 0, 0 },
+		{ "at capacity", 3, { 3, 5, 9 }, { 1, 1, 1 }, 3, 0, 1 },
+		{ "capacity 0", 0, { 5 }, { 2 }, 1, 0, 0 },
+		{ "capacity 0, empty", 0, { 0 }, { 0 }, 0, 0, 0 },
+		{ "capacity too big", GROUP_MAX_CAPACITY + 1, { 5 }, { 1 }, 1,
+		    0, 0 },
+		{ "capacity UINT32_MAX", UINT32_MAX, { 5 }, { 1 }, 1, 0, 0 },
+		{ "capacity max", GROUP_MAX_CAPACITY, { 5 }, { 1 }, 1, 0, 1 },
+		{ "extreme hashes", 1, { 0, UINT64_MAX }, { 1, 2 }, 2, 0, 1 },
+	};
+	unsigned char		 buf[4 * 9 + 8];
+	struct recorder_group	*g;
+	unsigned char		*out;
+	size_t			 i, j, len, outlen, accepted;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		memset(buf, 1, sizeof(buf));
+		accepted = 0;
+		for (j = 0; j < cases[i].n; j++) {
+			put_member(buf + j * 9, cases[i].hash[j],
+			    cases[i].kind[j]);
+			accepted += cases[i].kind[j] == MEMBER_ACCEPTED;
+		}
+		len = cases[i].n * 9 - (size_t)cases[i].lack;
+		g = group_unpack("t", "p", cases[i].capacity, buf, len, key);
+		if ((g != NULL) != cases[i].ok)
+			fail_msg("%s: unpack %s", cases[i].name,
+			    g ? "accepted" : "refused");
+		if (g == NULL)
+			continue;
+		check_members(g);
+		assert_int_equal(group_used(g), accepted);
+		assert_int_equal(group_pack(g, &out, &outlen), 0);
+		assert_int_equal(outlen, len);
+		assert_memory_equal(out, buf, len);
+		free(out);
+		group_free(g);
+	}
+}
+
+/* As many members as a group can hold, and then one more. */
+static void
+test_unpack_limits(void **state)
+{
+	enum { MOST = GROUP_MAX_CAPACITY + GROUP_MAX_REMEMBERED };
+	struct recorder_group	*g;
+	unsigned char		*buf;
+	size_t			 i;
+
+	(void)state;
+	buf = malloc((MOST + 1) * 9);
+	assert_non_null(buf);
+	/* Every slot taken, and as many others as are remembered. */
+	for (i = 0; i < MOST + 1; i++)
+		put_member(buf + i * 9, (uint64_t)i << 40 | i,
+		    i < GROUP_MAX_CAPACITY ? MEMBER_ACCEPTED :
+		    (uint8_t)(MEMBER_REJECTED + i % 3));
+	g = group_unpack("t", "p", GROUP_MAX_CAPACITY, buf, MOST * 9, key);
+	assert_non_null(g);
+	assert_int_equal(group_used(g), GROUP_MAX_CAPACITY);
+	check_members(g);
+	group_free(g);
+	assert_null(group_unpack("t", "p", GROUP_MAX_CAPACITY, buf,
+	    (MOST + 1) * 9, key));
+
+	/* One more remembered than allowed, whatever the capacity. */
+	for (i = 0; i < GROUP_MAX_REMEMBERED + 1; i++)
+		put_member(buf + i * 9, (uint64_t)i << 40 | i,
+		    (uint8_t)(MEMBER_REJECTED + i % 3));
+	g = group_unpack("t", "p", 1, buf, GROUP_MAX_REMEMBERED * 9, key);
+	assert_non_null(g);
+	assert_int_equal(group_used(g), 0);
+	group_free(g);
+	assert_null(group_unpack("t", "p", 1, buf,
+	    (GROUP_MAX_REMEMBERED + 1) * 9, key));
+	assert_null(group_unpack("t", "p", GROUP_MAX_CAPACITY, buf,
+	    (GROUP_MAX_REMEMBERED + 1) * 9, key));
+	free(buf);
+}
+
+/*
+ * Leaving by hash (a roster departure) is leaving by id: two groups
+ * asked the same, one left by id and one by idhash(id, key), stay the
+ * same to the byte.
+ */
+static void
+test_leave_hash(void **state)
+{
+	static const unsigned char	 other[GROUP_KEYBYTES] = { 7 };
+	static const int		 pick[] = { P_OPEN, P_NOURI, P_DRAIN,
+					    P_EMPTY };
+	struct recorder_group		*g, *h;
+	struct join_decision		 d;
+	char				 id[IDLEN];
+	uint32_t			 seed = 2024, op;
+	int				 k, rc;
+
+	(void)state;
+	g = group_new("contoso", "RecordAll", 4, "u0", key);
+	h = group_new("contoso", "RecordAll", 4, "u0", key);
+	assert_non_null(g);
+	assert_non_null(h);
+	for (op = 0; op < 3000; op++) {
+		k = (int)(lcg(&seed) % 24);
+		snprintf(id, sizeof(id), "u%d", k);
+		if (lcg(&seed) % 3 == 0) {
+			rc = group_leave(g, id);
+			assert_int_equal(group_leave_hash(h, idhash(id, key)),
+			    rc);
+		} else
+			same_join(g, h, pick[lcg(&seed) % NELEM(pick)], id,
+			    "contoso", 1, "leave by hash");
+		if (op % 100 == 0)
+			same_packed(g, h);
+	}
+	same_packed(g, h);
+
+	/* A slot freed by hash goes to the next join. */
+	for (k = 0; k < 24; k++) {
+		snprintf(id, sizeof(id), "u%d", k);
+		group_leave_hash(h, idhash(id, key));
+	}
+	assert_int_equal(group_used(h), 0);
+	assert_int_equal(group_join(h, &pols[P_NOURI], "u0", NULL, NULL, 1,
+	    &d), 0);
+	assert_int_equal(group_used(h), 1);
+	assert_int_equal(group_leave_hash(h, idhash("u0", key)), 1);
+	assert_int_equal(group_join(h, &pols[P_NOURI], "u0", NULL, NULL, 1,
+	    &d), 0);
+	assert_int_equal(d.verdict, JOIN_ACCEPT);
+	assert_int_equal(d.repeat, 0);
+	check_members(h);
+
+	/* Hashes of no member: nothing changes. */
+	group_free(g);
+	g = group_new("contoso", "RecordAll", 4, "u0", key);
+	assert_int_equal(group_join(g, &pols[P_NOURI], "u1", "evil", NULL, 1,
+	    &d), 0);
+	assert_int_equal(group_join(h, &pols[P_NOURI], "u1", "evil", NULL, 1,
+	    &d), 0);
+	same_packed(g, h);
+	assert_int_equal(group_leave_hash(h, 0), 0);
+	assert_int_equal(group_leave_hash(h, UINT64_MAX), 0);
+	assert_int_equal(group_leave_hash(h, idhash("u0", other)), 0);
+	assert_int_equal(group_leave_hash(h, idhash("u2", key)), 0);
+	assert_int_equal(group_leave_hash(h, idhash("u0", key) + 1), 0);
+	same_packed(g, h);
+	assert_int_equal(group_leave_hash(NULL, idhash("u0", key)), 0);
+	/* A forbidden one leaves by hash too, holding no slot. */
+	assert_int_equal(group_leave_hash(h, idhash("u1", key)), 0);
+	assert_int_equal(group_join(h, &pols[P_NOURI], "u1", "contoso", NULL,
+	    1, &d), 0);
+	assert_int_equal(d.verdict, JOIN_ACCEPT);
+	assert_int_equal(d.repeat, 0);
+	group_free(g);
+	group_free(h);
+}
+
 static void
 test_alloc_failure(void **state)
 {
@@ -1065,6 +1424,11 @@ main(void)
 		cmocka_unit_test(test_response_from_join),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_import_hostile),
+		cmocka_unit_test(test_pack),
+		cmocka_unit_test(test_pack_empty),
+		cmocka_unit_test(test_unpack_hostile),
+		cmocka_unit_test(test_unpack_limits),
+		cmocka_unit_test(test_leave_hash),
 		cmocka_unit_test(test_alloc_failure),
 		cmocka_unit_test(test_model),
 	};

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "idhash.h"
 #include "leg.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -72,6 +73,8 @@ static void	 snap(struct snapshot *, const struct roster *);
 static void	 same(const struct snapshot *, const struct roster *);
 static void	 check_sorted(const struct roster *);
 static uint32_t	 lcg(uint32_t *);
+static void	 put_member(unsigned char *, uint64_t, uint8_t);
+static void	 on_gone(uint64_t, void *);
 
 static void
 pl_add(struct plist *pl, const char *id, const char *kind, int removed,
@@ -834,6 +837,343 @@ test_roster_large(void **state)
 	pl_free(&pl);
 }
 
+/* One stored member, written out by hand: hash big-endian, then flag. */
+static void
+put_member(unsigned char *p, uint64_t hash, uint8_t flag)
+{
+	int	 k;
+
+	for (k = 0; k < 8; k++)
+		p[k] = (unsigned char)(hash >> (56 - 8 * k));
+	p[8] = flag;
+}
+
+/*
+ * Stored and loaded: the members, humans, sequence and seen flag come
+ * back, and the roster goes on working from there.
+ */
+static void
+test_roster_pack(void **state)
+{
+	struct roster	 r, s;
+	struct plist	 pl;
+	unsigned char	*buf, *buf2, want[9];
+	char		 id[IDLEN];
+	size_t		 len, len2, i;
+
+	(void)state;
+	memset(&pl, 0, sizeof(pl));
+	roster_init(&r);
+	roster_init(&s);
+	for (i = 0; i < 40; i++) {
+		snprintf(id, sizeof(id), "p%zu", i);
+		pl_add(&pl, id, i % 7 == 0 ? "application" : "user", 0, -1);
+	}
+	assert_int_equal(apply(&r, &pl, NOTIF_CHANGE_UPDATED, 1, 42), 1);
+	assert_int_equal(r.n, 40);
+	assert_int_equal(r.humans, 34);
+
+	assert_int_equal(roster_pack(&r, &buf, &len), 0);
+	assert_int_equal(len, r.n * 9);
+	for (i = 0; i < r.n; i++) {
+		put_member(want, r.m[i].id_hash, r.m[i].recorder);
+		assert_memory_equal(buf + i * 9, want, 9);
+	}
+
+	assert_int_equal(roster_unpack(&s, buf, len, r.sequence, r.seen), 0);
+	check_sorted(&s);
+	assert_int_equal(s.n, r.n);
+	assert_int_equal(s.humans, r.humans);
+	assert_int_equal(s.sequence, 42);
+	assert_int_equal(s.seen, 1);
+	for (i = 0; i < r.n; i++) {
+		assert_true(s.m[i].id_hash == r.m[i].id_hash);
+		assert_int_equal(s.m[i].recorder, r.m[i].recorder);
+	}
+	assert_true(roster_has(&s, "p0", key));
+	assert_true(roster_has(&s, "p39", key));
+	assert_false(roster_has(&s, "p40", key));
+	assert_int_equal(roster_pack(&s, &buf2, &len2), 0);
+	assert_int_equal(len2, len);
+	assert_memory_equal(buf2, buf, len);
+	free(buf2);
+
+	/* The sequence carries on: an old notification is still stale. */
+	pl_add(&pl, "late", "user", 0, -1);
+	assert_int_equal(apply(&s, &pl, NOTIF_CHANGE_UPDATED, 1, 42), 0);
+	/* And the array grows, shrinks and is replaced as before. */
+	for (i = 0; i < 30; i++) {
+		snprintf(id, sizeof(id), "q%zu", i);
+		pl_add(&pl, id, "user", 0, -1);
+	}
+	pl_add(&pl, "p1", "user", 1, -1);
+	assert_int_equal(apply(&s, &pl, NOTIF_CHANGE_UPDATED, 1, 43), 1);
+	assert_int_equal(s.n, 69);
+	assert_int_equal(s.humans, 63);
+	assert_int_equal(roster_remove(&s, "p0", key), 1);
+	assert_int_equal(s.humans, 63);
+	pl_add(&pl, "only", "user", 0, -1);
+	assert_int_equal(apply(&s, &pl, NOTIF_CHANGE_UPDATED, 0, -1), 1);
+	assert_int_equal(s.n, 1);
+	check_sorted(&s);
+
+	/* Unpacking replaces what a roster held, and takes the row's
+	 * sequence and seen flag even when they go back. */
+	assert_int_equal(roster_unpack(&s, buf, len, -1, 0), 0);
+	assert_int_equal(s.n, 40);
+	assert_int_equal(s.humans, 34);
+	assert_int_equal(s.sequence, -1);
+	assert_int_equal(s.seen, 0);
+	assert_false(roster_only_recorders(&s));
+	assert_false(roster_has(&s, "only", key));
+	free(buf);
+	roster_free(&s);
+	roster_free(&r);
+	pl_free(&pl);
+}
+
+/* No members stored: an empty roster, seen or not as the row says. */
+static void
+test_roster_pack_empty(void **state)
+{
+	struct roster	 r;
+	struct plist	 pl;
+	unsigned char	*buf;
+	size_t		 len = 99;
+
+	(void)state;
+	memset(&pl, 0, sizeof(pl));
+	roster_init(&r);
+	assert_int_equal(roster_pack(&r, &buf, &len), 0);
+	assert_non_null(buf);
+	assert_int_equal(len, 0);
+	assert_int_equal(roster_unpack(&r, buf, len, 5, 1), 0);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(r.humans, 0);
+	assert_int_equal(r.sequence, 5);
+	assert_true(roster_only_recorders(&r));
+	free(buf);
+	/* A NULL blob is how SQLite hands back an empty one. */
+	assert_int_equal(roster_unpack(&r, NULL, 0, -1, 0), 0);
+	assert_int_equal(r.n, 0);
+	assert_false(roster_only_recorders(&r));
+	/* Grows from nothing. */
+	pl_add(&pl, "alice", "user", 0, -1);
+	assert_int_equal(apply(&r, &pl, NOTIF_CHANGE_UPDATED, 1, -1), 1);
+	assert_true(roster_has(&r, "alice", key));
+	assert_int_equal(r.humans, 1);
+	roster_free(&r);
+	pl_free(&pl);
+}
+
+/* Damaged bytes are refused, and the roster is left as it was. */
+static void
+test_roster_unpack_hostile(void **state)
+{
+	static const struct {
+		const char	*name;
+		uint64_t	 hash[4];
+		uint8_t		 flag[4];
+		size_t		 n;
+		int		 lack;		/* < 0: bytes over */
+		int		 ok;
+		uint32_t	 humans;
+	} cases[] = {
+		{ "fine", { 1, 3, 5, 9 }, { 0, 1, 0, 1 }, 4, 0, 1, 2 },
+		{ "extreme hashes", { 0, UINT64_MAX }, { 1, 0 }, 2, 0, 1, 1 },
+		{ "flag 2", { 1, 3 }, { 0, 2 }, 2, 0, 0, 0 },
+		{ "flag 255", { 1 }, { 255 }, 1, 0, 0, 0 },
+		{ "flag 0x80", { 1, 3 }, { 0x80, 0 }, 2, 0, 0, 0 },
+		{ "unsorted", { 5, 3 }, { 0, 0 }, 2, 0, 0, 0 },
+		{ "unsorted at the end", { 1, 3, 9, 5 }, { 0 }, 4, 0, 0, 0 },
+		{ "little-endian order", { 0x100, 0x001 }, { 0 }, 2, 0, 0, 0 },
+		{ "duplicate", { 5, 5 }, { 0, 1 }, 2, 0, 0, 0 },
+		{ "a byte short", { 1, 3 }, { 0 }, 2, 1, 0, 0 },
+		{ "eight short", { 1, 3 }, { 0 }, 2, 8, 0, 0 },
+		{ "a byte over", { 1, 3 }, { 0 }, 2, -1, 0, 0 },
+		{ "a byte alone", { 0 }, { 0 }, 0, -1, 0, 0 },
+	};
+	struct roster	 r;
+	struct plist	 pl;
+	struct snapshot	 s;
+	unsigned char	 buf[4 * 9 + 8], *big;
+	size_t		 i, j, len;
+	int		 rv;
+
+	(void)state;
+	memset(&pl, 0, sizeof(pl));
+	roster_init(&r);
+	for (i = 0; i < NELEM(cases); i++) {
+		/* Something to lose. */
+		pl_add(&pl, "alice", "user", 0, -1);
+		pl_add(&pl, "bot", "application", 0, -1);
+		assert_int_equal(apply(&r, &pl, NOTIF_CHANGE_UPDATED, 0, -1),
+		    1);
+		r.sequence = 17;
+		memset(buf, 0, sizeof(buf));
+		for (j = 0; j < cases[i].n; j++)
+			put_member(buf + j * 9, cases[i].hash[j],
+			    cases[i].flag[j]);
+		len = cases[i].n * 9 - (size_t)cases[i].lack;
+		snap(&s, &r);
+		rv = roster_unpack(&r, buf, len, 3, 1);
+		if ((rv == 0) != cases[i].ok)
+			fail_msg("%s: unpack %s", cases[i].name,
+			    rv == 0 ? "accepted" : "refused");
+		if (rv == -1) {
+			same(&s, &r);
+			continue;
+		}
+		free(s.m);
+		check_sorted(&r);
+		assert_int_equal(r.n, cases[i].n);
+		assert_int_equal(r.humans, cases[i].humans);
+		assert_int_equal(r.sequence, 3);
+		for (j = 0; j < r.n; j++)
+			assert_true(r.m[j].id_hash == cases[i].hash[j]);
+	}
+
+	/* ROSTER_MAX members, then one more. */
+	big = malloc(((size_t)ROSTER_MAX + 1) * 9);
+	assert_non_null(big);
+	for (i = 0; i < (size_t)ROSTER_MAX + 1; i++)
+		put_member(big + i * 9, (uint64_t)i * 0x9e3779b9ULL, i % 2);
+	snap(&s, &r);
+	assert_int_equal(roster_unpack(&r, big, ((size_t)ROSTER_MAX + 1) * 9,
+	    9, 1), -1);
+	same(&s, &r);
+	assert_int_equal(roster_unpack(&r, big, (size_t)ROSTER_MAX * 9, 9, 1),
+	    0);
+	assert_int_equal(r.n, ROSTER_MAX);
+	assert_int_equal(r.humans, ROSTER_MAX / 2);
+	check_sorted(&r);
+	free(big);
+	roster_free(&r);
+	pl_free(&pl);
+}
+
+struct gone {
+	uint64_t	*h;
+	size_t		 n;
+};
+
+static void
+on_gone(uint64_t hash, void *arg)
+{
+	struct gone	*g = arg;
+
+	g->h[g->n++] = hash;
+}
+
+/*
+ * Who left between two rosters, against the plain answer: every member
+ * of `before` that `now` lacks, in order, each once.  Sets are drawn
+ * from a small pool so they overlap in every way, empty ones included.
+ */
+static void
+test_roster_gone(void **state)
+{
+	enum { POOL = 48, ROUNDS = 3000 };
+	static struct roster_member	 pool[POOL], before[POOL],
+					 nowm[POOL];
+	struct roster			 now;
+	struct gone			 got;
+	uint64_t			 want[POOL], seen[POOL];
+	uint32_t			 seed = 777, k, pb, pn;
+	size_t				 i, j, nb, nn, nw;
+	int				 in;
+
+	(void)state;
+	/* Sorted, with the extremes. */
+	for (i = 0; i < POOL; i++) {
+		pool[i].id_hash = i == 0 ? 0 : i == POOL - 1 ? UINT64_MAX :
+		    (uint64_t)i << 57 | lcg(&seed);
+		pool[i].recorder = i % 5 == 0;
+	}
+	got.h = seen;
+	for (k = 0; k < ROUNDS; k++) {
+		/* Every density, from empty to all. */
+		pb = k % 11 == 0 ? 0 : lcg(&seed) % 101;
+		pn = k % 13 == 0 ? 0 : k % 17 == 0 ? 100 : lcg(&seed) % 101;
+		for (i = 0, nb = 0, nn = 0; i < POOL; i++) {
+			if (lcg(&seed) % 100 < pb)
+				before[nb++] = pool[i];
+			if (lcg(&seed) % 100 < pn)
+				nowm[nn++] = pool[i];
+		}
+		for (i = 0, nw = 0; i < nb; i++) {
+			for (j = 0, in = 0; j < nn && !in; j++)
+				in = nowm[j].id_hash == before[i].id_hash;
+			if (!in)
+				want[nw++] = before[i].id_hash;
+		}
+		roster_init(&now);
+		now.m = nn > 0 || k % 2 ? nowm : NULL;
+		now.n = now.cap = (uint32_t)nn;
+		got.n = 0;
+		roster_gone(nb > 0 || k % 2 ? before : NULL, nb, &now, on_gone,
+		    &got);
+		if (got.n != nw)
+			fail_msg("round %u: %zu of %zu gone, want %zu", k,
+			    got.n, nb, nw);
+		for (i = 0; i < nw; i++)
+			assert_true(got.h[i] == want[i]);
+	}
+}
+
+/* As the daemon uses it: a copy of the members, a delta, who left. */
+static void
+test_roster_gone_apply(void **state)
+{
+	struct roster		 r;
+	struct plist		 pl;
+	struct roster_member	*before;
+	struct gone		 got;
+	uint64_t		 seen[8];
+	size_t			 nbefore;
+
+	(void)state;
+	memset(&pl, 0, sizeof(pl));
+	roster_init(&r);
+	pl_add(&pl, "alice", "user", 0, -1);
+	pl_add(&pl, "bob", "user", 0, -1);
+	pl_add(&pl, "carol", "phone", 0, -1);
+	pl_add(&pl, "bot", "application", 0, -1);
+	assert_int_equal(apply(&r, &pl, NOTIF_CHANGE_UPDATED, 0, -1), 1);
+
+	nbefore = r.n;
+	before = malloc(nbefore * sizeof(*before));
+	assert_non_null(before);
+	memcpy(before, r.m, nbefore * sizeof(*before));
+	/* bob leaves, carol is updated, dave joins, bot is deleted. */
+	pl_add(&pl, "bob", "user", 1, -1);
+	pl_add(&pl, "carol", "user", 0, -1);
+	pl_add(&pl, "dave", "user", 0, -1);
+	assert_int_equal(apply(&r, &pl, NOTIF_CHANGE_UPDATED, 1, -1), 1);
+	pl_add(&pl, "bot", "application", 0, -1);
+	assert_int_equal(apply(&r, &pl, NOTIF_CHANGE_DELETED, 1, -1), 1);
+	got.h = seen;
+	got.n = 0;
+	roster_gone(before, nbefore, &r, on_gone, &got);
+	assert_int_equal(got.n, 2);
+	assert_true((got.h[0] == idhash("bob", key) &&
+	    got.h[1] == idhash("bot", key)) ||
+	    (got.h[0] == idhash("bot", key) &&
+	    got.h[1] == idhash("bob", key)));
+	assert_true(got.h[0] < got.h[1]);
+
+	/* Nobody left: no calls.  Everybody left: a call each. */
+	got.n = 0;
+	roster_gone(r.m, r.n, &r, on_gone, &got);
+	assert_int_equal(got.n, 0);
+	assert_int_equal(apply(&r, &pl, NOTIF_CHANGE_UPDATED, 0, -1), 1);
+	roster_gone(before, nbefore, &r, on_gone, &got);
+	assert_int_equal(got.n, nbefore);
+	free(before);
+	roster_free(&r);
+	pl_free(&pl);
+}
+
 static int
 setup(void **state)
 {
@@ -856,6 +1196,11 @@ main(void)
 		cmocka_unit_test(test_roster_max),
 		cmocka_unit_test(test_roster_alloc_failure),
 		cmocka_unit_test(test_roster_large),
+		cmocka_unit_test(test_roster_pack),
+		cmocka_unit_test(test_roster_pack_empty),
+		cmocka_unit_test(test_roster_unpack_hostile),
+		cmocka_unit_test(test_roster_gone),
+		cmocka_unit_test(test_roster_gone_apply),
 	};
 
 	return cmocka_run_group_tests_name("leg", tests, setup, NULL);

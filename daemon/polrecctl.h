@@ -1,0 +1,31 @@
+/*
+ * polrecctl's offline commands: the appliance's keys and the audit trail,
+ * worked on directly in key_dir and the database, without polrecd.
+ */
+#ifndef POLRECCTL_H
+#define POLRECCTL_H
+
+#define CTL_EXIT_OK	0
+#define CTL_EXIT_FAIL	1
+#define CTL_EXIT_USAGE	2
+
+/*
+ * argv[0] is the command family ("keys", "audit"), then its command and
+ * options; conffile is polrecctl's -f.  Return the exit status.
+ */
+int	 polrecctl_keys(int argc, char *argv[], const char *conffile);
+int	 polrecctl_audit(int argc, char *argv[], const char *conffile);
+
+/*
+ * The [audit] directive a command needs and was not given: "database"
+ * or "key_dir" from the configuration file, malloc'd.  NULL with a
+ * message on stderr when the file cannot be loaded.
+ */
+char	*polrecctl_conf_audit(const char *conffile, const char *directive);
+
+/* The sub-command among names[] that word is an unambiguous prefix of,
+ * or -1 with the valid ones listed on stderr. */
+int	 polrecctl_subcommand(const char *family, const char *word,
+	    const char *const names[], int n);
+
+#endif
