@@ -163,3 +163,4 @@ clean:
 SHELL := /bin/bash
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+$(B)/tests/test_audit: ext/polrec_unseal.c

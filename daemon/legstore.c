@@ -233,6 +233,16 @@ col_int(sqlite3_stmt *st, int col, int64_t dflt)
 		}							\
 } while (0)
 
+/* A blob column: the pointer first, then its size (SQLite's order). */
+static const unsigned char *
+col_blob(sqlite3_stmt *st, int col, size_t *len)
+{
+	const unsigned char	*p = sqlite3_column_blob(st, col - 1);
+
+	*len = p != NULL ? (size_t)sqlite3_column_bytes(st, col - 1) : 0;
+	return p;
+}
+
 static char *
 dup_text(sqlite3_stmt *st, int col)
 {
@@ -248,7 +258,9 @@ restore_row(struct polrecd *sc, sqlite3_stmt *st, int64_t keep_after,
 {
 	struct call_leg	*leg;
 	const char	*id;
+	const unsigned char *blob;
 	int64_t		 ended;
+	size_t		 len;
 	int		 state, decision, outcome, capture, rconf, rsent;
 
 	if ((id = col_text(st, C_CALL_ID)) == NULL || *id == '\0') {
@@ -301,9 +313,9 @@ restore_row(struct polrecd *sc, sqlite3_stmt *st, int64_t keep_after,
 	leg->cl_rec_wanted = leg->cl_rec_confirmed;
 	(void)rsent;
 	leg->cl_blob_issued = col_int(st, C_BLOB_ISSUED, 0) != 0;
+	blob = col_blob(st, C_ROSTER, &len);
 	if (sqlite3_column_type(st, C_ROSTER - 1) == SQLITE_BLOB &&
-	    roster_unpack(&leg->cl_roster, sqlite3_column_blob(st,
-	    C_ROSTER - 1), (size_t)sqlite3_column_bytes(st, C_ROSTER - 1),
+	    roster_unpack(&leg->cl_roster, blob, len,
 	    col_int(st, C_ROSTER_SEQUENCE, -1),
 	    (int)col_int(st, C_ROSTER_SEEN, 0)) == -1)
 		log_warnx("call %s: stored roster is damaged; starting an "
@@ -313,10 +325,9 @@ restore_row(struct polrecd *sc, sqlite3_stmt *st, int64_t keep_after,
 
 		leg->cl_capacity = cap > 0 && cap <= GROUP_MAX_CAPACITY ?
 		    (uint32_t)cap : 0;
+		blob = col_blob(st, C_GROUP_MEMBERS, &len);
 		leg->cl_group = group_unpack(leg->cl_tenant, leg->cl_policy,
-		    leg->cl_capacity, sqlite3_column_blob(st,
-		    C_GROUP_MEMBERS - 1), (size_t)sqlite3_column_bytes(st,
-		    C_GROUP_MEMBERS - 1), legs_key(sc));
+		    leg->cl_capacity, blob, len, legs_key(sc));
 		if (leg->cl_group == NULL)
 			log_warnx("call %s: stored recorder group is damaged; "
 			    "its joins will be refused busy", id);

@@ -2,6 +2,8 @@
  * Opening the database: WAL, synchronous=FULL, and the migrations of
  * schema/ applied in order, tracked by PRAGMA user_version.
  */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +12,8 @@
 #include "db.h"
 
 #define DB_BUSY_TIMEOUT_MS	2000
+#define DB_APPLICATION_ID	1886351986	/* "polr", set by 001 */
+#define DB_MIN_FILE		512	/* SQLite's smallest page */
 
 int
 db_schema_version(void)
@@ -69,10 +73,22 @@ migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
 	char	 msg[256], sql[64];
 	size_t	 i;
-	int	 have;
+	int	 have, app = 0, tables = 0;
 
 	if (pragma_int(db, "PRAGMA user_version", &have) == -1) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		return -1;
+	}
+	if (have > 0 && (pragma_int(db, "PRAGMA application_id", &app) == -1 ||
+	    app != DB_APPLICATION_ID)) {
+		snprintf(err, errlen, "%s: not a polrec database (application "
+		    "id %d)", path, app);
+		return -1;
+	}
+	if (have == 0 && (pragma_int(db, "SELECT count(*) FROM sqlite_schema",
+	    &tables) == -1 || tables > 0)) {
+		snprintf(err, errlen, "%s: not a polrec database: it has "
+		    "tables of its own", path);
 		return -1;
 	}
 	if (have > db_schema_version()) {
@@ -101,10 +117,17 @@ migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 int
 db_open(const char *path, sqlite3 **dbp, char *err, size_t errlen)
 {
-	sqlite3	*db = NULL;
-	char	 msg[256];
+	struct stat	 st;
+	sqlite3		*db = NULL;
+	char		 msg[256];
 
 	*dbp = NULL;
+	if (stat(path, &st) == 0 && st.st_size > 0 &&
+	    st.st_size < DB_MIN_FILE) {
+		snprintf(err, errlen, "%s: not a database (%lld bytes)", path,
+		    (long long)st.st_size);
+		return -1;
+	}
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, db != NULL ?
@@ -137,10 +160,17 @@ int
 db_open_readonly(const char *path, int min_version, sqlite3 **dbp,
     char *err, size_t errlen)
 {
-	sqlite3	*db = NULL;
-	int	 have;
+	struct stat	 st;
+	sqlite3		*db = NULL;
+	int		 have;
 
 	*dbp = NULL;
+	if (stat(path, &st) == 0 && st.st_size > 0 &&
+	    st.st_size < DB_MIN_FILE) {
+		snprintf(err, errlen, "%s: not a database (%lld bytes)", path,
+		    (long long)st.st_size);
+		return -1;
+	}
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, db != NULL ?

@@ -110,8 +110,8 @@ idhash_unpack(const unsigned char *buf, size_t len, size_t size,
 	size_t		 i, count;
 	int		 k;
 
-	if (len % PACKED != 0 || (count = len / PACKED) > max ||
-	    size < PACKED)
+	if ((buf == NULL && len > 0) || len % PACKED != 0 ||
+	    (count = len / PACKED) > max || size < PACKED)
 		return -1;
 	if ((a = calloc(count > 0 ? count : 1, size)) == NULL)
 		return -1;

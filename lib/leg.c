@@ -339,6 +339,8 @@ _Static_assert(offsetof(struct roster_member, id_hash) == 0 &&
 int
 roster_pack(const struct roster *r, unsigned char **out, size_t *len)
 {
+	if (r == NULL)
+		return -1;
 	return idhash_pack(r->m, r->n, sizeof(*r->m), out, len);
 }
 
@@ -349,6 +351,8 @@ roster_unpack(struct roster *r, const unsigned char *buf, size_t len,
 	struct roster_member	*m = NULL;
 	size_t			 n, i, humans = 0;
 
+	if (r == NULL)
+		return -1;
 	if (idhash_unpack(buf, len, sizeof(*m), ROSTER_MAX, &m, &n) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {

@@ -1,11 +1,14 @@
 /* Parked callbacks, woken together. */
 #include <stddef.h>
+#include <string.h>
 
 #include "waitq.h"
 
 void
 waitq_add(struct waitq *q, struct waiter *w, void (*cb)(void *), void *arg)
 {
+	if (cb == NULL)
+		return;		/* a callback-less waiter is a wake's mark */
 	waitq_remove(q, w);
 	w->w_cb = cb;
 	w->w_arg = arg;
@@ -29,12 +32,15 @@ waitq_wake(struct waitq *q)
 
 	/*
 	 * Each is taken off before its callback, which may remove others
-	 * or park again: a mark at the tail ends this round, so whoever
-	 * parks during it waits for the next wake.
+	 * or park again: a mark (a waiter without a callback) at the tail
+	 * ends this round, so whoever parks during it waits for the next
+	 * wake.  A wake from inside a callback stops at the outer round's
+	 * mark: it calls no one the outer round would not.
 	 */
+	memset(&mark, 0, sizeof(mark));
 	mark.w_queued = 1;
 	TAILQ_INSERT_TAIL(q, &mark, w_entry);
-	while ((w = TAILQ_FIRST(q)) != &mark) {
+	while ((w = TAILQ_FIRST(q)) != NULL && w->w_cb != NULL) {
 		TAILQ_REMOVE(q, w, w_entry);
 		w->w_queued = 0;
 		w->w_cb(w->w_arg);

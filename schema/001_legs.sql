@@ -33,3 +33,4 @@ CREATE TABLE leg_state (
     updated_utc_us   INTEGER NOT NULL
 );
 CREATE INDEX leg_state_ended ON leg_state(ended_utc_us) WHERE ended_utc_us IS NOT NULL;
+PRAGMA application_id = 1886351986;  -- 'polr': refuse others' databases

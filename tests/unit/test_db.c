@@ -288,14 +288,37 @@ test_newer(void **state)
 }
 
 /* Not a database at all: refused, without a crash, the file untouched. */
+/* Another program's SQLite database is not migrated over. */
+static void
+test_foreign_database(void **state)
+{
+	sqlite3	*db;
+	char	 msg[256];
+
+	(void)state;
+	unlink(fx.path);
+	assert_int_equal(sqlite3_open(fx.path, &db), SQLITE_OK);
+	assert_int_equal(db_exec(db, "CREATE TABLE theirs (x)", msg,
+	    sizeof(msg)), 0);
+	sqlite3_close(db);
+	assert_int_equal(db_open(fx.path, &db, fx.err, sizeof(fx.err)), -1);
+	assert_non_null(strstr(fx.err, "not a polrec database"));
+
+	unlink(fx.path);
+	assert_int_equal(sqlite3_open(fx.path, &db), SQLITE_OK);
+	assert_int_equal(db_exec(db, "PRAGMA user_version = 1", msg,
+	    sizeof(msg)), 0);
+	sqlite3_close(db);
+	assert_int_equal(db_open(fx.path, &db, fx.err, sizeof(fx.err)), -1);
+	assert_non_null(strstr(fx.err, "application id"));
+}
+
 static void
 test_garbage(void **state)
 {
-	/*
-	 * Not 1: SQLite's unix VFS takes a one-byte file for an empty one
-	 * (unixFileSize), and db_open then writes a new database over it.
-	 */
-	static const size_t	 sizes[] = { 2, 15, 100, 512, 4096, 65536 };
+	/* 1 too: SQLite's unix VFS takes a one-byte file for an empty
+	 * one (unixFileSize); db_open refuses files under a page. */
+	static const size_t	 sizes[] = { 1, 2, 15, 100, 512, 4096, 65536 };
 	unsigned char		*b, *back;
 	sqlite3			*db;
 	size_t			 i, j, len;
@@ -529,6 +552,7 @@ main(void)
 		T(test_reopen),
 		T(test_newer),
 		T(test_garbage),
+		T(test_foreign_database),
 		T(test_empty_file),
 		T(test_migration_fails),
 		T(test_open_fails),
