@@ -143,9 +143,30 @@ check "an edited byte in the file is detected" \
     sh -c "! '$PCTL' audit verify -d '$T/tamper-bytes.db' >'$T/verify-bytes.out' 2>&1"
 check "the untouched trail still verifies" verify "$DB"
 
-# Retention: the only way to remove events, leaving a signed record.
+# Auditor key rotation: a new auditor public key in key_dir and a
+# restart; new rows are sealed to it, old rows stay readable with theirs.
+"$PCTL" keys init -d "$T/newkeys" -o "$T/auditor2.key" >/dev/null 2>&1
+cp "$T/newkeys/auditor.pub" "$T/keys/auditor.pub"
 start_polrecd
 wait_keys
+C2=c2000000-0000-4000-8000-0000000000c2
+play_files "$(invitation $C2)"
+check "after the rotation: answered" wait_for 5 log_has "call $C2: answered in"
+check "the new auditor key is recorded as a key event" \
+    test "$(q "SELECT count(*) FROM audit_key WHERE kind = 'auditor'")" = 2
+personal_of() {	# KEY CALL: the invitation's observed participant, opened
+	"$PCTL" audit export -d "$DB" --key "$1" --call "$2" |
+	    jq -r 'select(.kind == "invitation") | .personal.observedParticipantId // .personal_error'
+}
+check "the old key still opens the old rows" \
+    test "$(personal_of "$T/auditor.key" $CALL)" = 30fad2ce-8989-41a1-8a66-f6636e629a2a
+check "the old key does not open the new rows" \
+    test "$(personal_of "$T/auditor.key" $C2)" != 30fad2ce-8989-41a1-8a66-f6636e629a2a
+check "the new key opens the new rows" \
+    test "$(personal_of "$T/auditor2.key" $C2)" = 30fad2ce-8989-41a1-8a66-f6636e629a2a
+check "the trail verifies across the rotation" verify "$DB"
+
+# Retention: the only way to remove events, leaving a signed record.
 cut=$(q "SELECT utc_us / 1000000 + 1 FROM audit_event WHERE seq = 10")
 out=$(ctl -j audit prune "$cut")
 check "audit prune removes the old events" test "$(printf '%s' "$out" | jq .removed)" -ge 10
