@@ -73,6 +73,18 @@ check "a replayed join message gets the same body" test "$r" = "$r2"
 check "counters: 3 accepted, 1 repeat" \
     test "$(stat_of joins_accepted) $(stat_of joins_repeated)" = "3 1"
 
+# Concurrent joins to a fresh leg: never past capacity.
+C3=c3000000-0000-4000-8000-0000000000c3
+play_files "$(invitation $C3)" >/dev/null
+wait_for 5 log_has "call $C3: answered in"
+for i in $(seq 1 20); do join "q$i" $C3 >/dev/null; done
+seq 1 20 | xargs -P 10 -I{} sh -c "curl -s -X POST -H 'Content-Type: application/json' \
+    --data-binary @$T/join-q{}-$C3.json '$WEBHOOK'; echo" >"$T/concurrent.out"
+check "20 concurrent joins at capacity 3: exactly 2 accepted" \
+    test "$(grep -o acceptJoinResponse "$T/concurrent.out" | wc -l)" = 2
+check "... and the other 18 invited elsewhere" \
+    test "$(grep -o inviteNewBotResponse "$T/concurrent.out" | wc -l)" = 18
+
 sim_ctl POST /_sim/calls/end "{\"id\":\"$CALL\"}" >/dev/null
 check "the leg ends" wait_for 5 log_has "call $CALL: ended"
 r=$(post "$(join p7)")
