@@ -82,23 +82,25 @@ group_detail(const struct call_leg *leg, const char *why)
 	return s;
 }
 
+/* A join decided, or a slot freed: the participant is sealed. */
 static void
-journal_join(struct polrecd *sc, const struct call_leg *leg,
-    const struct notification *n, const char *pid,
-    const struct join_decision *d)
+journal_member(struct polrecd *sc, const struct call_leg *leg,
+    const char *call_id, const char *kind, const char *outcome,
+    const char *reason, const char *pid, const char *by)
 {
 	struct trail_event	 ev;
-	char			*detail, *personal;
+	char			*detail, *personal = NULL;
 
-	detail = group_detail(leg, NULL);
-	personal = personal_of(pid);
-	journal_event_init(&ev, "join");
+	detail = group_detail(leg, by);
+	if (pid != NULL)
+		personal = personal_of(pid);
+	journal_event_init(&ev, kind);
 	if (leg != NULL)
 		journal_event_leg(&ev, leg);
 	else
-		ev.call_id = n->call_id[0] != '\0' ? n->call_id : NULL;
-	ev.outcome = join_verdict_name(d->verdict);
-	ev.reason = d->reason;
+		ev.call_id = call_id;
+	ev.outcome = outcome;
+	ev.reason = reason;
 	ev.detail = detail;
 	ev.personal = personal;
 	ev.personal_len = personal != NULL ? strlen(personal) : 0;
@@ -112,22 +114,7 @@ void
 joins_journal_leave(struct polrecd *sc, const struct call_leg *leg,
     const char *pid, const char *by)
 {
-	struct trail_event	 ev;
-	char			*detail, *personal = NULL;
-
-	detail = group_detail(leg, by);
-	if (pid != NULL)
-		personal = personal_of(pid);
-	journal_event_init(&ev, "leave");
-	journal_event_leg(&ev, leg);
-	ev.outcome = "slot_freed";
-	ev.reason = by;
-	ev.detail = detail;
-	ev.personal = personal;
-	ev.personal_len = personal != NULL ? strlen(personal) : 0;
-	journal_add(sc, &ev);
-	cJSON_free(detail);
-	cJSON_free(personal);
+	journal_member(sc, leg, NULL, "leave", "slot_freed", by, pid, by);
 }
 
 /* Decide a join; returns the response body (malloc'd). */
@@ -166,7 +153,9 @@ joins_decide(struct polrecd *sc, struct call_leg *leg,
 		legs_touch(sc, leg);
 	/* A retransmit is answered as before, with no second event. */
 	if (!d.repeat)
-		journal_join(sc, leg, n, pid, &d);
+		journal_member(sc, leg, n->call_id[0] != '\0' ? n->call_id :
+		    NULL, "join", join_verdict_name(d.verdict), d.reason, pid,
+		    NULL);
 	log_info("call %s: join of %s: %s (%s)%s; group %u/%u",
 	    n->call_id[0] ? n->call_id : "-",
 	    log_sanitize(who, sizeof(who), pid), join_verdict_name(d.verdict),

@@ -68,6 +68,21 @@ pragma_text_is(sqlite3 *db, const char *sql, const char *want)
 	return rv;
 }
 
+/* SQLite takes a file shorter than a page for an empty database. */
+static int
+too_short(const char *path, char *err, size_t errlen)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == 0 && st.st_size > 0 &&
+	    st.st_size < DB_MIN_FILE) {
+		snprintf(err, errlen, "%s: not a database (%lld bytes)", path,
+		    (long long)st.st_size);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
@@ -117,17 +132,12 @@ migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 int
 db_open(const char *path, sqlite3 **dbp, char *err, size_t errlen)
 {
-	struct stat	 st;
-	sqlite3		*db = NULL;
-	char		 msg[256];
+	sqlite3	*db = NULL;
+	char	 msg[256];
 
 	*dbp = NULL;
-	if (stat(path, &st) == 0 && st.st_size > 0 &&
-	    st.st_size < DB_MIN_FILE) {
-		snprintf(err, errlen, "%s: not a database (%lld bytes)", path,
-		    (long long)st.st_size);
+	if (too_short(path, err, errlen))
 		return -1;
-	}
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, db != NULL ?
@@ -160,17 +170,12 @@ int
 db_open_readonly(const char *path, int min_version, sqlite3 **dbp,
     char *err, size_t errlen)
 {
-	struct stat	 st;
-	sqlite3		*db = NULL;
-	int		 have;
+	sqlite3	*db = NULL;
+	int	 have;
 
 	*dbp = NULL;
-	if (stat(path, &st) == 0 && st.st_size > 0 &&
-	    st.st_size < DB_MIN_FILE) {
-		snprintf(err, errlen, "%s: not a database (%lld bytes)", path,
-		    (long long)st.st_size);
+	if (too_short(path, err, errlen))
 		return -1;
-	}
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, db != NULL ?

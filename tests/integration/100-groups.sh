@@ -8,26 +8,6 @@ set -eu
 . tests/integration/lib.sh
 
 CALL=e71f0300-9c1f-4d99-b5f4-2722e877d497
-J=tests/scenarios/notifications/participant-joining.json
-L=tests/scenarios/notifications/participant-left.json
-
-# join PARTICIPANT [CALL]: a joining notification file; prints its path.
-join() {
-	local p=$1 c=${2:-$CALL} f="$T/join-$1-${2:-x}.json"
-	jq --arg p "$p" --arg u "/communications/calls/$c/participantJoiningNotification" '
-	  .value[0].resourceUrl = $u |
-	  .value[0].resourceData.call.incomingContext.observedParticipantId = $p |
-	  .value[0].resourceData.call.incomingContext.sourceParticipantId = $p' "$J" >"$f"
-	echo "$f"
-}
-left() {
-	local f="$T/left-$1.json"
-	jq --arg p "$1" '.value[0].resourceData.participantId = $p' "$L" >"$f"
-	echo "$f"
-}
-verdict() { printf '%s' "${1#* }" | jq -c '.'; }
-ACCEPT='{"@odata.type":"#microsoft.graph.acceptJoinResponse"}'
-BUSY='{"@odata.type":"#microsoft.graph.rejectJoinResponse","reason":"busy"}'
 
 start_sim
 AUTH_MODE=none write_conf "[recording]

@@ -207,3 +207,25 @@ ctl() { build/polrecctl -s "$T/ctl.sock" "$@"; }
 
 # stat NAME: one counter from polrecctl show stats.
 stat_of() { ctl -j show stats | jq -r ".$1"; }
+
+# Recorder groups: join PARTICIPANT [CALL] and left PARTICIPANT write a
+# participantJoining / participantLeft notification and print its path
+# (CALL defaults to $CALL); verdict "STATUS BODY" prints the body compact.
+join() {
+	local p=$1 c=${2:-$CALL} f="$T/join-$1-${2:-x}.json"
+	jq --arg p "$p" --arg u "/communications/calls/$c/participantJoiningNotification" '
+	  .value[0].resourceUrl = $u |
+	  .value[0].resourceData.call.incomingContext.observedParticipantId = $p |
+	  .value[0].resourceData.call.incomingContext.sourceParticipantId = $p' \
+	    tests/scenarios/notifications/participant-joining.json >"$f"
+	echo "$f"
+}
+left() {
+	local f="$T/left-$1.json"
+	jq --arg p "$1" '.value[0].resourceData.participantId = $p' \
+	    tests/scenarios/notifications/participant-left.json >"$f"
+	echo "$f"
+}
+verdict() { printf '%s' "${1#* }" | jq -c '.'; }
+ACCEPT='{"@odata.type":"#microsoft.graph.acceptJoinResponse"}'
+BUSY='{"@odata.type":"#microsoft.graph.rejectJoinResponse","reason":"busy"}'
