@@ -45,13 +45,31 @@ r=$(post "$(join p5)")
 check "the next join takes the freed slot" test "$(verdict "$r")" = "$ACCEPT"
 check "group full again" log_has "call $CALL: join of p5: accept (capacity); group 3/3"
 
+# A participant gone from the roster frees its slot too.
+roster() {	# CHANGE SEQUENCE ID...: a participants notification for $CALL
+	local change=$1 seq=$2 f="$T/roster-$1-$2.json"
+	shift 2
+	printf '%s\n' "$@" | jq -R . | jq -s --arg c "$CALL" --arg ch "$change" --argjson s "$seq" '
+	  {value: [{changeType: $ch, resourceUrl: "/communications/calls/\($c)/participants",
+	    resourceData: [.[] | {"@odata.type": "#microsoft.graph.participant", id: .,
+	      info: {identity: {user: {id: .}}}, rosterSequenceNumber: $s}]}]}' >"$f"
+	echo "$f"
+}
+r=$(post "$(roster updated 20 p2 p5)")
+check "a roster with p2 and p5 is acknowledged" test "${r%% *}" = 202
+r=$(post "$(roster deleted 21 p5)")
+check "p5 gone from the roster frees its slot" \
+    log_has "call $CALL: 1 left the roster; group 2/3"
+r=$(post "$(join p8)")
+check "the next join takes that slot" test "$(verdict "$r")" = "$ACCEPT"
+
 r=$(post "$(join p9 c2000000-0000-4000-8000-000000000001)")
 check "a join for an unknown leg: rejected busy" test "$(verdict "$r")" = "$BUSY"
 r=$(post "$(join p6)" application/json -H 'X-Microsoft-Skype-Message-ID: join-msg-1')
 r2=$(post "$(join p6)" application/json -H 'X-Microsoft-Skype-Message-ID: join-msg-1')
 check "a replayed join message gets the same body" test "$r" = "$r2"
-check "counters: 3 accepted, 1 repeat" \
-    test "$(stat_of joins_accepted) $(stat_of joins_repeated)" = "3 1"
+check "counters: 4 accepted, 1 repeat, 2 slots freed" \
+    test "$(stat_of joins_accepted) $(stat_of joins_repeated) $(stat_of joins_slots_freed)" = "4 1 2"
 
 # Concurrent joins to a fresh leg: never past capacity.
 C3=c3000000-0000-4000-8000-0000000000c3
