@@ -283,7 +283,8 @@ cmd_audit_prune(struct control_client *cc, int argc, char **argv,
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "removed", (double)removed);
-	cJSON_AddNumberToObject(o, "before_utc_us", (double)before);
+	iso_utc(msg, sizeof(msg), (time_t)(before / 1000000));
+	cJSON_AddStringToObject(o, "before", msg);
 	return o;
 }
 
@@ -350,6 +351,8 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(legs_restore_refused);
 	STAT(restore_checks);
 	STAT(restore_ended);
+	STAT(audit_events);
+	STAT(audit_events_dropped);
 #undef STAT
 	cJSON_AddNumberToObject(o, "legs_live",
 	    (double)legs_live(cc->cc_ctl->c_sc));

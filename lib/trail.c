@@ -299,7 +299,8 @@ insert_row(struct trail *t, struct audit_value cols[], char *err,
 /* An event of the trail's own (key, retention) with base's clock. */
 static int
 append_own(struct trail *t, const struct trail_event *base, const char *kind,
-    const char *outcome, const char *detail, char *err, size_t errlen)
+    const char *outcome, const char *reason, const char *detail, char *err,
+    size_t errlen)
 {
 	struct trail_event	 ev;
 	struct audit_value	 cols[AUDIT_NCOLUMNS];
@@ -312,6 +313,7 @@ append_own(struct trail *t, const struct trail_event *base, const char *kind,
 	ev.clock_esterror_us = base->clock_esterror_us;
 	ev.kind = kind;
 	ev.outcome = outcome;
+	ev.reason = reason;
 	ev.detail = detail;
 	ev.http_status = ev.latency_us = ev.attempts = -1;
 	event_values(&ev, cols);
@@ -361,7 +363,7 @@ ensure_keys(struct trail *t, const struct trail_event *ev, char *err,
 		snprintf(detail, sizeof(detail),
 		    "{\"key_id\":\"%s\",\"kind\":\"%s\"}", t->key_id[which],
 		    key_kinds[which]);
-		if (append_own(t, ev, "key", "added", detail, err,
+		if (append_own(t, ev, "key", "added", NULL, detail, err,
 		    errlen) == -1)
 			return -1;
 		t->pending.key_logged[which] = 1;
@@ -409,7 +411,8 @@ ensure_datakey(struct trail *t, const struct trail_event *ev, char *err,
 	snprintf(detail, sizeof(detail),
 	    "{\"key_id\":\"%s\",\"auditor_key_id\":\"%s\"}", t->dk_id,
 	    t->key_id[K_AUDITOR]);
-	if (append_own(t, ev, "key", "datakey", detail, err, errlen) == -1)
+	if (append_own(t, ev, "key", "datakey", NULL, detail, err,
+	    errlen) == -1)
 		return -1;
 	t->pending.datakey_stored = 1;
 	return 0;
@@ -744,8 +747,8 @@ trail_prune(struct trail *t, int64_t before_utc_us,
 	    "\"before_utc_us\":%lld}", (long long)first, (long long)upto, n,
 	    anchor, (long long)before_utc_us);
 	if (ensure_keys(t, base, err, errlen) == -1 ||
-	    append_own(t, base, "retention", "removed", detail, err,
-	    errlen) == -1 ||
+	    append_own(t, base, "retention", "removed", base->reason, detail,
+	    err, errlen) == -1 ||
 	    trail_checkpoint(t, base->utc_us, err, errlen) == -1)
 		goto done;
 	*removed = n;

@@ -97,7 +97,7 @@ int64_t		 trail_last_seq(const struct trail *);
  * before_utc_us, except that the newest event is never removed.  The
  * removal is recorded as a `retention` event (detail: removed_from,
  * removed_through, count, anchor = hex hash of the last removed event,
- * before_utc_us) with base's clock fields, and a checkpoint is signed
+ * before_utc_us) with base's clock fields and reason (who asked), and a checkpoint is signed
  * after it, so the chain still verifies from the anchor.  *removed
  * gets the count (0: nothing to remove, no event).  0 or -1.
  */

@@ -118,8 +118,7 @@ FROM events WHERE kind IN ('answer', 'reject', 'missed');
 CREATE VIEW join_decisions AS
 SELECT seq, utc, call_id, tenant, policy, outcome AS decision, reason,
        json_extract(detail, '$.group_used') AS group_used,
-       json_extract(detail, '$.group_capacity') AS group_capacity,
-       json_extract(detail, '$.repeat') AS repeat
+       json_extract(detail, '$.group_capacity') AS group_capacity
 FROM events WHERE kind = 'join';
 
 CREATE VIEW recording_status AS

@@ -172,6 +172,8 @@ out=$(ctl -j audit prune "$cut")
 check "audit prune removes the old events" test "$(printf '%s' "$out" | jq .removed)" -ge 10
 check "a retention event records the removal" \
     test "$(q "SELECT json_extract(detail, '$.removed_from') FROM audit_event WHERE kind = 'retention'")" = 1
+check "... and who asked for it" \
+    test "$(q "SELECT reason FROM audit_event WHERE kind = 'retention'")" = "uid $(id -u)"
 check "the pruned trail still verifies" verify "$DB"
 
 # kill -9 under load: every acknowledged notification is in the trail.
