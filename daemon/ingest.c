@@ -225,6 +225,7 @@ journal_request(struct inbound *in, const struct notification *n,
 	struct trail_event	 ev;
 	cJSON			*d;
 	char			*detail, *personal = NULL;
+	char			*paired = NULL, *other = NULL;
 
 	d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "peer", in->in_peer);
@@ -253,11 +254,17 @@ journal_request(struct inbound *in, const struct notification *n,
 		ev.tenant = n->call.tenant_id;
 		ev.chain_id = n->call.call_chain_id;
 		ev.policy = n->call.bot.policy_identifier;
+		ev.paired = paired = journal_recorders(
+		    n->call.bot.paired_recorders, n->call.bot.n_paired_recorders);
+		ev.other = other = journal_recorders(
+		    n->call.bot.other_recorders, n->call.bot.n_other_recorders);
 	}
 	ev.personal = personal;
 	ev.personal_len = personal != NULL ? strlen(personal) : 0;
 	journal_add(in->in_sc, &ev);
 	cJSON_free(detail);
+	cJSON_free(paired);
+	cJSON_free(other);
 	if (personal != NULL) {
 		sodium_memzero(personal, strlen(personal));
 		cJSON_free(personal);

@@ -183,11 +183,11 @@ keys_init(int argc, char *argv[], const char *conffile)
 	    write_key(w, &nw, dir, KEYFILE_SIGNING, k.sign_sk,
 	    sizeof(k.sign_sk), 0600) == -1 ||
 	    write_key(w, &nw, dir, KEYFILE_SIGNING_PUB, k.sign_pk,
-	    sizeof(k.sign_pk), 0644) == -1 ||
+	    sizeof(k.sign_pk), 0600) == -1 ||
 	    (aflag == NULL && write_key(w, &nw, secret_dir, secret_name,
 	    k.auditor_sk, sizeof(k.auditor_sk), 0600) == -1) ||
 	    write_key(w, &nw, dir, KEYFILE_AUDITOR_PUB, k.auditor_pk,
-	    sizeof(k.auditor_pk), 0644) == -1) {
+	    sizeof(k.auditor_pk), 0600) == -1) {
 		while (nw-- > 0)
 			unlink(w[nw].path);
 		fprintf(stderr, "polrecctl: keys init: nothing kept\n");

@@ -54,6 +54,11 @@ check "invitations view: the call, its policy and decision" \
 check "pairedRecorders and otherRecorders in clear" \
     test "$(q "SELECT paired_recorders || other_recorders FROM invitations")" = \
     '["471f0300-5c1f-4d99-b5f4-2722e877d490"]["671f0300-9c1f-4d99-b5f4-2722e877d490"]'
+check "the invitation's notification event carries them too" \
+    test "$(q "SELECT paired_recorders FROM notifications n JOIN audit_event e USING (seq) WHERE n.call_id = '$CALL' AND e.policy IS NOT NULL")" = \
+    '["471f0300-5c1f-4d99-b5f4-2722e877d490"]'
+check "key files are created mode 0600" \
+    test "$(stat -c %a "$T"/keys/* | sort -u)" = 600
 check "answers view: 202 with Graph's request-id, latency and attempts" \
     test "$(q "SELECT action, outcome, http_status, length(request_id) > 0, attempts FROM answers")" = "answer|ok|202|1|1"
 check "each event carries UTC, monotonic time and the clock's sync state" \
