@@ -81,6 +81,9 @@ sim_ctl POST /_sim/lifecycle '{"mode":"normal","delay_ms":20}' >/dev/null
 C3=c1000003-0000-4000-8000-000000000003
 play_files "$(invitation $C3)"
 check "keepAlive 404 case: established" wait_for 5 state_is $C3 established
+# Forgotten only once its recording status is settled: else that update
+# meets the 404 first, and ends the leg for its own reason.
+wait_for 5 log_has "call $C3: recording status recording confirmed"
 sim_ctl POST "/_sim/calls/forget?id=$C3" >/dev/null
 check "keepAlive 404 ends the leg, with that reason" \
     wait_for 5 log_has "call $C3: ended (keepAlive: call not found)"
