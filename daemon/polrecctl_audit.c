@@ -116,25 +116,6 @@ open_trail_db(const char *path)
 	return db;
 }
 
-static void
-iso8601(int64_t us, char *buf, size_t len)
-{
-	struct tm	 tm;
-	time_t		 secs = (time_t)(us / 1000000);
-	int64_t		 frac = us % 1000000;
-	char		 date[32];
-
-	if (frac < 0) {
-		frac += 1000000;
-		secs--;
-	}
-	if (gmtime_r(&secs, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		snprintf(buf, len, "?");
-	else
-		snprintf(buf, len, "%s.%06lldZ", date, (long long)frac);
-}
-
 /* An exported checkpoint file, as `audit checkpoint` printed it. */
 static int
 read_checkpoint(const char *path, struct audit_checkpoint *cp,
@@ -258,7 +239,7 @@ audit_verify(int argc, char *argv[], const char *conffile)
 		    (long long)r.last_checkpoint_seq);
 		if (trail_latest_checkpoint(db, &last, last_pk, err,
 		    sizeof(err)) == 0 && last.seq == r.last_checkpoint_seq) {
-			iso8601(last.utc_us, when, sizeof(when));
+			trail_format_time(last.utc_us, when, sizeof(when));
 			printf(" (%s)", when);
 		}
 		if (r.last_seq > r.last_checkpoint_seq)

@@ -83,6 +83,27 @@ too_short(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* The connection, with extended codes and a busy timeout; NULL with a
+ * message. */
+static sqlite3 *
+open_file(const char *path, int flags, char *err, size_t errlen)
+{
+	sqlite3	*db = NULL;
+
+	if (too_short(path, err, errlen))
+		return NULL;
+	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, db != NULL ?
+		    sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
+	return db;
+}
+
 static int
 migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
@@ -136,17 +157,9 @@ db_open(const char *path, sqlite3 **dbp, char *err, size_t errlen)
 	char	 msg[256];
 
 	*dbp = NULL;
-	if (too_short(path, err, errlen))
+	if ((db = open_file(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	    err, errlen)) == NULL)
 		return -1;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, db != NULL ?
-		    sqlite3_errmsg(db) : "out of memory");
-		sqlite3_close(db);
-		return -1;
-	}
-	sqlite3_extended_result_codes(db, 1);
-	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
 	if (!pragma_text_is(db, "PRAGMA journal_mode = WAL", "wal")) {
 		snprintf(err, errlen, "%s: cannot use WAL: %s", path,
 		    sqlite3_errmsg(db));
@@ -174,17 +187,8 @@ db_open_readonly(const char *path, int min_version, sqlite3 **dbp,
 	int	 have;
 
 	*dbp = NULL;
-	if (too_short(path, err, errlen))
+	if ((db = open_file(path, SQLITE_OPEN_READONLY, err, errlen)) == NULL)
 		return -1;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, db != NULL ?
-		    sqlite3_errmsg(db) : "out of memory");
-		sqlite3_close(db);
-		return -1;
-	}
-	sqlite3_extended_result_codes(db, 1);
-	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
 	if (pragma_int(db, "PRAGMA user_version", &have) == -1) {
 		snprintf(err, errlen, "%s: not a polrec database: %s", path,
 		    sqlite3_errmsg(db));

@@ -160,6 +160,9 @@ int		 trail_latest_checkpoint(struct sqlite3 *,
 		    unsigned char pk[AUDIT_SIGN_PUBBYTES], char *err,
 		    size_t errlen);
 
+/* utc_us as "2026-11-23T10:00:00.000000Z" ("?" if out of range). */
+void		 trail_format_time(int64_t utc_us, char *buf, size_t len);
+
 /* "2026-11-23T10:00:00Z", "2026-11-23T10:00:00.5Z", "2026-11-23", or
  * seconds since the epoch, to µs.  0 or -1. */
 int		 trail_parse_time(const char *, int64_t *utc_us);

@@ -69,8 +69,8 @@ found:
 	return -1;
 }
 
-static void
-iso8601(int64_t us, char *buf, size_t len)
+void
+trail_format_time(int64_t us, char *buf, size_t len)
 {
 	struct tm	 tm;
 	time_t		 secs;
@@ -173,7 +173,7 @@ export_row(sqlite3_stmt *st, struct dkcache *c)
 			    (long long)sqlite3_column_int64(st, i));
 			cJSON_AddRawToObject(o, name, num);
 			if (i == AC_UTC_US) {
-				iso8601(sqlite3_column_int64(st, i), utc,
+				trail_format_time(sqlite3_column_int64(st, i), utc,
 				    sizeof(utc));
 				cJSON_AddStringToObject(o, "utc", utc);
 			}
