@@ -65,15 +65,8 @@ static void
 journal_result(struct polrecd *sc, const struct call_leg *leg,
     const char *kind, const char *outcome, const struct graph_result *r)
 {
-	struct trail_event	 ev;
-
-	journal_event_init(&ev, kind);
-	journal_event_leg(&ev, leg);
-	ev.outcome = outcome;
-	ev.reason = leg->cl_decision != DECIDE_ANSWER ? leg->cl_reason : NULL;
-	journal_graph_result(&ev, r);
-	ev.latency_us = (int64_t)(polrecd_now_us() - leg->cl_arrival_us);
-	journal_add(sc, &ev);
+	journal_leg(sc, leg, kind, outcome, leg->cl_decision != DECIDE_ANSWER ?
+	    leg->cl_reason : NULL, NULL, r);
 }
 
 static void

@@ -352,6 +352,28 @@ journal_graph_result(struct trail_event *ev, const struct graph_result *r)
 		ev->reason = r->error;
 }
 
+/*
+ * An event about a leg: its clear columns, the time since its invitation,
+ * and what Graph said when r is not NULL.
+ */
+void
+journal_leg(struct polrecd *sc, const struct call_leg *leg,
+    const char *kind, const char *outcome, const char *reason,
+    const char *detail, const struct graph_result *r)
+{
+	struct trail_event	 ev;
+
+	journal_event_init(&ev, kind);
+	journal_event_leg(&ev, leg);
+	ev.outcome = outcome;
+	ev.reason = reason;
+	ev.detail = detail;
+	ev.latency_us = (int64_t)(polrecd_now_us() - leg->cl_arrival_us);
+	if (r != NULL)
+		journal_graph_result(&ev, r);
+	journal_add(sc, &ev);
+}
+
 /* An event of the appliance itself (restart, reload, control). */
 void
 journal_simple(struct polrecd *sc, const char *kind, const char *outcome,

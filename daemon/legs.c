@@ -22,7 +22,6 @@
 #include "log.h"
 #include "notif.h"
 #include "polrecd.h"
-#include "trail.h"
 #include "xmalloc.h"
 
 #define INTERN_MAX	256	/* distinct interned strings */
@@ -356,9 +355,8 @@ static void
 journal_ended(struct polrecd *sc, const struct call_leg *leg,
     const char *why)
 {
-	struct trail_event	 ev;
-	cJSON			*d;
-	char			*detail;
+	cJSON	*d;
+	char	*detail;
 
 	d = cJSON_CreateObject();
 	if (leg->cl_result_text != NULL)
@@ -373,13 +371,8 @@ journal_ended(struct polrecd *sc, const struct call_leg *leg,
 	    recording_status_name(leg->cl_rec_confirmed));
 	detail = cJSON_PrintUnformatted(d);
 	cJSON_Delete(d);
-	journal_event_init(&ev, "terminated");
-	journal_event_leg(&ev, leg);
-	ev.outcome = legs_outcome_name(leg->cl_outcome);
-	ev.reason = why;
-	ev.detail = detail;
-	ev.latency_us = (int64_t)(polrecd_now_us() - leg->cl_arrival_us);
-	journal_add(sc, &ev);
+	journal_leg(sc, leg, "terminated", legs_outcome_name(leg->cl_outcome),
+	    why, detail, NULL);
 	cJSON_free(detail);
 }
 

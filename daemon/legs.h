@@ -123,7 +123,7 @@ const char	*legs_intern(struct polrecd *, const char *);
 const char	*legs_capture_name(enum capture_state);
 
 /* legstore.c: the legs' rows in the database */
-int		 legstore_dirty(const struct polrecd *);
+int		 legstore_dirty(struct polrecd *);
 int		 legstore_flush(struct polrecd *, struct sqlite3 *, char *err,
 		    size_t errlen);
 void		 legstore_done(struct polrecd *, int committed);

@@ -39,10 +39,9 @@ enum {
 static sqlite3_stmt	*st_put, *st_forget;
 
 int
-legstore_dirty(const struct polrecd *sc)
+legstore_dirty(struct polrecd *sc)
 {
-	return !TAILQ_EMPTY(legs_dirty((struct polrecd *)(uintptr_t)sc)) ||
-	    legs_forget_before((struct polrecd *)(uintptr_t)sc, 0) != 0;
+	return !TAILQ_EMPTY(legs_dirty(sc)) || legs_forget_before(sc, 0) != 0;
 }
 
 static int
@@ -261,7 +260,7 @@ restore_row(struct polrecd *sc, sqlite3_stmt *st, int64_t keep_after,
 	const unsigned char *blob;
 	int64_t		 ended;
 	size_t		 len;
-	int		 state, decision, outcome, capture, rconf, rsent;
+	int		 state, decision, outcome, capture, rconf;
 
 	if ((id = col_text(st, C_CALL_ID)) == NULL || *id == '\0') {
 		*why = "no call id";
@@ -277,10 +276,8 @@ restore_row(struct polrecd *sc, sqlite3_stmt *st, int64_t keep_after,
 	    col_text(st, C_CAPTURE), capture);
 	BY_NAME(recording_status_name, enum rec_status, REC_FAILED,
 	    col_text(st, C_REC_CONFIRMED), rconf);
-	BY_NAME(recording_status_name, enum rec_status, REC_FAILED,
-	    col_text(st, C_REC_SENT), rsent);
 	if (state < 0 || decision < 0 || outcome < 0 || capture < 0 ||
-	    rconf < 0 || rsent < 0 || !col_is_int(st, C_ARRIVAL)) {
+	    rconf < 0 || !col_is_int(st, C_ARRIVAL)) {
 		*why = "unknown state, decision, outcome or status";
 		return -1;
 	}
@@ -308,10 +305,10 @@ restore_row(struct polrecd *sc, sqlite3_stmt *st, int64_t keep_after,
 	leg->cl_result_subcode = col_int(st, C_RESULT_SUBCODE, -1);
 	leg->cl_result_text = dup_text(st, C_RESULT_TEXT);
 	leg->cl_capture = (enum capture_state)capture;
-	/* An update in flight at the crash is sent again if still due. */
+	/* An update in flight at the crash (rec_sent) is sent again if
+	 * still due: what counts is what Graph confirmed. */
 	leg->cl_rec_confirmed = leg->cl_rec_sent = (enum rec_status)rconf;
 	leg->cl_rec_wanted = leg->cl_rec_confirmed;
-	(void)rsent;
 	leg->cl_blob_issued = col_int(st, C_BLOB_ISSUED, 0) != 0;
 	blob = col_blob(st, C_ROSTER, &len);
 	if (sqlite3_column_type(st, C_ROSTER - 1) == SQLITE_BLOB &&

@@ -21,7 +21,6 @@
 #include "legs.h"
 #include "log.h"
 #include "polrecd.h"
-#include "trail.h"
 #include "xmalloc.h"
 
 #define MEDIA_SECRET_MAX	1024
@@ -291,15 +290,8 @@ media_event_request(struct polrecd *sc, struct evhttp_request *req)
 		break;
 	}
 	legs_touch(sc, leg);
-	{
-		struct trail_event	 tev;
-
-		journal_event_init(&tev, "capture");
-		journal_event_leg(&tev, leg);
-		tev.outcome = graphmsg_media_event_name(ev.kind);
-		tev.reason = ev.reason[0] ? ev.reason : NULL;
-		journal_add(sc, &tev);
-	}
+	journal_leg(sc, leg, "capture", graphmsg_media_event_name(ev.kind),
+	    ev.reason[0] ? ev.reason : NULL, NULL, NULL);
 	recording_update(sc, leg);
 	event_reply(req, 202, NULL, NULL);
 }

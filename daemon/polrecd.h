@@ -150,6 +150,9 @@ char		*journal_recorders(const void *refs, size_t n);
 struct graph_result;
 void		 journal_graph_result(struct trail_event *,
 		    const struct graph_result *);
+void		 journal_leg(struct polrecd *, const struct call_leg *,
+		    const char *kind, const char *outcome, const char *reason,
+		    const char *detail, const struct graph_result *);
 void		 journal_simple(struct polrecd *, const char *kind,
 		    const char *outcome, const char *reason, const char *detail);
 

@@ -20,7 +20,6 @@
 #include "log.h"
 #include "notif.h"
 #include "polrecd.h"
-#include "trail.h"
 #include "xmalloc.h"
 
 const char *
@@ -67,9 +66,8 @@ static void
 journal_status(struct polrecd *sc, const struct call_leg *leg,
     const char *outcome, const char *how, const struct graph_result *r)
 {
-	struct trail_event	 ev;
-	cJSON			*d;
-	char			*detail;
+	cJSON	*d;
+	char	*detail;
 
 	d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "status",
@@ -79,14 +77,7 @@ journal_status(struct polrecd *sc, const struct call_leg *leg,
 	    legs_capture_name(leg->cl_capture));
 	detail = cJSON_PrintUnformatted(d);
 	cJSON_Delete(d);
-	journal_event_init(&ev, "recording");
-	journal_event_leg(&ev, leg);
-	ev.outcome = outcome;
-	ev.reason = how;
-	ev.detail = detail;
-	if (r != NULL)
-		journal_graph_result(&ev, r);
-	journal_add(sc, &ev);
+	journal_leg(sc, leg, "recording", outcome, how, detail, r);
 	cJSON_free(detail);
 }
 
@@ -206,15 +197,7 @@ on_keepalive_done(const struct graph_result *r, void *arg)
 		return;
 	}
 	sc->sc_stats.keepalive_failures++;
-	{
-		struct trail_event	 ev;
-
-		journal_event_init(&ev, "keepalive");
-		journal_event_leg(&ev, leg);
-		ev.outcome = "failed";
-		journal_graph_result(&ev, r);
-		journal_add(sc, &ev);
-	}
+	journal_leg(sc, leg, "keepalive", "failed", NULL, NULL, r);
 	if (r->status == 404) {
 		log_warnx("call %s: keepAlive 404: Graph no longer knows the "
 		    "call; ending it here", leg->cl_id);
