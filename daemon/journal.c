@@ -13,10 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <sodium.h>
 #include <sqlite3.h>
-
-#include <cjson/cJSON.h>
 
 #include "conf.h"
 #include "graph.h"
