@@ -29,6 +29,7 @@
 struct commit {
 	struct polrecd	*c_sc;
 	sqlite3		*c_db;
+	int		 c_from_version;	/* the file's, before migrating */
 	struct event	*c_ev;		/* active: at the end of the turn */
 	struct event	*c_retry;
 	struct waitq	 c_waiting;	/* woken by the next commit */
@@ -57,8 +58,8 @@ commit_new(struct polrecd *sc)
 	c->c_sc = sc;
 	c->c_ok = 1;
 	TAILQ_INIT(&c->c_waiting);
-	if (db_open(sc->sc_conf->audit_database, &c->c_db, err,
-	    sizeof(err)) == -1) {
+	if (db_open_from(sc->sc_conf->audit_database, &c->c_db,
+	    &c->c_from_version, err, sizeof(err)) == -1) {
 		log_warnx("database: %s", err);
 		free(c);
 		return NULL;
@@ -76,6 +77,12 @@ sqlite3 *
 commit_db(const struct commit *c)
 {
 	return c->c_db;
+}
+
+int
+commit_schema_was(const struct commit *c)
+{
+	return c->c_from_version;
 }
 
 void

@@ -73,6 +73,8 @@ static cJSON	*cmd_drain_off(struct control_client *, int, char **,
 		    const char **);
 static cJSON	*cmd_audit_prune(struct control_client *, int, char **,
 		    const char **);
+static cJSON	*cmd_audit_acknowledge(struct control_client *, int, char **,
+		    const char **);
 
 static const struct control_cmd control_cmds[] = {
 	{ "show status", 0, cmd_show_status, 0 },
@@ -81,6 +83,7 @@ static const struct control_cmd control_cmds[] = {
 	{ "drain on", 1, cmd_drain_on, 0 },
 	{ "drain off", 1, cmd_drain_off, 0 },
 	{ "audit prune", 1, cmd_audit_prune, 1 },
+	{ "audit acknowledge", 1, cmd_audit_acknowledge, 1 },
 };
 
 static const struct control_cmd *
@@ -112,6 +115,29 @@ iso_utc(char *buf, size_t len, time_t t)
 
 	gmtime_r(&t, &tm);
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The integrity alarm, until an operator acknowledges it. */
+static void
+add_integrity(cJSON *o, const struct polrecd *sc)
+{
+	const char	*problem;
+	int64_t		 seq, first_bad;
+	char		 line[400];
+
+	if (!journal_alarm(sc, &seq, &first_bad, &problem)) {
+		cJSON_AddStringToObject(o, "integrity_alarm", "none");
+		return;
+	}
+	if (seq > 0)
+		snprintf(line, sizeof(line), "RAISED: integrity event %lld, "
+		    "first bad event %lld: %s; acknowledge with `polrecctl "
+		    "audit acknowledge %lld`", (long long)seq,
+		    (long long)first_bad, problem, (long long)seq);
+	else
+		snprintf(line, sizeof(line), "RAISED: first bad event %lld: "
+		    "%s (being recorded)", (long long)first_bad, problem);
+	cJSON_AddStringToObject(o, "integrity_alarm", line);
 }
 
 static cJSON *
@@ -152,6 +178,7 @@ cmd_show_status(struct control_client *cc, int argc, char **argv,
 	    (double)sc->sc_conf->recording_max_calls);
 	cJSON_AddNumberToObject(o, "graph_token_expires_in",
 	    (double)token_expires_in(sc->sc_token));
+	add_integrity(o, sc);
 	return o;
 }
 
@@ -288,6 +315,34 @@ cmd_audit_prune(struct control_client *cc, int argc, char **argv,
 	return o;
 }
 
+/* An operator has seen the integrity alarm: recorded with the uid. */
+static cJSON *
+cmd_audit_acknowledge(struct control_client *cc, int argc, char **argv,
+    const char **err)
+{
+	struct polrecd	*sc = cc->cc_ctl->c_sc;
+	static char	 msg[256];
+	const char	*errstr = NULL;
+	long long	 seq;
+	int64_t		 acked;
+	cJSON		*o;
+
+	seq = strtonum(argv[argc - 1], 1, INT64_MAX, &errstr);
+	if (errstr != NULL) {
+		*err = "give the integrity event's seq (show status says it)";
+		return NULL;
+	}
+	if (journal_acknowledge(sc, seq, cc->cc_uid, &acked, msg,
+	    sizeof(msg)) == -1) {
+		*err = msg;
+		return NULL;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "acknowledged", (double)acked);
+	cJSON_AddNumberToObject(o, "by_uid", (double)cc->cc_uid);
+	return o;
+}
+
 static cJSON *
 cmd_show_stats(struct control_client *cc, int argc, char **argv,
     const char **err)
@@ -353,6 +408,8 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(restore_ended);
 	STAT(audit_events);
 	STAT(audit_events_dropped);
+	STAT(audit_checkpoints);
+	STAT(integrity_breaks);
 #undef STAT
 	cJSON_AddNumberToObject(o, "legs_live",
 	    (double)legs_live(cc->cc_ctl->c_sc));

@@ -28,6 +28,11 @@
 
 #define JOURNAL_MAX_PENDING	200000	/* events held while the disk fails */
 #define DATAKEY_ROTATE_SEC	3600	/* a new data key every hour */
+#define ALARM_REMIND_SEC	600	/* the integrity alarm, in the log */
+/* The start-up check hashes at most this many events after the last
+ * checkpoint (checkpoints come every checkpoint_events events). */
+#define CHECK_MIN_EVENTS	100000
+#define TRAIL_SEAL_SCHEMA	3	/* audit_head exists from here on */
 
 struct held_event {
 	TAILQ_ENTRY(held_event)	 he_entry;
@@ -46,7 +51,19 @@ struct journal {
 	uint64_t		 j_signed_at;	/* monotonic, last checkpoint */
 	uint64_t		 j_datakey_at;
 	int			 j_sign_now;	/* checkpoint at next flush */
+	int64_t			 j_cp_announced;	/* last checkpoint sent */
+	journal_checkpoint_cb	 j_on_checkpoint;
+	void			*j_on_checkpoint_arg;
+	/* The integrity alarm: an integrity event not acknowledged. */
+	int			 j_alarm_reload;	/* after the commit */
+	int64_t			 j_alarm_seq;
+	int64_t			 j_alarm_first_bad;
+	char			 j_alarm_problem[256];
+	uint64_t		 j_alarm_logged;
 };
+
+static int	check_trail(struct journal *);
+static int	alarm_load(struct journal *);
 
 /* Clock fields: the time now, and the kernel's view of its quality. */
 void
@@ -78,6 +95,161 @@ journal_event_leg(struct trail_event *ev, const struct call_leg *leg)
 	ev->policy = leg->cl_policy;
 	ev->paired = leg->cl_paired;
 	ev->other = leg->cl_other;
+}
+
+/*
+ * Before polrecd signs anything: the chain from its own last checkpoint
+ * to the head, and the head seal.  A problem does not stop it (a blocked
+ * trader is the worse failure): it records an `integrity` event naming
+ * the first bad event, chains on from the last good point, and raises
+ * the alarm until an operator acknowledges it.  -1: unreadable.
+ */
+static int
+check_trail(struct journal *j)
+{
+	struct polrecd		*sc = j->j_sc;
+	struct trail_tail_check	 chk;
+	struct trail_event	 ev;
+	cJSON			*d;
+	char			*detail;
+	int64_t			 bound;
+	uint64_t		 t0 = polrecd_now_us();
+	int			 rc, sealed;
+
+	bound = sc->sc_conf->audit_checkpoint_events * 4;
+	if (bound < CHECK_MIN_EVENTS)
+		bound = CHECK_MIN_EVENTS;
+	sealed = commit_schema_was(sc->sc_commit) >= TRAIL_SEAL_SCHEMA;
+	rc = trail_check_tail(commit_db(sc->sc_commit),
+	    trail_signing_pk(j->j_trail), bound, sealed, &chk);
+	if (rc == -1) {
+		log_warnx("audit trail: cannot check it: %s", chk.problem);
+		return -1;
+	}
+	if (rc == 0) {
+		log_info("audit trail: events %lld..%lld verified from this "
+		    "appliance's checkpoint in %llu ms",
+		    (long long)chk.anchor_seq + 1, (long long)chk.last_seq,
+		    (unsigned long long)(polrecd_now_us() - t0) / 1000);
+		return 0;
+	}
+	log_warnx("audit trail: INTEGRITY ALARM: %s (first bad event %lld); "
+	    "a new segment starts from event %lld; events after it up to "
+	    "%lld are left out of the chain", chk.problem,
+	    (long long)chk.bad_seq, (long long)chk.anchor_seq,
+	    (long long)chk.last_seq);
+	trail_new_segment(j->j_trail, chk.anchor_head);
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "first_bad", (double)chk.bad_seq);
+	cJSON_AddNumberToObject(d, "anchor_seq", (double)chk.anchor_seq);
+	cJSON_AddNumberToObject(d, "found_last_seq", (double)chk.last_seq);
+	detail = cJSON_PrintUnformatted(d);
+	cJSON_Delete(d);
+	journal_event_init(&ev, "integrity");
+	ev.outcome = "new_segment";
+	ev.reason = chk.problem;
+	ev.detail = detail;
+	journal_add(sc, &ev);
+	free(detail);
+	sc->sc_stats.integrity_breaks++;
+	j->j_sign_now = 1;
+	j->j_alarm_reload = 1;
+	j->j_alarm_seq = -1;	/* known once committed */
+	j->j_alarm_first_bad = chk.bad_seq;
+	snprintf(j->j_alarm_problem, sizeof(j->j_alarm_problem), "%s",
+	    chk.problem);
+	return 0;
+}
+
+/* The oldest integrity event no `acknowledge` event answers.  0 or -1. */
+static int
+alarm_load(struct journal *j)
+{
+	sqlite3		*db = commit_db(j->j_sc->sc_commit);
+	sqlite3_stmt	*st;
+	const char	*why;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT e.seq, e.reason, "
+	    "json_extract(e.detail, '$.first_bad') FROM audit_event e "
+	    "WHERE e.kind = 'integrity' AND NOT EXISTS (SELECT 1 FROM "
+	    "audit_event a WHERE a.kind = 'acknowledge' AND a.seq > e.seq "
+	    "AND json_extract(a.detail, '$.integrity_seq') = e.seq) "
+	    "ORDER BY e.seq LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("audit trail: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	j->j_alarm_seq = 0;
+	if (rc == SQLITE_ROW) {
+		j->j_alarm_seq = sqlite3_column_int64(st, 0);
+		why = (const char *)sqlite3_column_text(st, 1);
+		snprintf(j->j_alarm_problem, sizeof(j->j_alarm_problem), "%s",
+		    why != NULL ? why : "?");
+		j->j_alarm_first_bad = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_warnx("audit trail: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if (j->j_alarm_seq > 0) {
+		log_warnx("audit trail: INTEGRITY ALARM: integrity event %lld "
+		    "(%s; first bad event %lld) is not acknowledged; see "
+		    "polrecctl audit verify, then polrecctl audit acknowledge",
+		    (long long)j->j_alarm_seq, j->j_alarm_problem,
+		    (long long)j->j_alarm_first_bad);
+		j->j_alarm_logged = polrecd_now_us();
+	}
+	return 0;
+}
+
+int
+journal_alarm(const struct polrecd *sc, int64_t *seq, int64_t *first_bad,
+    const char **problem)
+{
+	const struct journal	*j = sc->sc_journal;
+
+	if (j == NULL || j->j_alarm_seq == 0)
+		return 0;
+	*seq = j->j_alarm_seq;
+	*first_bad = j->j_alarm_first_bad;
+	*problem = j->j_alarm_problem;
+	return 1;
+}
+
+void
+journal_on_checkpoint(struct polrecd *sc, journal_checkpoint_cb cb,
+    void *arg)
+{
+	if (sc->sc_journal != NULL) {
+		sc->sc_journal->j_on_checkpoint = cb;
+		sc->sc_journal->j_on_checkpoint_arg = arg;
+	}
+}
+
+/*
+ * A checkpoint just committed leaves the host: one line in the log
+ * (syslog keeps it, and `audit verify -c` reads it back) and, through
+ * the callback, to the witness and the time stamping authority.
+ */
+static void
+announce_checkpoint(struct journal *j)
+{
+	struct audit_checkpoint	 cp;
+	unsigned char		 pk[AUDIT_SIGN_PUBBYTES];
+	char			*json;
+
+	if (trail_last_checkpoint(j->j_trail, &cp, pk) == -1 ||
+	    cp.seq == j->j_cp_announced)
+		return;
+	j->j_cp_announced = cp.seq;
+	if ((json = audit_checkpoint_to_json(&cp, pk)) != NULL)
+		log_info("audit checkpoint %s", json);
+	free(json);
+	j->j_sc->sc_stats.audit_checkpoints++;
+	if (j->j_on_checkpoint != NULL)
+		j->j_on_checkpoint(j->j_sc, &cp, pk, j->j_on_checkpoint_arg);
 }
 
 struct journal *
@@ -115,6 +287,10 @@ journal_new(struct polrecd *sc)
 	j->j_signed_at = j->j_datakey_at = polrecd_now_us();
 	log_info("audit trail: %lld event(s) so far",
 	    (long long)trail_last_seq(j->j_trail));
+	if (check_trail(j) == -1 || alarm_load(j) == -1) {
+		journal_free(j);
+		return NULL;
+	}
 	return j;
 }
 
@@ -239,7 +415,7 @@ journal_flush(struct polrecd *sc, sqlite3 *db, char *err, size_t errlen)
 			return -1;
 		j->j_signed_at = now;
 	}
-	return 0;
+	return trail_seal(j->j_trail, polrecd_utc_us(), err, errlen);
 }
 
 void
@@ -262,6 +438,11 @@ journal_done(struct polrecd *sc, int committed)
 		j->j_nheld--;
 		j->j_appended--;
 	}
+	if (j->j_alarm_reload && j->j_nheld == 0) {
+		j->j_alarm_reload = 0;
+		(void)alarm_load(j);
+	}
+	announce_checkpoint(j);
 }
 
 /* From the housekeeping timer: sign an idle tail, rotate the data key. */
@@ -277,6 +458,13 @@ journal_tick(struct polrecd *sc)
 	    (uint64_t)sc->sc_conf->audit_checkpoint_interval * 1000000) {
 		j->j_sign_now = 1;
 		commit_want(sc->sc_commit);
+	}
+	if (j->j_alarm_seq > 0 &&
+	    now - j->j_alarm_logged >= ALARM_REMIND_SEC * 1000000ULL) {
+		log_warnx("audit trail: INTEGRITY ALARM still raised: "
+		    "integrity event %lld (%s) is not acknowledged",
+		    (long long)j->j_alarm_seq, j->j_alarm_problem);
+		j->j_alarm_logged = now;
 	}
 	if (now - j->j_datakey_at >= DATAKEY_ROTATE_SEC * 1000000ULL) {
 		trail_rotate_datakey(j->j_trail);
@@ -431,4 +619,71 @@ journal_prune(struct polrecd *sc, int64_t before_utc_us, unsigned int uid,
 	log_info("audit trail: retention by %s removed %lld event(s) older "
 	    "than %lld", by, (long long)*removed, (long long)before_utc_us);
 	return 0;
+}
+
+/*
+ * polrecctl audit acknowledge: an operator has seen the integrity alarm
+ * of event `seq` (0: the oldest one raised).  Recorded with who did it,
+ * signed, and committed before the reply; the alarm then clears.
+ */
+int
+journal_acknowledge(struct polrecd *sc, int64_t seq, unsigned int uid,
+    int64_t *acked, char *err, size_t errlen)
+{
+	struct journal		*j = sc->sc_journal;
+	sqlite3			*db = commit_db(sc->sc_commit);
+	struct trail_event	 ev;
+	char			 by[32], detail[64];
+
+	*acked = 0;
+	err[0] = '\0';
+	if (j == NULL) {
+		snprintf(err, errlen, "no audit trail");
+		return -1;
+	}
+	if (j->j_alarm_seq == 0) {
+		snprintf(err, errlen, "no integrity alarm is raised");
+		return -1;
+	}
+	if (j->j_alarm_seq < 0) {
+		snprintf(err, errlen, "the integrity event is not written "
+		    "yet; try again");
+		return -1;
+	}
+	if (seq != 0 && seq != j->j_alarm_seq) {
+		snprintf(err, errlen, "event %lld is not the integrity event "
+		    "to acknowledge (%lld is)", (long long)seq,
+		    (long long)j->j_alarm_seq);
+		return -1;
+	}
+	seq = j->j_alarm_seq;
+	snprintf(by, sizeof(by), "uid %u", uid);
+	snprintf(detail, sizeof(detail), "{\"integrity_seq\":%lld}",
+	    (long long)seq);
+	journal_event_init(&ev, "acknowledge");
+	ev.outcome = "integrity";
+	ev.reason = by;
+	ev.detail = detail;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if (trail_append(j->j_trail, &ev, NULL, err, errlen) == -1 ||
+	    trail_checkpoint(j->j_trail, ev.utc_us, err, errlen) == -1 ||
+	    trail_seal(j->j_trail, ev.utc_us, err, errlen) == -1 ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		if (!sqlite3_get_autocommit(db))
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		trail_rolled_back(j->j_trail);
+		return -1;
+	}
+	trail_committed(j->j_trail);
+	j->j_signed_at = polrecd_now_us();
+	log_info("audit trail: integrity alarm of event %lld acknowledged by "
+	    "%s", (long long)seq, by);
+	*acked = seq;
+	announce_checkpoint(j);
+	return alarm_load(j);
 }

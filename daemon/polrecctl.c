@@ -37,6 +37,8 @@ static const struct ctl_command {
 	{ "drain off", "answer new invitations again", print_fields, 0 },
 	{ "audit prune", "TIME: remove audit events older than TIME "
 	    "(retention, recorded and signed)", print_fields, 1 },
+	{ "audit acknowledge", "SEQ: acknowledge the integrity alarm of "
+	    "event SEQ (recorded)", print_fields, 1 },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
@@ -357,9 +359,10 @@ main(int argc, char *argv[])
 		usage();
 	if (strcmp(argv[0], "keys") == 0)
 		return polrecctl_keys(argc, argv, conffile);
-	/* audit prune goes to polrecd, the trail's one writer. */
+	/* audit prune and acknowledge go to polrecd, the one writer. */
 	if (strcmp(argv[0], "audit") == 0 && !(argc > 1 && *argv[1] != '\0' &&
-	    strncmp("prune", argv[1], strlen(argv[1])) == 0))
+	    (strncmp("prune", argv[1], strlen(argv[1])) == 0 ||
+	    strncmp("acknowledge", argv[1], strlen(argv[1])) == 0)))
 		return polrecctl_audit(argc, argv, conffile);
 	cmd = resolve(argc, argv);
 

@@ -8,6 +8,9 @@
 #define CTL_EXIT_OK	0
 #define CTL_EXIT_FAIL	1
 #define CTL_EXIT_USAGE	2
+/* audit verify: intact, but the newest events are not yet covered by a
+ * checkpoint (3 is "polrecd not reachable"). */
+#define VERIFY_EXIT_TAIL	4
 
 /*
  * argv[0] is the command family ("keys", "audit"), then its command and

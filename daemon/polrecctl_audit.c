@@ -72,9 +72,9 @@ audit_usage(const char *cmd)
 {
 	if (cmd == NULL || strcmp(cmd, "verify") == 0)
 		fprintf(stderr, "usage: polrecctl audit verify [-d database] "
-		    "[-c exported_checkpoint.json]\n"
-		    "                              [-k signing_public_key_file]"
-		    "\n");
+		    "[-k signing.pub] [-c checkpoint]\n"
+		    "                              [-T tsa_ca.pem] "
+		    "[-L max_lag_seconds]\n");
 	if (cmd == NULL || strcmp(cmd, "export") == 0)
 		fprintf(stderr, "usage: polrecctl audit export [-d database] "
 		    "[-s since] [-u until] [-c call_id]\n"
@@ -116,15 +116,19 @@ open_trail_db(const char *path)
 	return db;
 }
 
-/* An exported checkpoint file, as `audit checkpoint` printed it. */
+/*
+ * A checkpoint that left the host: the JSON `audit checkpoint` prints or
+ * a witness keeps, or log lines ("... audit checkpoint {...}", from
+ * syslog or the journal), of which the newest that parses is taken.
+ */
 static int
 read_checkpoint(const char *path, struct audit_checkpoint *cp,
     unsigned char pk[AUDIT_SIGN_PUBBYTES])
 {
 	FILE	*fp;
-	char	*buf, err[256];
+	char	*buf, *line, *next, *brace, *end, err[256];
 	size_t	 n;
-	int	 rv = -1;
+	int	 found = 0, rv = -1;
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		fprintf(stderr, "polrecctl: %s: %s\n", path, strerror(errno));
@@ -132,80 +136,225 @@ read_checkpoint(const char *path, struct audit_checkpoint *cp,
 	}
 	buf = xmalloc(CHECKPOINT_FILE_MAX + 1);
 	n = fread(buf, 1, CHECKPOINT_FILE_MAX + 1, fp);
-	if (ferror(fp))
+	if (ferror(fp)) {
 		fprintf(stderr, "polrecctl: %s: %s\n", path, strerror(errno));
-	else if (n > CHECKPOINT_FILE_MAX)
-		fprintf(stderr, "polrecctl: %s: too large for a checkpoint\n",
-		    path);
-	else if (audit_checkpoint_from_json(buf, n, cp, pk, err,
-	    sizeof(err)) == -1)
-		fprintf(stderr, "polrecctl: %s: %s\n", path, err);
-	else
+		goto done;
+	}
+	if (n > CHECKPOINT_FILE_MAX) {
+		fprintf(stderr, "polrecctl: %s: over %d bytes; give the lines "
+		    "with the checkpoint only\n", path, CHECKPOINT_FILE_MAX);
+		goto done;
+	}
+	buf[n] = '\0';
+	if (audit_checkpoint_from_json(buf, n, cp, pk, err, sizeof(err)) == 0) {
 		rv = 0;
+		goto done;
+	}
+	for (line = buf; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((brace = strchr(line, '{')) == NULL)
+			continue;
+		end = brace + strlen(brace);
+		while (end > brace && (end[-1] == '\r' || end[-1] == ' '))
+			*--end = '\0';
+		if (audit_checkpoint_from_json(brace, (size_t)(end - brace), cp,
+		    pk, err, sizeof(err)) == 0)
+			found = 1;
+	}
+	if (found)
+		rv = 0;
+	else
+		fprintf(stderr, "polrecctl: %s: no checkpoint in it (%s)\n",
+		    path, err);
+done:
 	free(buf);
 	fclose(fp);
 	return rv;
 }
 
+struct verify_args {
+	struct audit_checkpoint	 exported[TRAIL_MAX_EXPORTED];
+	unsigned char		 exported_pk[TRAIL_MAX_EXPORTED]
+				    [AUDIT_SIGN_PUBBYTES];
+	unsigned char		 pinned[TRAIL_MAX_PINNED][AUDIT_SIGN_PUBBYTES];
+	size_t			 nexported, npinned;
+	char			*path;
+	const char		*tsa_ca;
+	long long		 tsa_lag;
+};
+
 static int
-audit_verify(int argc, char *argv[], const char *conffile)
+verify_options(int argc, char *argv[], struct verify_args *a)
 {
-	struct trail_verify_opts o;
-	struct trail_report	 r;
-	struct audit_checkpoint	 exported, last;
-	unsigned char		 exported_pk[AUDIT_SIGN_PUBBYTES];
-	unsigned char		 pinned[AUDIT_SIGN_PUBBYTES];
-	unsigned char		 last_pk[AUDIT_SIGN_PUBBYTES];
-	const char		*cflag = NULL, *kflag = NULL;
-	char			*path = NULL, err[PATH_MAX + 256], when[48];
-	sqlite3			*db = NULL;
-	int			 ch, rc, rv = CTL_EXIT_FAIL;
+	static const struct option longopts[] = {
+		{ "database",	required_argument,	NULL,	'd' },
+		{ "checkpoint",	required_argument,	NULL,	'c' },
+		{ "key",	required_argument,	NULL,	'k' },
+		{ "tsa-ca",	required_argument,	NULL,	'T' },
+		{ "tsa-lag",	required_argument,	NULL,	'L' },
+		{ NULL,		0,			NULL,	0 },
+	};
+	const char	*errstr;
+	char		 err[PATH_MAX + 256];
+	int		 ch;
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt(argc, argv, ":c:d:k:")) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:d:k:L:T:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			cflag = optarg;
+			if (a->nexported == TRAIL_MAX_EXPORTED) {
+				fprintf(stderr, "polrecctl: audit verify: at "
+				    "most %d -c\n", TRAIL_MAX_EXPORTED);
+				return CTL_EXIT_USAGE;
+			}
+			if (read_checkpoint(optarg,
+			    &a->exported[a->nexported],
+			    a->exported_pk[a->nexported]) == -1)
+				return CTL_EXIT_FAIL;
+			a->nexported++;
 			break;
 		case 'd':
-			free(path);
-			path = xstrdup(optarg);
+			free(a->path);
+			a->path = xstrdup(optarg);
 			break;
 		case 'k':
-			kflag = optarg;
+			if (a->npinned == TRAIL_MAX_PINNED) {
+				fprintf(stderr, "polrecctl: audit verify: at "
+				    "most %d -k\n", TRAIL_MAX_PINNED);
+				return CTL_EXIT_USAGE;
+			}
+			if (keyfile_read(NULL, optarg, a->pinned[a->npinned],
+			    AUDIT_SIGN_PUBBYTES, 0, err, sizeof(err)) == -1) {
+				fprintf(stderr, "polrecctl: %s\n", err);
+				return CTL_EXIT_FAIL;
+			}
+			a->npinned++;
+			break;
+		case 'L':
+			a->tsa_lag = strtonum(optarg, 1, 365LL * 86400,
+			    &errstr);
+			if (errstr != NULL) {
+				fprintf(stderr, "polrecctl: audit verify: -L "
+				    "%s: seconds, %s\n", optarg, errstr);
+				return audit_usage("verify");
+			}
+			break;
+		case 'T':
+			a->tsa_ca = optarg;
 			break;
 		default:
-			free(path);
 			return opt_error("verify", ch, argv);
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "polrecctl: audit verify: unexpected argument "
 		    "%s\n", argv[optind]);
-		free(path);
 		return audit_usage("verify");
 	}
-	if (path == NULL &&
-	    (path = polrecctl_conf_audit(conffile, "database")) == NULL)
+	return CTL_EXIT_OK;
+}
+
+/* Without -k: the appliance's signing.pub, from key_dir of -f's file. */
+static int
+pin_from_key_dir(struct verify_args *a, const char *conffile)
+{
+	char	*dir, err[PATH_MAX + 256];
+	int	 rv = CTL_EXIT_OK;
+
+	if ((dir = polrecctl_conf_audit(conffile, "key_dir")) == NULL)
 		return CTL_EXIT_FAIL;
+	if (keyfile_read(dir, KEYFILE_SIGNING_PUB, a->pinned[0],
+	    AUDIT_SIGN_PUBBYTES, 0, err, sizeof(err)) == -1) {
+		fprintf(stderr, "polrecctl: %s\npolrecctl: audit verify needs "
+		    "the appliance's signing public key: give it with -k\n",
+		    err);
+		rv = CTL_EXIT_FAIL;
+	} else
+		a->npinned = 1;
+	free(dir);
+	return rv;
+}
+
+static void
+print_time_span(const char *what, int64_t from, int64_t to)
+{
+	char	 a[48], b[48];
+
+	trail_format_time(from, a, sizeof(a));
+	trail_format_time(to, b, sizeof(b));
+	printf("%s %s .. %s\n", what, a, b);
+}
+
+static void
+print_segments(const struct trail_report *r)
+{
+	const struct trail_segment	*s;
+	char				 when[48];
+	int				 i;
+
+	for (i = 0; i < r->nsegments; i++) {
+		s = &r->segments[i];
+		printf("integrity break recorded at event %lld: first bad "
+		    "event %lld, chain restarted from event %lld",
+		    (long long)s->seq, (long long)s->first_bad,
+		    (long long)s->anchor_seq);
+		if (s->ack_seq != 0) {
+			trail_format_time(s->ack_utc_us, when, sizeof(when));
+			printf("; acknowledged by %s at %s (event %lld)",
+			    s->ack_by, when, (long long)s->ack_seq);
+		} else
+			printf("; NOT acknowledged");
+		printf("\n");
+	}
+	if (r->quarantined > 0)
+		printf("%lld event(s) left out of the chain by integrity "
+		    "breaks: not verified\n", (long long)r->quarantined);
+}
+
+/*
+ * Exit 0: intact, and every event is covered by a checkpoint signed with
+ * the pinned key.  VERIFY_EXIT_TAIL: intact, the newest events are not
+ * covered yet (normal while polrecd runs).  1: not intact, or it could
+ * not be checked.
+ */
+static int
+audit_verify(int argc, char *argv[], const char *conffile)
+{
+	struct verify_args	*a;
+	struct trail_verify_opts o;
+	struct trail_report	*r;
+	struct audit_checkpoint	 last;
+	unsigned char		 last_pk[AUDIT_SIGN_PUBBYTES];
+	char			 err[PATH_MAX + 256], when[48];
+	sqlite3			*db = NULL;
+	size_t			 i;
+	int			 rc, rv;
+
+	a = xcalloc(1, sizeof(*a));
+	r = xcalloc(1, sizeof(*r));
+	if ((rv = verify_options(argc, argv, a)) != CTL_EXIT_OK)
+		goto done;
+	rv = CTL_EXIT_FAIL;
+	if (a->path == NULL &&
+	    (a->path = polrecctl_conf_audit(conffile, "database")) == NULL)
+		goto done;
+	if (a->npinned == 0 && pin_from_key_dir(a, conffile) != CTL_EXIT_OK)
+		goto done;
 
 	memset(&o, 0, sizeof(o));
-	if (cflag != NULL) {
-		if (read_checkpoint(cflag, &exported, exported_pk) == -1)
-			goto done;
-		o.exported = &exported;
-		o.exported_pk = exported_pk;
+	o.pinned_pk = a->pinned[0];
+	o.npinned = a->npinned;
+	if (a->nexported > 0) {
+		o.exported = a->exported;
+		o.exported_pk = a->exported_pk[0];
+		o.nexported = a->nexported;
 	}
-	if (kflag != NULL) {
-		if (keyfile_read(NULL, kflag, pinned, sizeof(pinned), 0, err,
-		    sizeof(err)) == -1) {
-			fprintf(stderr, "polrecctl: %s\n", err);
-			goto done;
-		}
-		o.pinned_pk = pinned;
-	}
-	if ((db = open_trail_db(path)) == NULL)
+	o.tsa_ca_file = a->tsa_ca;
+	o.tsa_max_lag_us = a->tsa_lag * 1000000;
+	if ((db = open_trail_db(a->path)) == NULL)
 		goto done;
 
 	/* One snapshot for the verdict and the last checkpoint's time. */
@@ -213,49 +362,67 @@ audit_verify(int argc, char *argv[], const char *conffile)
 		fprintf(stderr, "polrecctl: audit verify: %s\n", err);
 		goto done;
 	}
-	rc = trail_verify(db, &o, &r);
+	rc = trail_verify(db, &o, r);
 	if (rc == -1) {
-		fprintf(stderr, "polrecctl: audit verify: %s\n", r.problem);
+		fprintf(stderr, "polrecctl: audit verify: %s\n", r->problem);
 		goto done;
 	}
 	if (rc == 1) {
-		printf("audit trail NOT intact: %s\n", r.problem);
-		if (r.bad_seq != 0)
-			printf("first bad event: %lld\n", (long long)r.bad_seq);
+		printf("audit trail NOT intact: %s\n", r->problem);
+		if (r->bad_seq != 0)
+			printf("first bad event: %lld\n", (long long)r->bad_seq);
+		print_segments(r);
 		goto done;
 	}
-	if (r.events == 0)
+	if (r->events == 0)
 		printf("audit trail intact: no events, %lld checkpoints\n",
-		    (long long)r.checkpoints);
-	else
+		    (long long)r->checkpoints);
+	else {
 		printf("audit trail intact: %lld events (first %lld, last "
-		    "%lld), %lld checkpoints", (long long)r.events,
-		    (long long)r.first_seq, (long long)r.last_seq,
-		    (long long)r.checkpoints);
-	if (r.events > 0 && r.last_checkpoint_seq == 0)
-		printf("; none signs the events yet\n");
-	else if (r.events > 0) {
-		printf(", last signed at event %lld",
-		    (long long)r.last_checkpoint_seq);
+		    "%lld), %lld checkpoints, last at event %lld",
+		    (long long)r->events, (long long)r->first_seq,
+		    (long long)r->last_seq, (long long)r->checkpoints,
+		    (long long)r->last_checkpoint_seq);
 		if (trail_latest_checkpoint(db, &last, last_pk, err,
-		    sizeof(err)) == 0 && last.seq == r.last_checkpoint_seq) {
+		    sizeof(err)) == 0 && last.seq == r->last_checkpoint_seq) {
 			trail_format_time(last.utc_us, when, sizeof(when));
 			printf(" (%s)", when);
 		}
-		if (r.last_seq > r.last_checkpoint_seq)
-			printf("; %lld events after it not signed yet",
-			    (long long)(r.last_seq - r.last_checkpoint_seq));
 		printf("\n");
 	}
-	if (o.exported != NULL)
-		printf("exported checkpoint at event %lld: matches\n",
-		    (long long)exported.seq);
-	if (o.pinned_pk != NULL)
-		printf("checkpoints signed with the pinned key only\n");
-	rv = CTL_EXIT_OK;
+	printf("signed with the pinned key:");
+	for (i = 0; i < a->npinned; i++) {
+		audit_key_id(a->pinned[i], AUDIT_SIGN_PUBBYTES, err);
+		printf(" %s", err);
+	}
+	printf("\n");
+	print_segments(r);
+	if (a->nexported > 0)
+		printf("off-host checkpoints: %d of %zu found in the trail, "
+		    "matching\n", r->exported_matched, a->nexported);
+	if (a->tsa_ca != NULL) {
+		printf("time stamps: %lld verified", (long long)r->timestamps);
+		if (r->timestamps > 0) {
+			trail_format_time(r->timestamp_last_gen_utc_us, when,
+			    sizeof(when));
+			printf("; event %lld existed by %s (trusted time)",
+			    (long long)r->timestamp_last_seq, when);
+		}
+		printf("\n");
+	}
+	if (r->uncovered > 0) {
+		printf("not yet covered by a checkpoint: the last %lld "
+		    "event(s)\n", (long long)r->uncovered);
+		print_time_span("  spanning", r->uncovered_from_utc_us,
+		    r->uncovered_to_utc_us);
+		rv = VERIFY_EXIT_TAIL;
+	} else
+		rv = CTL_EXIT_OK;
 done:
 	db_close(db);
-	free(path);
+	free(a->path);
+	free(a);
+	free(r);
 	return rv;
 }
 

@@ -86,6 +86,8 @@ struct stats {
 	uint64_t	 restore_ended;	/* Graph no longer knew them */
 	uint64_t	 audit_events;
 	uint64_t	 audit_events_dropped;	/* held too long unwritten */
+	uint64_t	 audit_checkpoints;	/* signed and committed */
+	uint64_t	 integrity_breaks;	/* found at start-up */
 };
 
 struct polrecd {
@@ -123,6 +125,7 @@ struct commit	*commit_new(struct polrecd *);
 void		 commit_flush(struct commit *);
 void		 commit_free(struct commit *);
 struct sqlite3	*commit_db(const struct commit *);
+int		 commit_schema_was(const struct commit *);
 void		 commit_want(struct commit *);
 void		 commit_wait(struct commit *, struct waiter *,
 		    void (*)(void *), void *);
@@ -145,6 +148,17 @@ void		 journal_sign_now(struct polrecd *);
 int		 journal_prune(struct polrecd *, int64_t before_utc_us,
 		    unsigned int uid, int64_t *removed, char *err,
 		    size_t errlen);
+int		 journal_acknowledge(struct polrecd *, int64_t seq,
+		    unsigned int uid, int64_t *acked, char *err,
+		    size_t errlen);
+int		 journal_alarm(const struct polrecd *, int64_t *seq,
+		    int64_t *first_bad, const char **problem);
+struct audit_checkpoint;
+typedef void	(*journal_checkpoint_cb)(struct polrecd *,
+		    const struct audit_checkpoint *,
+		    const unsigned char *pk, void *);
+void		 journal_on_checkpoint(struct polrecd *,
+		    journal_checkpoint_cb, void *);
 struct trail	*journal_trail(struct polrecd *);
 char		*journal_recorders(const void *refs, size_t n);
 struct graph_result;

@@ -568,3 +568,54 @@ audit_sealed_header(const unsigned char *sealed, size_t len, int64_t *seq,
 	}
 	return 0;
 }
+
+#define HEAD_DOMAIN	"polrec-head-v1"
+#define HEAD_MSGBYTES	(sizeof(HEAD_DOMAIN) + 4 * 8 + AUDIT_HASHBYTES)
+
+static void
+head_message(const struct audit_head_seal *hs,
+    unsigned char msg[HEAD_MSGBYTES])
+{
+	unsigned char	*p = msg;
+
+	memcpy(p, HEAD_DOMAIN, sizeof(HEAD_DOMAIN));
+	p += sizeof(HEAD_DOMAIN);
+	put_be64(p, hs->seq);
+	put_be64(p + 8, hs->utc_us);
+	put_be64(p + 16, hs->checkpoints);
+	put_be64(p + 24, hs->last_checkpoint_seq);
+	memcpy(p + 32, hs->head, AUDIT_HASHBYTES);
+}
+
+int
+audit_head_sign(struct audit_head_seal *hs,
+    const unsigned char sk[AUDIT_SIGN_SECRETBYTES])
+{
+	unsigned char	 msg[HEAD_MSGBYTES];
+
+	if (hs == NULL || sk == NULL)
+		return -1;
+	head_message(hs, msg);
+	if (crypto_sign_detached(hs->sig, NULL, msg, sizeof(msg), sk) != 0)
+		return -1;
+	audit_key_id(sk + AUDIT_SIGN_SECRETBYTES - AUDIT_SIGN_PUBBYTES,
+	    AUDIT_SIGN_PUBBYTES, hs->key_id);
+	return 0;
+}
+
+int
+audit_head_verify(const struct audit_head_seal *hs,
+    const unsigned char pk[AUDIT_SIGN_PUBBYTES])
+{
+	unsigned char	 msg[HEAD_MSGBYTES];
+	char		 id[AUDIT_KEYID_LEN + 1];
+
+	if (hs == NULL || pk == NULL)
+		return -1;
+	audit_key_id(pk, AUDIT_SIGN_PUBBYTES, id);
+	if (strcmp(id, hs->key_id) != 0)
+		return -1;
+	head_message(hs, msg);
+	return crypto_sign_verify_detached(hs->sig, msg, sizeof(msg), pk) ==
+	    0 ? 0 : -1;
+}

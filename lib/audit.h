@@ -122,6 +122,28 @@ int	 audit_checkpoint_verify(const struct audit_checkpoint *,
 	    const unsigned char pk[AUDIT_SIGN_PUBBYTES]);
 
 /*
+ * The head seal: the trail's signed table of contents, rewritten with
+ * every commit (table audit_head).  Ed25519 over "polrec-head-v1" NUL,
+ * seq, utc_us, checkpoints, last_checkpoint_seq (8 bytes BE each, in
+ * that order after utc_us) and head (32).  seq 0 with a zero head is an
+ * empty trail.
+ */
+struct audit_head_seal {
+	int64_t		 seq;
+	int64_t		 utc_us;
+	int64_t		 checkpoints;
+	int64_t		 last_checkpoint_seq;
+	unsigned char	 head[AUDIT_HASHBYTES];
+	char		 key_id[AUDIT_KEYID_LEN + 1];
+	unsigned char	 sig[AUDIT_SIGBYTES];
+};
+
+int	 audit_head_sign(struct audit_head_seal *,
+	    const unsigned char sk[AUDIT_SIGN_SECRETBYTES]);
+int	 audit_head_verify(const struct audit_head_seal *,
+	    const unsigned char pk[AUDIT_SIGN_PUBBYTES]);
+
+/*
  * The exported form, one JSON object: {"seq":N,"utc_us":N,"head":hex,
  * "key_id":hex16,"sig":hex,"public_key":hex}.  to_json: malloc'd, NULL on
  * failure.  from_json: 0, or -1 with a message in err for anything else

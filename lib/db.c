@@ -105,7 +105,7 @@ open_file(const char *path, int flags, char *err, size_t errlen)
 }
 
 static int
-migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
+migrate(sqlite3 *db, const char *path, int *from, char *err, size_t errlen)
 {
 	char	 msg[256], sql[64];
 	size_t	 i;
@@ -115,6 +115,8 @@ migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
 		return -1;
 	}
+	if (from != NULL)
+		*from = have;
 	if (have > 0 && (pragma_int(db, "PRAGMA application_id", &app) == -1 ||
 	    app != DB_APPLICATION_ID)) {
 		snprintf(err, errlen, "%s: not a polrec database (application "
@@ -153,6 +155,13 @@ migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 int
 db_open(const char *path, sqlite3 **dbp, char *err, size_t errlen)
 {
+	return db_open_from(path, dbp, NULL, err, errlen);
+}
+
+int
+db_open_from(const char *path, sqlite3 **dbp, int *from, char *err,
+    size_t errlen)
+{
 	sqlite3	*db = NULL;
 	char	 msg[256];
 
@@ -170,7 +179,7 @@ db_open(const char *path, sqlite3 **dbp, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, msg);
 		goto fail;
 	}
-	if (migrate(db, path, err, errlen) == -1)
+	if (migrate(db, path, from, err, errlen) == -1)
 		goto fail;
 	*dbp = db;
 	return 0;

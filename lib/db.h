@@ -32,6 +32,10 @@ int	 db_schema_version(void);
  */
 int	 db_open(const char *path, struct sqlite3 **, char *err, size_t errlen);
 
+/* The same, telling the schema version the file had before (0: new). */
+int	 db_open_from(const char *path, struct sqlite3 **, int *from,
+	    char *err, size_t errlen);
+
 /* Open read-only (never creating, never migrating); the schema must be
  * at least `min_version`.  0 or -1 with a message. */
 int	 db_open_readonly(const char *path, int min_version,

@@ -21,6 +21,9 @@
 	"auditor_key_id, sealed_key, created_utc_us) VALUES (?,?,?,?)"
 #define SQL_INSERT_CHECKPOINT	"INSERT INTO audit_checkpoint " \
 	"(seq, utc_us, head, key_id, sig) VALUES (?,?,?,?,?)"
+#define SQL_SEAL_HEAD		"INSERT OR REPLACE INTO audit_head (id, seq, " \
+	"utc_us, head, checkpoints, last_checkpoint_seq, key_id, sig) " \
+	"VALUES (1,?,?,?,?,?,?,?)"
 
 #define DETAIL_MAX	256
 
@@ -32,6 +35,11 @@ struct trail_state {
 	int64_t		 seq;			/* last event */
 	unsigned char	 head[AUDIT_HASHBYTES];	/* its hash */
 	int64_t		 nunsigned;		/* events since a checkpoint */
+	int64_t		 checkpoints;		/* rows in audit_checkpoint */
+	int64_t		 last_cp_seq;
+	int64_t		 sealed_seq;		/* what audit_head says */
+	int64_t		 sealed_cps;
+	int		 sealed;		/* audit_head has a row */
 	int		 key_stored[K_NKEYS];	/* audit_key row */
 	int		 key_logged[K_NKEYS];	/* and its `key` event */
 	int		 datakey_stored;	/* row and `key` event */
@@ -48,6 +56,8 @@ struct trail {
 	sqlite3_stmt		*st_key;
 	sqlite3_stmt		*st_datakey;
 	sqlite3_stmt		*st_checkpoint;
+	sqlite3_stmt		*st_seal;
+	struct audit_checkpoint	 last_cp;	/* the newest made here */
 	struct trail_secrets	*sec;		/* sodium_malloc'd */
 	unsigned char		 pk[K_NKEYS][AUDIT_SIGN_PUBBYTES];
 	char			 key_id[K_NKEYS][AUDIT_KEYID_LEN + 1];
@@ -442,14 +452,17 @@ key_known(struct trail *t, int which, char *err, size_t errlen)
 	return rc == SQLITE_ROW;
 }
 
-/* The last event and checkpoint, to continue the chain from. */
+/*
+ * The last event, the checkpoints and the head seal, to continue from.
+ * Whether they can be trusted is trail_check_tail's to say: a damaged
+ * head hash is read as zeros here, and the check finds it.
+ */
 static int
 read_head(struct trail *t, char *err, size_t errlen)
 {
 	struct trail_state	*s = &t->committed;
 	sqlite3_stmt		*st;
-	int64_t			 cp;
-	int			 rc, rv = -1;
+	int			 rc;
 
 	if (sqlite3_prepare_v2(t->db, "SELECT seq, hash FROM audit_event "
 	    "ORDER BY seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
@@ -460,33 +473,28 @@ read_head(struct trail *t, char *err, size_t errlen)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		s->seq = sqlite3_column_int64(st, 0);
-		if (sqlite3_column_type(st, 1) != SQLITE_BLOB ||
-		    sqlite3_column_bytes(st, 1) != AUDIT_HASHBYTES) {
-			snprintf(err, errlen, "audit trail: event %lld has a "
-			    "damaged hash; run polrecctl audit verify",
-			    (long long)s->seq);
-			goto done;
-		}
-		memcpy(s->head, sqlite3_column_blob(st, 1), AUDIT_HASHBYTES);
-	} else if (rc != SQLITE_DONE) {
+		if (sqlite3_column_type(st, 1) == SQLITE_BLOB &&
+		    sqlite3_column_bytes(st, 1) == AUDIT_HASHBYTES)
+			memcpy(s->head, sqlite3_column_blob(st, 1),
+			    AUDIT_HASHBYTES);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		snprintf(err, errlen, "cannot read the audit trail: %s",
 		    sqlite3_errmsg(t->db));
-		goto done;
+		return -1;
 	}
-	if ((rc = trail_query_int(t->db, "SELECT max(seq) FROM "
-	    "audit_checkpoint", 0, &cp, err, errlen)) == -1)
-		goto done;
-	if (cp > s->seq) {
-		snprintf(err, errlen, "audit trail truncated: checkpoint at "
-		    "%lld, last event %lld; run polrecctl audit verify",
-		    (long long)cp, (long long)s->seq);
-		goto done;
-	}
-	s->nunsigned = s->seq - cp;
-	rv = 0;
-done:
-	sqlite3_finalize(st);
-	return rv;
+	if (trail_query_int(t->db, "SELECT count(*) FROM audit_checkpoint", 0,
+	    &s->checkpoints, err, errlen) == -1 ||
+	    trail_query_int(t->db, "SELECT max(seq) FROM audit_checkpoint", 0,
+	    &s->last_cp_seq, err, errlen) == -1 ||
+	    (rc = trail_query_int(t->db, "SELECT seq FROM audit_head WHERE "
+	    "id = 1", 0, &s->sealed_seq, err, errlen)) == -1)
+		return -1;
+	s->sealed = rc == 0;
+	s->sealed_cps = s->sealed ? s->checkpoints : -1;
+	s->nunsigned = s->seq > s->last_cp_seq ? s->seq - s->last_cp_seq : 0;
+	return 0;
 }
 
 struct trail *
@@ -518,7 +526,8 @@ trail_open(sqlite3 *db, const struct trail_keys *keys, char *err,
 	    trail_prepare(db, SQL_INSERT_DATAKEY, &t->st_datakey, err,
 	    errlen) == -1 ||
 	    trail_prepare(db, SQL_INSERT_CHECKPOINT, &t->st_checkpoint, err,
-	    errlen) == -1)
+	    errlen) == -1 ||
+	    trail_prepare(db, SQL_SEAL_HEAD, &t->st_seal, err, errlen) == -1)
 		goto fail;
 	if (read_head(t, err, errlen) == -1)
 		goto fail;
@@ -548,6 +557,7 @@ trail_free(struct trail *t)
 	sqlite3_finalize(t->st_key);
 	sqlite3_finalize(t->st_datakey);
 	sqlite3_finalize(t->st_checkpoint);
+	sqlite3_finalize(t->st_seal);
 	sodium_free(t->sec);
 	sodium_memzero(t, sizeof(*t));
 	free(t);
@@ -648,7 +658,75 @@ trail_checkpoint(struct trail *t, int64_t utc_us, char *err, size_t errlen)
 	if (run(t->db, st, err, errlen) == -1)
 		return -1;
 	t->pending.nunsigned = 0;
+	t->pending.checkpoints++;
+	t->pending.last_cp_seq = cp.seq;
+	t->last_cp = cp;
+	return trail_seal(t, utc_us, err, errlen);
+}
+
+int
+trail_seal(struct trail *t, int64_t utc_us, char *err, size_t errlen)
+{
+	struct audit_head_seal	 hs;
+	sqlite3_stmt		*st = t->st_seal;
+
+	if (t->pending.sealed && t->pending.sealed_seq == t->pending.seq &&
+	    t->pending.sealed_cps == t->pending.checkpoints)
+		return 0;
+	memset(&hs, 0, sizeof(hs));
+	hs.seq = t->pending.seq;
+	hs.utc_us = utc_us;
+	hs.checkpoints = t->pending.checkpoints;
+	hs.last_checkpoint_seq = t->pending.last_cp_seq;
+	memcpy(hs.head, t->pending.head, sizeof(hs.head));
+	if (audit_head_sign(&hs, t->sec->sign_sk) == -1) {
+		snprintf(err, errlen, "audit trail: cannot sign the head");
+		return -1;
+	}
+	if (sqlite3_bind_int64(st, 1, hs.seq) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, hs.utc_us) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 3, hs.head, sizeof(hs.head),
+	    SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, hs.checkpoints) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, hs.last_checkpoint_seq) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 6, hs.key_id, -1, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_blob(st, 7, hs.sig, sizeof(hs.sig), SQLITE_STATIC) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "audit trail: %s", sqlite3_errmsg(t->db));
+		sqlite3_clear_bindings(st);
+		return -1;
+	}
+	if (run(t->db, st, err, errlen) == -1)
+		return -1;
+	t->pending.sealed = 1;
+	t->pending.sealed_seq = hs.seq;
+	t->pending.sealed_cps = hs.checkpoints;
 	return 0;
+}
+
+int
+trail_last_checkpoint(const struct trail *t, struct audit_checkpoint *cp,
+    unsigned char pk[AUDIT_SIGN_PUBBYTES])
+{
+	if (t->last_cp.seq == 0 || t->committed.last_cp_seq != t->last_cp.seq)
+		return -1;
+	*cp = t->last_cp;
+	memcpy(pk, t->pk[K_SIGNING], AUDIT_SIGN_PUBBYTES);
+	return 0;
+}
+
+void
+trail_new_segment(struct trail *t, const unsigned char head[AUDIT_HASHBYTES])
+{
+	memcpy(t->committed.head, head, AUDIT_HASHBYTES);
+	t->pending = t->committed;
+}
+
+const unsigned char *
+trail_signing_pk(const struct trail *t)
+{
+	return t->pk[K_SIGNING];
 }
 
 void

@@ -77,9 +77,34 @@ int		 trail_append(struct trail *, const struct trail_event *,
 int64_t		 trail_unsigned(const struct trail *);
 
 /* Inside the transaction: a signed checkpoint of the head, if any event
- * came after the last one.  0 or -1. */
+ * came after the last one, and the head seal with it.  0 or -1. */
 int		 trail_checkpoint(struct trail *, int64_t utc_us, char *err,
 		    size_t errlen);
+
+/*
+ * Inside the transaction, after the turn's appends and checkpoint: the
+ * head seal (audit_head) for the trail as it now stands, if it changed.
+ * 0 or -1.
+ */
+int		 trail_seal(struct trail *, int64_t utc_us, char *err,
+		    size_t errlen);
+
+/* The newest checkpoint this writer made and saw committed, with the
+ * public key that verifies it: 0, or -1 when there is none. */
+int		 trail_last_checkpoint(const struct trail *,
+		    struct audit_checkpoint *,
+		    unsigned char pk[AUDIT_SIGN_PUBBYTES]);
+
+/*
+ * After trail_check_tail found a problem: the next event (the integrity
+ * event that records it) chains from head, the anchor it named, instead
+ * of from the last event.  Seqs go on.
+ */
+void		 trail_new_segment(struct trail *,
+		    const unsigned char head[AUDIT_HASHBYTES]);
+
+/* The appliance's signing public key (32 bytes). */
+const unsigned char *trail_signing_pk(const struct trail *);
 
 /* A new data key from the next append on (a `key` event records it). */
 void		 trail_rotate_datakey(struct trail *);
@@ -105,14 +130,45 @@ int		 trail_prune(struct trail *, int64_t before_utc_us,
 		    const struct trail_event *base, int64_t *removed,
 		    char *err, size_t errlen);
 
-/* Offline verification of a whole trail. */
+/*
+ * Offline verification of a whole trail.  Trust comes from outside the
+ * file only: the pinned signing public keys (key_dir/signing.pub, or
+ * keys given to `polrecctl audit verify -k`) and checkpoints that left
+ * the host (syslog, a witness, a time stamping authority).  Keys stored
+ * in audit_key are informative.
+ */
+#define TRAIL_MAX_PINNED	8
+#define TRAIL_MAX_EXPORTED	16
+#define TRAIL_MAX_SEGMENTS	32
+
 struct trail_verify_opts {
-	/* An exported checkpoint the trail must still contain, or NULL. */
-	const struct audit_checkpoint	*exported;
-	const unsigned char		*exported_pk;
-	/* Trust only this signing public key, or NULL: the audit_key
-	 * table's signing keys. */
+	/* Checkpoints from off the host that the trail must still hold. */
+	const struct audit_checkpoint	*exported;	/* nexported of them */
+	const unsigned char		*exported_pk;	/* 32 bytes each */
+	size_t				 nexported;	/* 0: 1 if exported */
+	/* The signing public keys to trust, 32 bytes each; required. */
 	const unsigned char		*pinned_pk;
+	size_t				 npinned;	/* 0: 1 if pinned_pk */
+	/*
+	 * RFC 3161 time stamps (audit_timestamp) are checked against the
+	 * CA certificates in this PEM file, when set.  A time stamp later
+	 * than its checkpointed event by more than tsa_max_lag_us (0:
+	 * one hour) means the history was signed long after it claims.
+	 */
+	const char			*tsa_ca_file;
+	int64_t				 tsa_max_lag_us;
+};
+
+/* An integrity break polrecd recorded (an `integrity` event). */
+struct trail_segment {
+	int64_t		 seq;		/* the integrity event */
+	int64_t		 anchor_seq;	/* the chain restarts from here */
+	int64_t		 first_bad;	/* as polrecd found it */
+	int64_t		 ack_seq;	/* its `acknowledge` event, 0: none */
+	int64_t		 ack_utc_us;
+	char		 ack_by[48];	/* "uid N" */
+	int		 anchor_ok;	/* internal: anchor head known */
+	unsigned char	 anchor_head[AUDIT_HASHBYTES];
 };
 
 struct trail_report {
@@ -122,17 +178,53 @@ struct trail_report {
 	int64_t		 last_checkpoint_seq;	/* 0: none */
 	int64_t		 bad_seq;	/* first bad event, 0 if none */
 	char		 problem[256];	/* the first problem, "" if intact */
+	/* Events after the last checkpoint: how many, and their times. */
+	int64_t		 uncovered;
+	int64_t		 uncovered_from_utc_us, uncovered_to_utc_us;
+	/* Events left unverified by an acknowledged integrity break. */
+	int64_t		 quarantined;
+	struct trail_segment segments[TRAIL_MAX_SEGMENTS];
+	int		 nsegments;
+	/* Exported checkpoints matched; time stamps checked. */
+	int		 exported_matched;
+	int64_t		 timestamps, timestamp_last_seq;
+	int64_t		 timestamp_last_gen_utc_us;
+	/* The head seal: signed head event. */
+	int64_t		 head_seq;
 };
 
 /*
  * Check every event's link, seq continuity (gaps only where a retention
  * event accounts for them), each sealed payload's header against its row,
- * every checkpoint's signature and head, and the exported checkpoint.
- * Returns 0 intact, 1 not intact (report names the first bad event), -1
- * when the database cannot be read (report says why).
+ * every checkpoint's signature with a pinned key and its head, the head
+ * seal (audit_head), the exported checkpoints and time stamps; integrity
+ * breaks recorded by polrecd count against the trail until acknowledged.
+ * Returns 0 intact (report->uncovered > 0: the tail is not covered by a
+ * checkpoint yet), 1 not intact (report names the first bad event), -1
+ * when the database cannot be read or no key is pinned (report says why).
  */
 int		 trail_verify(struct sqlite3 *, const struct trail_verify_opts *,
 		    struct trail_report *);
+
+/*
+ * polrecd at start-up, before it signs anything: the chain from the
+ * last checkpoint signed with pk to the head, and the head seal (when
+ * seal_required).  Work is bounded: more than max_events after that
+ * checkpoint is itself a problem.  0 intact, 1 a problem (check says
+ * what, and where the chain can safely restart), -1 unreadable.
+ */
+struct trail_tail_check {
+	int64_t		 anchor_seq;	/* the new segment's anchor */
+	unsigned char	 anchor_head[AUDIT_HASHBYTES];
+	int64_t		 bad_seq;
+	int64_t		 last_seq;
+	int64_t		 walked;	/* events hashed */
+	char		 problem[256];
+};
+int		 trail_check_tail(struct sqlite3 *,
+		    const unsigned char pk[AUDIT_SIGN_PUBBYTES],
+		    int64_t max_events, int seal_required,
+		    struct trail_tail_check *);
 
 /* What to export; zero values mean no bound. */
 struct trail_filter {

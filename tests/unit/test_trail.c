@@ -20,6 +20,7 @@
 #include "audit.h"
 #include "db.h"
 #include "trail.h"
+#include "trail_int.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define T0		1763892000000000LL	/* 2025-11-23T10:00:00Z */
@@ -33,6 +34,7 @@ static unsigned char		 sign_pk[AUDIT_SIGN_PUBBYTES];
 static unsigned char		 sign2_pk[AUDIT_SIGN_PUBBYTES];
 
 /* The tampering base: its checkpoints, one of them exported. */
+static char			 err_buf[256];
 static struct audit_checkpoint	 exported;
 static unsigned char		 exported_pk[AUDIT_SIGN_PUBBYTES];
 
@@ -169,15 +171,30 @@ batch(sqlite3 *db, struct trail *t, int from, int to, int personal,
 	if (checkpoint &&
 	    trail_checkpoint(t, T0 + to * SEC, err, sizeof(err)) == -1)
 		fail_msg("trail_checkpoint: %s", err);
+	if (trail_seal(t, T0 + to * SEC, err, sizeof(err)) == -1)
+		fail_msg("trail_seal: %s", err);
 	exec_ok(db, "COMMIT");
 	trail_committed(t);
 }
 
+/* Without a pinned key of its own, a test trusts both signing keys. */
 static int
 verify_db(sqlite3 *db, const struct trail_verify_opts *o,
     struct trail_report *r)
 {
-	return trail_verify(db, o, r);
+	struct trail_verify_opts	 both;
+	unsigned char			 pins[2][AUDIT_SIGN_PUBBYTES];
+
+	if (o != NULL && o->pinned_pk != NULL)
+		return trail_verify(db, o, r);
+	memset(&both, 0, sizeof(both));
+	if (o != NULL)
+		both = *o;
+	memcpy(pins[0], sign_pk, sizeof(pins[0]));
+	memcpy(pins[1], sign2_pk, sizeof(pins[1]));
+	both.pinned_pk = pins[0];
+	both.npinned = 2;
+	return trail_verify(db, &both, r);
 }
 
 static int
@@ -281,10 +298,12 @@ test_append_verify(void **state)
 	assert_int_equal(count(db, "SELECT count(*) FROM audit_key"), 2);
 	assert_int_equal(count(db, "SELECT count(*) FROM audit_datakey"), 1);
 
-	assert_int_equal(verify_db(db, NULL, &r), 0);
+	/* Zero checkpoints is never intact. */
+	assert_int_equal(verify_db(db, NULL, &r), 1);
 	assert_int_equal(r.events, 23);
 	assert_int_equal(r.checkpoints, 0);
 	assert_int_equal(r.last_checkpoint_seq, 0);
+	assert_non_null(strstr(r.problem, "no checkpoint"));
 
 	exec_ok(db, "BEGIN");
 	assert_int_equal(trail_checkpoint(t, T0 + 100 * SEC, err,
@@ -561,13 +580,32 @@ static const struct tamper {
 	    "DROP TRIGGER audit_checkpoint_no_delete;"
 	    "DELETE FROM audit_event WHERE seq > 20;"
 	    "DELETE FROM audit_checkpoint WHERE seq > 20", 1, PIN_NONE, 1, 21,
-	    "trail truncated or rewritten before exported checkpoint 23" },
-	/* Without the exported checkpoint there is nothing to tell. */
+	    "trail truncated: the signed head is event 35" },
+	/* Without the exported checkpoint, the head seal tells. */
 	{ "truncated, no exported", NO_DEL
 	    "DROP TRIGGER audit_checkpoint_no_delete;"
 	    "DELETE FROM audit_event WHERE seq > 20;"
-	    "DELETE FROM audit_checkpoint WHERE seq > 20", 0, PIN_NONE, 0, 0,
-	    "" },
+	    "DELETE FROM audit_checkpoint WHERE seq > 20", 0, PIN_NONE, 1, 21,
+	    "trail truncated: the signed head is event 35" },
+	{ "unsigned tail cut", NO_DEL "DELETE FROM audit_event WHERE seq > 33",
+	    0, PIN_NONE, 1, 34, "trail truncated: the signed head is event 35" },
+	{ "head seal removed", "DELETE FROM audit_head", 0, PIN_NONE, 1, 35,
+	    "no signed head" },
+	{ "head seal and tail removed", NO_DEL "DELETE FROM audit_head;"
+	    "DELETE FROM audit_event WHERE seq > 33", 0, PIN_NONE, 1, 33,
+	    "no signed head" },
+	{ "head seal altered", "UPDATE audit_head SET seq = 33", 0, PIN_NONE,
+	    1, 35, "the signed head is not signed with the pinned key" },
+	{ "every checkpoint deleted", "DROP TRIGGER audit_checkpoint_no_delete;"
+	    "DELETE FROM audit_checkpoint", 0, PIN_NONE, 1, 33,
+	    "checkpoints removed or added" },
+	{ "every checkpoint and the head deleted",
+	    "DROP TRIGGER audit_checkpoint_no_delete;"
+	    "DELETE FROM audit_checkpoint; DELETE FROM audit_head", 0,
+	    PIN_NONE, 1, 35, "no signed head" },
+	{ "a checkpoint deleted", "DROP TRIGGER audit_checkpoint_no_delete;"
+	    "DELETE FROM audit_checkpoint WHERE seq = 23", 0, PIN_NONE, 1, 33,
+	    "checkpoints removed or added" },
 	{ "truncated before the exported checkpoint", NO_DEL
 	    "DELETE FROM audit_event WHERE seq > 30", 1, PIN_NONE, 1, 31,
 	    "trail truncated: checkpoint at 33, last event 30" },
@@ -592,24 +630,25 @@ static const struct tamper {
 	{ "checkpoint signature", "DROP TRIGGER audit_checkpoint_no_update;"
 	    "UPDATE audit_checkpoint SET sig = zeroblob(64) WHERE seq = 23", 0,
 	    PIN_NONE, 1, 23,
-	    "checkpoint at 23: the signature does not verify" },
+	    "checkpoint at 23 is not signed with the pinned key" },
 	{ "checkpoint head", "DROP TRIGGER audit_checkpoint_no_update;"
 	    "UPDATE audit_checkpoint SET head = zeroblob(32) WHERE seq = 33",
-	    0, PIN_NONE, 1, 33, "signature does not verify" },
+	    0, PIN_NONE, 1, 33, "not signed with the pinned key" },
 	{ "checkpoint malformed", "DROP TRIGGER audit_checkpoint_no_update;"
 	    "UPDATE audit_checkpoint SET key_id = 'nope' WHERE seq = 13", 0,
 	    PIN_NONE, 1, 13, "checkpoint at 13 is malformed" },
 	{ "checkpoint forged at the end", "INSERT INTO audit_checkpoint "
 	    "SELECT 35, utc_us, head, key_id, sig FROM audit_checkpoint WHERE "
-	    "seq = 33", 0, PIN_NONE, 1, 35, "checkpoint at 35: the signature" },
+	    "seq = 33", 0, PIN_NONE, 1, 35, "checkpoint at 35 is not signed" },
+	/* Keys stored in the file are informative only. */
 	{ "signing key removed", "DROP TRIGGER audit_key_no_delete;"
-	    "DELETE FROM audit_key WHERE kind = 'signing'", 0, PIN_NONE, 1, 13,
-	    "not in audit_key" },
+	    "DELETE FROM audit_key WHERE kind = 'signing'", 0, PIN_NONE, 0, 0,
+	    "" },
 	{ "signing key replaced", "DROP TRIGGER audit_key_no_update;"
 	    "UPDATE audit_key SET public_key = zeroblob(32) WHERE "
-	    "kind = 'signing'", 0, PIN_NONE, 1, 13, "does not verify" },
+	    "kind = 'signing'", 0, PIN_NONE, 0, 0, "" },
 	{ "pinned to another key", "", 0, PIN_OTHER, 1, 13,
-	    "does not verify with the pinned key" },
+	    "not signed with the pinned key" },
 	{ "table dropped", "DROP TABLE audit_checkpoint", 0, PIN_NONE, -1, 0,
 	    "no such table" },
 	{ "column missing", "DROP VIEW call_legs; DROP VIEW join_decisions;"
@@ -703,7 +742,7 @@ test_forged_retention(void **state)
 	memset(&o, 0, sizeof(o));
 	assert_int_equal(verify_file("forged.db", &o, &r), 1);
 	assert_int_equal(r.bad_seq, 36);
-	assert_non_null(strstr(r.problem, "which no checkpoint signs"));
+	assert_non_null(strstr(r.problem, "added after the signed head"));
 }
 
 static void
@@ -1044,28 +1083,146 @@ test_latest_checkpoint(void **state)
 	db_close(db);
 }
 
-/* A damaged or foreign writer's database: trail_open says so. */
+/* Re-chain events from..last of an open database, as an attacker with
+ * the file but not the key would after editing them. */
 static void
-test_open_damaged(void **state)
+rechain(sqlite3 *db, int64_t from)
 {
-	struct trail	*t;
-	sqlite3		*db;
-	char		 err[256];
+	struct audit_value	 cols[AUDIT_NCOLUMNS];
+	unsigned char		 prev[AUDIT_HASHBYTES], hash[AUDIT_HASHBYTES];
+	sqlite3_stmt		*st, *up;
+	int			 i;
+
+	exec_ok(db, "DROP TRIGGER IF EXISTS audit_event_no_update");
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT hash FROM audit_event "
+	    "WHERE seq = ?", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, from - 1);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	memcpy(prev, sqlite3_column_blob(st, 0), sizeof(prev));
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT " TRAIL_EVENT_COLUMNS
+	    " FROM audit_event WHERE seq >= ? ORDER BY seq", -1, &st, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE audit_event SET "
+	    "hash = ? WHERE seq = ?", -1, &up, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, from);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (i = 0; i < AUDIT_NCOLUMNS; i++) {
+			switch (sqlite3_column_type(st, i)) {
+			case SQLITE_INTEGER:
+				trail_val_int(&cols[i],
+				    sqlite3_column_int64(st, i));
+				break;
+			case SQLITE_NULL:
+				trail_val_null(&cols[i]);
+				break;
+			default:
+				trail_val_bytes(&cols[i],
+				    sqlite3_column_type(st, i) == SQLITE_TEXT ?
+				    AUDIT_TEXT : AUDIT_BLOB,
+				    sqlite3_column_blob(st, i),
+				    (size_t)sqlite3_column_bytes(st, i));
+			}
+		}
+		assert_int_equal(audit_chain_hash(prev, cols, hash), 0);
+		sqlite3_bind_blob(up, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
+		sqlite3_bind_int64(up, 2, sqlite3_column_int64(st, 0));
+		assert_int_equal(sqlite3_step(up), SQLITE_DONE);
+		sqlite3_reset(up);
+		memcpy(prev, hash, sizeof(prev));
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+}
+
+static int
+check_tail(sqlite3 *db, int seal_required, struct trail_tail_check *c)
+{
+	return trail_check_tail(db, sign_pk, 1000, seal_required, c);
+}
+
+/*
+ * polrecd's start-up check: from its own last checkpoint to the head,
+ * and the head seal; it says where the chain can safely go on.
+ */
+static void
+test_check_tail(void **state)
+{
+	struct trail_tail_check	 c;
+	struct trail		*t;
+	sqlite3			*db;
 
 	(void)state;
 	copy_file("base.db", "x");
 	db = open_db("x");
-	exec_ok(db, NO_DEL "DELETE FROM audit_event WHERE seq > 30");
-	assert_null(t = trail_open(db, &keys, err, sizeof(err)));
-	assert_non_null(strstr(err, "truncated"));
-	exec_ok(db, NO_UPD "UPDATE audit_event SET hash = 'x' WHERE seq = 30");
-	assert_null(t = trail_open(db, &keys, err, sizeof(err)));
-	assert_non_null(strstr(err, "damaged hash"));
+	assert_int_equal(check_tail(db, 1, &c), 0);
+	assert_int_equal(c.anchor_seq, 33);
+	assert_int_equal(c.walked, 2);
+	assert_int_equal(c.last_seq, 35);
+
+	/* The unsigned tail cut off after a crash: the seal tells; the
+	 * chain is sound, so it goes on from the last event. */
+	exec_ok(db, NO_DEL "DELETE FROM audit_event WHERE seq > 34");
+	assert_int_equal(check_tail(db, 1, &c), 1);
+	assert_non_null(strstr(c.problem, "trail truncated: the signed head"));
+	assert_int_equal(c.bad_seq, 35);
+	assert_int_equal(c.anchor_seq, 34);
+	/* Opening is not refused: the daemon decides. */
+	assert_non_null(t = open_trail(db, &keys));
+	trail_free(t);
+	db_close(db);
+
+	/* Edited and re-chained after the last checkpoint: the seal. */
+	copy_file("base.db", "x");
+	db = open_db("x");
+	exec_ok(db, NO_UPD "UPDATE audit_event SET outcome = 'forbidden' "
+	    "WHERE seq = 34");
+	rechain(db, 34);
+	assert_int_equal(check_tail(db, 1, &c), 1);
+	assert_non_null(strstr(c.problem, "does not match the signed head"));
+	assert_int_equal(c.anchor_seq, 33);
+	db_close(db);
+
+	/* Edited and re-chained before it: the checkpoint's head. */
+	copy_file("base.db", "x");
+	db = open_db("x");
+	exec_ok(db, NO_UPD "UPDATE audit_event SET outcome = 'forbidden' "
+	    "WHERE seq = 20");
+	rechain(db, 20);
+	assert_int_equal(check_tail(db, 1, &c), 1);
+	assert_int_equal(c.bad_seq, 34);
+	assert_int_equal(c.anchor_seq, 33);
+	db_close(db);
+
+	/* The head seal gone: required, it is a problem; just migrated
+	 * from a schema without it, it is not. */
+	copy_file("base.db", "x");
+	db = open_db("x");
+	exec_ok(db, "DELETE FROM audit_head");
+	assert_int_equal(check_tail(db, 1, &c), 1);
+	assert_non_null(strstr(c.problem, "no signed head"));
+	assert_int_equal(check_tail(db, 0, &c), 0);
+
+	/* A damaged hash in the tail. */
+	exec_ok(db, NO_UPD "UPDATE audit_event SET hash = 'x' WHERE seq = 35");
+	assert_int_equal(check_tail(db, 0, &c), 1);
+	assert_int_equal(c.bad_seq, 35);
+	assert_non_null(strstr(c.problem, "damaged"));
+	db_close(db);
+
+	/* Checkpoints of another key only: nothing of ours to start from. */
+	copy_file("base.db", "x");
+	db = open_db("x");
+	assert_int_equal(trail_check_tail(db, sign2_pk, 1000, 0, &c), 1);
+	assert_int_equal(c.anchor_seq, 0);
+	/* Bounded: too far from our last checkpoint is a problem too. */
+	assert_int_equal(trail_check_tail(db, sign_pk, 1, 1, &c), 1);
+	assert_non_null(strstr(c.problem, "in the last 2 events"));
 	db_close(db);
 
 	assert_int_equal(sqlite3_open(path_of("empty.db"), &db), SQLITE_OK);
-	assert_null(t = trail_open(db, &keys, err, sizeof(err)));
-	assert_non_null(strstr(err, "no such table"));
+	assert_null(t = trail_open(db, &keys, err_buf, sizeof(err_buf)));
+	assert_non_null(strstr(err_buf, "no such table"));
 	sqlite3_close(db);
 }
 
@@ -1091,7 +1248,10 @@ test_garbage(void **state)
 
 	assert_int_equal(sqlite3_open_v2(path_of("garbage.db"), &db,
 	    SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	/* Nothing is trusted without a pinned key. */
 	assert_int_equal(trail_verify(db, NULL, &r), -1);
+	assert_non_null(strstr(r.problem, "no signing key is pinned"));
+	assert_int_equal(verify_db(db, NULL, &r), -1);
 	assert_true(r.problem[0] != '\0');
 	memset(&f, 0, sizeof(f));
 	assert_int_equal(trail_export(db, &f, stdout, err, sizeof(err)), -1);
@@ -1101,11 +1261,11 @@ test_garbage(void **state)
 
 	/* A database without the tables, and one with other columns. */
 	assert_int_equal(sqlite3_open(path_of("other.db"), &db), SQLITE_OK);
-	assert_int_equal(trail_verify(db, NULL, &r), -1);
+	assert_int_equal(verify_db(db, NULL, &r), -1);
 	assert_non_null(strstr(r.problem, "no such table"));
 	exec_ok(db, "CREATE TABLE audit_event (seq INTEGER PRIMARY KEY, x);"
 	    "CREATE TABLE audit_checkpoint (seq INTEGER PRIMARY KEY, y)");
-	assert_int_equal(trail_verify(db, NULL, &r), -1);
+	assert_int_equal(verify_db(db, NULL, &r), -1);
 	assert_non_null(strstr(r.problem, "no such"));
 	assert_int_equal(trail_export(db, &f, stdout, err, sizeof(err)), -1);
 	sqlite3_close(db);
@@ -1181,7 +1341,7 @@ main(void)
 		cmocka_unit_test(test_prune),
 		cmocka_unit_test(test_export),
 		cmocka_unit_test(test_latest_checkpoint),
-		cmocka_unit_test(test_open_damaged),
+		cmocka_unit_test(test_check_tail),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_parse_time),
 	};
