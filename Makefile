@@ -42,6 +42,7 @@ D_SRCS	:= $(filter-out $(CTL_SRCS),$(wildcard daemon/*.c))
 SIM_SRCS := $(wildcard tests/graphsim/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+TOOL_SRCS := $(wildcard tests/tools/*.c)
 
 obj	= $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIB_OBJS := $(call obj,$(LIB_SRCS)) $(B)/obj/gen/schema.o
@@ -50,6 +51,7 @@ D_LIBOBJS := $(filter-out $(B)/obj/daemon/polrecd.o,$(D_OBJS))
 SIM_OBJS := $(call obj,$(SIM_SRCS))
 UNITS	:= $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 FUZZERS	:= $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+TOOLS	:= $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
 
 PROGS	:= $(B)/polrecd $(B)/polrecctl $(B)/polrec-graphsim \
 	$(B)/polrec_unseal.so
@@ -138,7 +140,12 @@ check: deps
 	@$(MAKE) --no-print-directory all units fuzzers
 	@tests/run-all
 
-units: $(UNITS)
+units: $(UNITS) $(TOOLS)
+
+# Test tools (tests/tools/): never installed.
+$(B)/tools/%: tests/tools/%.c $(B)/libpolrec.a $(B)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libpolrec.a $(LIBS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -410,6 +410,10 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(audit_events_dropped);
 	STAT(audit_checkpoints);
 	STAT(integrity_breaks);
+	STAT(witness_accepted);
+	STAT(witness_failures);
+	STAT(timestamps);
+	STAT(timestamp_failures);
 #undef STAT
 	cJSON_AddNumberToObject(o, "legs_live",
 	    (double)legs_live(cc->cc_ctl->c_sc));

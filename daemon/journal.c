@@ -52,6 +52,11 @@ struct journal {
 	uint64_t		 j_datakey_at;
 	int			 j_sign_now;	/* checkpoint at next flush */
 	int64_t			 j_cp_announced;	/* last checkpoint sent */
+	/* A time stamp to store with the next commit (one at a time). */
+	int64_t			 j_ts_seq;
+	int64_t			 j_ts_gen_utc_us;
+	unsigned char		*j_ts_token;
+	size_t			 j_ts_len;
 	journal_checkpoint_cb	 j_on_checkpoint;
 	void			*j_on_checkpoint_arg;
 	/* The integrity alarm: an integrity event not acknowledged. */
@@ -285,6 +290,9 @@ journal_new(struct polrecd *sc)
 		return NULL;
 	}
 	j->j_signed_at = j->j_datakey_at = polrecd_now_us();
+	/* A checkpoint at start-up: a new trail is covered at once, and the
+	 * first one to leave the host vouches for all before it. */
+	j->j_sign_now = 1;
 	log_info("audit trail: %lld event(s) so far",
 	    (long long)trail_last_seq(j->j_trail));
 	if (check_trail(j) == -1 || alarm_load(j) == -1) {
@@ -383,7 +391,26 @@ journal_dirty(const struct polrecd *sc)
 {
 	const struct journal	*j = sc->sc_journal;
 
-	return j != NULL && (j->j_nheld > 0 || j->j_sign_now);
+	return j != NULL && (j->j_nheld > 0 || j->j_sign_now ||
+	    j->j_ts_token != NULL);
+}
+
+/* A checkpoint's RFC 3161 token, stored at the next commit. */
+void
+journal_add_timestamp(struct polrecd *sc, int64_t seq, int64_t gen_utc_us,
+    const unsigned char *token, size_t len)
+{
+	struct journal	*j = sc->sc_journal;
+
+	if (j == NULL || len == 0)
+		return;
+	free(j->j_ts_token);
+	j->j_ts_token = xmalloc(len);
+	memcpy(j->j_ts_token, token, len);
+	j->j_ts_len = len;
+	j->j_ts_seq = seq;
+	j->j_ts_gen_utc_us = gen_utc_us;
+	commit_want(sc->sc_commit);
 }
 
 /* Inside the turn's transaction. */
@@ -400,6 +427,10 @@ journal_flush(struct polrecd *sc, sqlite3 *db, char *err, size_t errlen)
 	if (j == NULL)
 		return 0;
 	j->j_appended = 0;
+	if (j->j_ts_token != NULL && trail_add_timestamp(j->j_trail,
+	    j->j_ts_seq, j->j_ts_gen_utc_us, j->j_ts_token, j->j_ts_len, err,
+	    errlen) == -1)
+		return -1;
 	TAILQ_FOREACH(he, &j->j_held, he_entry) {
 		if (trail_append(j->j_trail, &he->he_ev, &seq, err,
 		    errlen) == -1)
@@ -432,6 +463,8 @@ journal_done(struct polrecd *sc, int committed)
 	}
 	trail_committed(j->j_trail);
 	j->j_sign_now = 0;
+	free(j->j_ts_token);
+	j->j_ts_token = NULL;
 	while (j->j_appended > 0 && (he = TAILQ_FIRST(&j->j_held)) != NULL) {
 		TAILQ_REMOVE(&j->j_held, he, he_entry);
 		held_free(he);
@@ -503,6 +536,7 @@ journal_free(struct journal *j)
 		held_free(he);
 	}
 	trail_free(j->j_trail);
+	free(j->j_ts_token);
 	free(j);
 }
 

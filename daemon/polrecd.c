@@ -261,6 +261,7 @@ main(int argc, char *argv[])
 	if ((sc.sc_journal = journal_new(&sc)) == NULL)
 		fatalx("cannot open the audit trail in %s",
 		    sc.sc_conf->audit_database);
+	sc.sc_witness = witness_new(&sc);
 	journal_simple(&sc, "restart", "started", NULL,
 	    "{\"version\":\"" POLREC_VERSION "\"}");
 	if (legs_init(&sc) == -1)
@@ -287,7 +288,10 @@ main(int argc, char *argv[])
 	if (event_base_dispatch(sc.sc_base) == -1)
 		log_warnx("event loop failed");
 
-	/* What is pending is committed, and its replies released, first. */
+	/* What is pending is committed, and its replies released, first;
+	 * the last checkpoint leaves through the log. */
+	witness_free(sc.sc_witness);
+	sc.sc_witness = NULL;
 	journal_simple(&sc, "shutdown", "stopped", NULL, NULL);
 	journal_sign_now(&sc);
 	commit_flush(sc.sc_commit);

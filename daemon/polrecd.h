@@ -87,6 +87,10 @@ struct stats {
 	uint64_t	 audit_events;
 	uint64_t	 audit_events_dropped;	/* held too long unwritten */
 	uint64_t	 audit_checkpoints;	/* signed and committed */
+	uint64_t	 witness_accepted;	/* checkpoints a witness took */
+	uint64_t	 witness_failures;	/* attempts that failed */
+	uint64_t	 timestamps;		/* RFC 3161 tokens received */
+	uint64_t	 timestamp_failures;
 	uint64_t	 integrity_breaks;	/* found at start-up */
 };
 
@@ -104,6 +108,7 @@ struct polrecd {
 	struct commit	*sc_commit;
 	struct journal	*sc_journal;
 	struct resume	*sc_resume;
+	struct witness	*sc_witness;
 	char		*sc_media_secret;	/* sodium_malloc'd */
 	int		 sc_draining;
 	struct event	*sc_ev_sigterm;
@@ -153,6 +158,9 @@ int		 journal_acknowledge(struct polrecd *, int64_t seq,
 		    size_t errlen);
 int		 journal_alarm(const struct polrecd *, int64_t *seq,
 		    int64_t *first_bad, const char **problem);
+void		 journal_add_timestamp(struct polrecd *, int64_t seq,
+		    int64_t gen_utc_us, const unsigned char *token,
+		    size_t len);
 struct audit_checkpoint;
 typedef void	(*journal_checkpoint_cb)(struct polrecd *,
 		    const struct audit_checkpoint *,
@@ -169,6 +177,10 @@ void		 journal_leg(struct polrecd *, const struct call_leg *,
 		    const char *detail, const struct graph_result *);
 void		 journal_simple(struct polrecd *, const char *kind,
 		    const char *outcome, const char *reason, const char *detail);
+
+/* witness.c: checkpoints to the witness and the time stamping authority */
+struct witness	*witness_new(struct polrecd *);
+void		 witness_free(struct witness *);
 
 /* http.c */
 struct http	*http_new(struct polrecd *);

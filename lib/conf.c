@@ -117,6 +117,8 @@ static const struct directive directives[] = {
 	    S(audit_checkpoint_events), 1, 1000000, NULL },
 	{ "audit", "checkpoint_interval", CT_UINT,
 	    S(audit_checkpoint_interval), 1, 86400, NULL },
+	{ "audit", "witness_url", CT_URL, S(audit_witness_url), 0, 0, NULL },
+	{ "audit", "tsa_url", CT_URL, S(audit_tsa_url), 0, 0, NULL },
 	{ "control", "socket", CT_FILE, S(control_socket), 0, 0, NULL },
 };
 #undef S

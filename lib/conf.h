@@ -80,6 +80,8 @@ struct conf {
 	char		*audit_key_dir;
 	long long	 audit_checkpoint_events;	/* sign every N events */
 	long long	 audit_checkpoint_interval;	/* or T seconds */
+	char		*audit_witness_url;	/* checkpoints POSTed there */
+	char		*audit_tsa_url;		/* RFC 3161, time-stamps them */
 
 	/* [control] */
 	char		*control_socket;

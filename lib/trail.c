@@ -835,3 +835,29 @@ done:
 	sqlite3_finalize(st);
 	return rv;
 }
+
+int
+trail_add_timestamp(struct trail *t, int64_t seq, int64_t gen_utc_us,
+    const unsigned char *token, size_t len, char *err, size_t errlen)
+{
+	sqlite3_stmt	*st;
+	int		 rv;
+
+	if (len == 0 || len > TRAIL_TIMESTAMP_MAX) {
+		snprintf(err, errlen, "time stamp of checkpoint %lld: %zu "
+		    "bytes", (long long)seq, len);
+		return -1;
+	}
+	if (sqlite3_prepare_v2(t->db, "INSERT OR IGNORE INTO audit_timestamp "
+	    "(seq, gen_utc_us, token) VALUES (?,?,?)", -1, &st,
+	    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "audit trail: %s", sqlite3_errmsg(t->db));
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_int64(st, 2, gen_utc_us);
+	sqlite3_bind_blob(st, 3, token, (int)len, SQLITE_STATIC);
+	rv = run(t->db, st, err, errlen);
+	sqlite3_finalize(st);
+	return rv;
+}

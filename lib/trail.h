@@ -103,6 +103,16 @@ int		 trail_last_checkpoint(const struct trail *,
 void		 trail_new_segment(struct trail *,
 		    const unsigned char head[AUDIT_HASHBYTES]);
 
+/*
+ * Inside the transaction: an RFC 3161 time stamp token (DER, at most
+ * TRAIL_TIMESTAMP_MAX bytes) of the checkpoint at seq, as the time
+ * stamping authority returned it.  0 or -1.
+ */
+#define TRAIL_TIMESTAMP_MAX	65536
+int		 trail_add_timestamp(struct trail *, int64_t seq,
+		    int64_t gen_utc_us, const unsigned char *token,
+		    size_t len, char *err, size_t errlen);
+
 /* The appliance's signing public key (32 bytes). */
 const unsigned char *trail_signing_pk(const struct trail *);
 

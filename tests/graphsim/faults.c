@@ -39,6 +39,8 @@ row_name(int row)
 		return "media";
 	case SIM_FAULT_MEDIA_END:
 		return "media_end";
+	case SIM_FAULT_WITNESS:
+		return "witness";
 	default:
 		return sim_action_name(row);
 	}

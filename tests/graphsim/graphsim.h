@@ -73,7 +73,8 @@ enum sim_action {
 #define SIM_FAULT_TOKEN		SIM_ACT_MAX
 #define SIM_FAULT_MEDIA		(SIM_ACT_MAX + 1)
 #define SIM_FAULT_MEDIA_END	(SIM_ACT_MAX + 2)
-#define SIM_FAULT_MAX		(SIM_ACT_MAX + 3)
+#define SIM_FAULT_WITNESS	(SIM_ACT_MAX + 3)
+#define SIM_FAULT_MAX		(SIM_ACT_MAX + 4)
 
 /*
  * A fault armed for one row, consulted before the simulator answers:
@@ -152,6 +153,9 @@ struct sim_token {
 
 /* Counters; exported by GET /_sim/stats.  Never rename a key. */
 struct sim_stats {
+	uint64_t	witness_requests;
+	uint64_t	witness_accepted;
+	uint64_t	witness_refused;
 	uint64_t	tokens_issued;
 	uint64_t	token_errors;
 	uint64_t	requests;	/* calls-API requests */
@@ -231,6 +235,8 @@ struct sim {
 	TAILQ_HEAD(, media_event) media_events;
 	size_t			 nmedia_events;
 	struct sim_stats	 stats;
+	char			**witnessed;	/* checkpoints, as POSTed */
+	size_t			 nwitnessed;
 };
 
 /*
@@ -251,6 +257,12 @@ struct sim_record {
 	const char	*fault;		/* NULL: no member */
 	const char	*error;		/* NULL: no member */
 };
+
+/* witness.c: a witness of audit checkpoints */
+void		 witness_handle(struct sim *, struct evhttp_request *);
+void		 witness_show(struct sim *, struct evhttp_request *);
+void		 witness_latest(struct sim *, struct evhttp_request *);
+void		 witness_shutdown(struct sim *);
 
 /* sim.c: the server, routing, shared reply helpers, control API. */
 typedef void	(*sim_resume_fn)(struct sim *, struct evhttp_request *,

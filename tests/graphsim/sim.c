@@ -54,6 +54,8 @@ static void	deferred_run(struct sim_deferred *);
  *   POST   calls/forget?id=ID	Graph forgets a call, silently
  *   GET    media		auto-report and sessions (media.c)
  *   POST   media		auto-report on or off; post a capture event
+ *   GET    witness		the checkpoints witnessed (witness.c)
+ *   GET    witness/latest	the newest, as polrecd POSTed it
  */
 static const struct control_route {
 	const char		*name;
@@ -78,6 +80,8 @@ static const struct control_route {
 	{ "calls/end",	EVHTTP_REQ_POST,   lifecycle_end_call },
 	{ "calls/forget", EVHTTP_REQ_POST, lifecycle_forget_call },
 	{ "media",	EVHTTP_REQ_GET,	   media_show },
+	{ "witness",	EVHTTP_REQ_GET,	   witness_show },
+	{ "witness/latest", EVHTTP_REQ_GET, witness_latest },
 	{ "media",	EVHTTP_REQ_POST,   media_control },
 };
 
@@ -150,6 +154,7 @@ sim_free(struct sim *sim)
 	if (sim->http != NULL)
 		evhttp_free(sim->http);
 	idp_clear_tokens(sim);
+	witness_shutdown(sim);
 	calls_clear(sim);
 	records_clear(sim);
 	free(sim->records);
@@ -263,6 +268,8 @@ route(struct evhttp_request *req, void *arg)
 		media_handle(sim, req, path);
 	else if (idp_match_token_path(path))
 		idp_handle_token(sim, req, path);
+	else if (strcmp(path, "/witness") == 0)
+		witness_handle(sim, req);
 	else
 		sim_reply_error(req, HTTP_NOTFOUND, "no such resource");
 }
@@ -317,6 +324,9 @@ control_stats(struct sim *sim, struct evhttp_request *req)
 
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "tokens_issued", st->tokens_issued);
+	cJSON_AddNumberToObject(o, "witness_requests", st->witness_requests);
+	cJSON_AddNumberToObject(o, "witness_accepted", st->witness_accepted);
+	cJSON_AddNumberToObject(o, "witness_refused", st->witness_refused);
 	cJSON_AddNumberToObject(o, "token_errors", st->token_errors);
 	cJSON_AddNumberToObject(o, "requests", st->requests);
 	cJSON_AddNumberToObject(o, "auth_failures", st->auth_failures);
