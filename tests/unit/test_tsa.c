@@ -633,6 +633,85 @@ test_verify_expired(void **state)
 	free(reply);
 }
 
+static int
+write_file(const char *path, const unsigned char *p, size_t len)
+{
+	FILE	*fp;
+
+	if ((fp = fopen(path, "wb")) == NULL)
+		return -1;
+	if (fwrite(p, 1, len, fp) != len) {
+		fclose(fp);
+		return -1;
+	}
+	return fclose(fp) == 0 ? 0 : -1;
+}
+
+static unsigned char *
+read_file(const char *path, size_t *len)
+{
+	FILE		*fp;
+	unsigned char	*buf;
+
+	assert_non_null(fp = fopen(path, "rb"));
+	assert_non_null(buf = malloc(TSA_DER_MAX));
+	*len = fread(buf, 1, TSA_DER_MAX, fp);
+	fclose(fp);
+	return buf;
+}
+
+/*
+ * Against an independent implementation: the openssl CLI, as a TSA set
+ * up by scripts/mk-test-tsa, answers our request; `openssl ts -verify`
+ * accepts that reply for our query, and lib/tsa.c reads and verifies it.
+ * Skipped when run from elsewhere than the top of the tree.
+ */
+static void
+test_openssl_cli(void **state)
+{
+	unsigned char	 d[TSA_DIGESTBYTES], *req, *reply, *token;
+	size_t		 reqlen, replylen, tokenlen;
+	uint64_t	 nonce;
+	int64_t		 us, us2;
+	char		 cli[PATH_MAX], cmd[4 * PATH_MAX], err[256];
+
+	(void)state;
+	if (access("scripts/mk-test-tsa", X_OK) != 0)
+		skip();
+	snprintf(cli, sizeof(cli), "%s/cli", dir);
+	snprintf(cmd, sizeof(cmd), "scripts/mk-test-tsa %s >/dev/null 2>&1",
+	    cli);
+	assert_int_equal(system(cmd), 0);
+	some_digest(d, 11);
+	assert_int_equal(tsa_request_new(d, &nonce, &req, &reqlen, err,
+	    sizeof(err)), 0);
+	snprintf(cmd, sizeof(cmd), "%s/q.tsq", cli);
+	assert_int_equal(write_file(cmd, req, reqlen), 0);
+	snprintf(cmd, sizeof(cmd), "cd %s && openssl ts -reply -config "
+	    "tsa.cnf -queryfile q.tsq -out r.tsr >/dev/null 2>&1 && "
+	    "openssl ts -verify -in r.tsr -queryfile q.tsq -CAfile ca.pem "
+	    ">/dev/null 2>&1", cli);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s/r.tsr", cli);
+	reply = read_file(cmd, &replylen);
+	if (tsa_reply_parse(reply, replylen, d, nonce, &token, &tokenlen,
+	    &us, err, sizeof(err)) != 0)
+		fail_msg("reply: %s", err);
+	snprintf(cmd, sizeof(cmd), "%s/ca.pem", cli);
+	if (tsa_token_verify(token, tokenlen, d, cmd, &us2, err,
+	    sizeof(err)) != 0)
+		fail_msg("verify: %s", err);
+	assert_true(us2 == us);
+	/* Not with the in-process CA. */
+	assert_int_equal(tsa_token_verify(token, tokenlen, d, ca_file, &us2,
+	    err, sizeof(err)), -1);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", cli);
+	assert_int_equal(system(cmd), 0);
+	free(token);
+	free(reply);
+	free(req);
+}
+
 int
 main(void)
 {
@@ -646,6 +725,7 @@ main(void)
 		cmocka_unit_test(test_garbage_reply),
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_verify_expired),
+		cmocka_unit_test(test_openssl_cli),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
