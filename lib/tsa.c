@@ -292,14 +292,17 @@ tsa_reply_parse(const unsigned char *der, size_t len,
 	long			 status;
 	int			 buflen, rv = -1;
 
-	if (token == NULL || tokenlen == NULL || gen_time_us == NULL ||
-	    digest == NULL) {
-		set_err(err, errlen, "time stamp reply: no digest or output");
+	if (token == NULL || tokenlen == NULL || gen_time_us == NULL) {
+		set_err(err, errlen, "time stamp reply: no output");
 		return -1;
 	}
 	*token = NULL;
 	*tokenlen = 0;
 	*gen_time_us = 0;
+	if (digest == NULL) {
+		set_err(err, errlen, "time stamp reply: no digest");
+		return -1;
+	}
 	if (der == NULL || len == 0 || len > TSA_DER_MAX) {
 		set_err(err, errlen, "time stamp reply: empty or over %d "
 		    "bytes", TSA_DER_MAX);
@@ -330,6 +333,10 @@ tsa_reply_parse(const unsigned char *der, size_t len,
 	    (tst = TS_RESP_get_tst_info(resp)) == NULL) {
 		set_err(err, errlen, "time stamp reply: granted without a "
 		    "token");
+		goto done;
+	}
+	if (TS_TST_INFO_get_version(tst) != 1) {
+		set_err(err, errlen, "time stamp token: not version 1");
 		goto done;
 	}
 	if (tst_check(tst, digest, NULL, &us, err, errlen) == -1)

@@ -113,6 +113,8 @@ check "stats count requests, stamps, refusals and errors" \
 
 # A simulator without -t has no TSA.
 kill -TERM "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true; SIM_PID=
+# Kept for cleanup's sanitizer check.
+mv "$T/sim.log" "$T/sim-tsa.log"
 rm -f "$T/sim.port"
 start_sim
 check "without -t, POST /tsa: 404" \
