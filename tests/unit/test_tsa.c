@@ -491,6 +491,39 @@ test_rejection(void **state)
 	TS_RESP_free(resp);
 }
 
+/* grantedWithMods is a grant; the token must still match. */
+static void
+test_granted_with_mods(void **state)
+{
+	struct responder r = { 0 };
+	unsigned char	 d[TSA_DIGESTBYTES], *reply, *token, *der = NULL;
+	const unsigned char *p;
+	size_t		 replylen, tokenlen;
+	uint64_t	 nonce;
+	int64_t		 us;
+	TS_RESP		*resp;
+	char		 err[256];
+	int		 n;
+
+	(void)state;
+	some_digest(d, 12);
+	granted(&r, d, &nonce, &reply, &replylen);
+	p = reply;
+	assert_non_null(resp = d2i_TS_RESP(NULL, &p, (long)replylen));
+	assert_int_equal(TS_STATUS_INFO_set_status(TS_RESP_get_status_info(
+	    resp), TS_STATUS_GRANTED_WITH_MODS), 1);
+	assert_true((n = i2d_TS_RESP(resp, &der)) > 0);
+	if (tsa_reply_parse(der, (size_t)n, d, nonce, &token, &tokenlen, &us,
+	    err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(tsa_token_verify(token, tokenlen, d, ca_file, &us,
+	    err, sizeof(err)), 0);
+	free(token);
+	OPENSSL_free(der);
+	TS_RESP_free(resp);
+	free(reply);
+}
+
 static void
 test_garbage_reply(void **state)
 {
@@ -722,6 +755,7 @@ main(void)
 		cmocka_unit_test(test_gen_time),
 		cmocka_unit_test(test_wrong_digest_nonce),
 		cmocka_unit_test(test_rejection),
+		cmocka_unit_test(test_granted_with_mods),
 		cmocka_unit_test(test_garbage_reply),
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_verify_expired),
