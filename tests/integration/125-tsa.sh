@@ -22,7 +22,6 @@ stamp() {
 	    -H "Content-Type: ${2:-application/timestamp-query}" \
 	    --data-binary "@$T/$1.tsq" "$SIM_URL/tsa"
 }
-tsa_stat() { sim_ctl GET /_sim/stats | jq -r ".$1"; }
 ts_verify() {
 	openssl ts -verify -in "$T/$1.tsr" -queryfile "$T/$1.tsq" \
 	    -CAfile "$2" >"$T/verify-$1.log" 2>&1
