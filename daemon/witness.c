@@ -48,8 +48,8 @@ struct peer {
 	struct audit_checkpoint	 p_cp;
 	int			 p_have_next;	/* came meanwhile */
 	struct audit_checkpoint	 p_next;
-	struct tsa_nonce	 p_nonce;	/* of the request in flight */
-	unsigned char		 p_digest[TSA_DIGEST_BYTES];
+	uint64_t		 p_nonce;	/* of the request in flight */
+	unsigned char		 p_digest[TSA_DIGESTBYTES];
 	time_t			 p_last_warn;
 };
 
@@ -191,7 +191,7 @@ on_tsa(const struct fetch_response *r, void *arg)
 		return;
 	}
 	if (tsa_reply_parse((const unsigned char *)r->body, r->body_len,
-	    p->p_digest, &p->p_nonce, &token, &tokenlen, &gen, err,
+	    p->p_digest, p->p_nonce, &token, &tokenlen, &gen, err,
 	    sizeof(err)) == -1) {
 		peer_failed(p, r->status, err);
 		return;
@@ -244,7 +244,7 @@ peer_send(struct peer *p)
 		    on_witness, p);
 	} else {
 		if (tsa_digest(&p->p_cp, p->p_digest) == -1 ||
-		    tsa_request_new(p->p_digest, &der, &derlen, &p->p_nonce,
+		    tsa_request_new(p->p_digest, &p->p_nonce, &der, &derlen,
 		    err, sizeof(err)) == -1) {
 			peer_failed(p, 0, "cannot make the request");
 			return;

@@ -21,8 +21,6 @@
 #define SEAL_NONCEBYTES		crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define SEAL_ABYTES		crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define SEAL_ADBYTES		(sizeof(SEAL_DOMAIN) + AUDIT_SEAL_HEADER)
-#define CHECKPOINT_MSGBYTES	(sizeof(CHECKPOINT_DOMAIN) + 8 + 8 + \
-				    AUDIT_HASHBYTES)
 #define LEN_MAX			0x7fffffffU	/* a 4-byte length, < 2^31 */
 /* JSON numbers are doubles: integers beyond 2^53 - 1 are not exact. */
 #define JSON_INT_MAX		9007199254740991LL
@@ -34,6 +32,8 @@ _Static_assert(AUDIT_DATAKEYBYTES ==
     crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "data key size");
 _Static_assert(AUDIT_SEAL_OVERHEAD ==
     AUDIT_SEAL_HEADER + SEAL_NONCEBYTES + SEAL_ABYTES, "seal overhead");
+_Static_assert(AUDIT_CHECKPOINT_MSGBYTES == sizeof(CHECKPOINT_DOMAIN) + 8 +
+    8 + AUDIT_HASHBYTES, "checkpoint message size");
 _Static_assert(AUDIT_SIGBYTES == crypto_sign_BYTES, "signature size");
 _Static_assert(AUDIT_SIGN_PUBBYTES == crypto_sign_PUBLICKEYBYTES &&
     AUDIT_SIGN_SECRETBYTES == crypto_sign_SECRETKEYBYTES, "Ed25519 keys");
@@ -71,8 +71,6 @@ static void	 put_be64(unsigned char *, int64_t);
 static int64_t	 get_be64(const unsigned char *);
 static void	 put_be32(unsigned char *, uint32_t);
 static int	 valid_key_id(const char *, size_t);
-static void	 checkpoint_message(const struct audit_checkpoint *,
-		    unsigned char[CHECKPOINT_MSGBYTES]);
 static int	 json_hex(const cJSON *, const char *, unsigned char *,
 		    size_t, char *, size_t);
 static int	 json_int(const cJSON *, const char *, int64_t *, char *,
@@ -197,9 +195,10 @@ audit_key_id(const unsigned char *key, size_t len,
 	sodium_bin2hex(id, AUDIT_KEYID_LEN + 1, h, AUDIT_KEYID_LEN / 2);
 }
 
-static void
-checkpoint_message(const struct audit_checkpoint *cp,
-    unsigned char msg[CHECKPOINT_MSGBYTES])
+/* What a checkpoint's signature (and its time stamp, tsa.c) covers. */
+void
+audit_checkpoint_message(const struct audit_checkpoint *cp,
+    unsigned char msg[AUDIT_CHECKPOINT_MSGBYTES])
 {
 	unsigned char	*p = msg;
 
@@ -216,11 +215,11 @@ int
 audit_checkpoint_sign(struct audit_checkpoint *cp,
     const unsigned char sk[AUDIT_SIGN_SECRETBYTES])
 {
-	unsigned char	 msg[CHECKPOINT_MSGBYTES];
+	unsigned char	 msg[AUDIT_CHECKPOINT_MSGBYTES];
 
 	if (cp == NULL || sk == NULL)
 		return -1;
-	checkpoint_message(cp, msg);
+	audit_checkpoint_message(cp, msg);
 	if (crypto_sign_detached(cp->sig, NULL, msg, sizeof(msg), sk) != 0)
 		return -1;
 	audit_key_id(sk + AUDIT_SIGN_SECRETBYTES - AUDIT_SIGN_PUBBYTES,
@@ -232,7 +231,7 @@ int
 audit_checkpoint_verify(const struct audit_checkpoint *cp,
     const unsigned char pk[AUDIT_SIGN_PUBBYTES])
 {
-	unsigned char	 msg[CHECKPOINT_MSGBYTES];
+	unsigned char	 msg[AUDIT_CHECKPOINT_MSGBYTES];
 	char		 id[AUDIT_KEYID_LEN + 1];
 
 	if (cp == NULL || pk == NULL)
@@ -240,7 +239,7 @@ audit_checkpoint_verify(const struct audit_checkpoint *cp,
 	audit_key_id(pk, AUDIT_SIGN_PUBBYTES, id);
 	if (memcmp(id, cp->key_id, sizeof(id)) != 0)
 		return -1;
-	checkpoint_message(cp, msg);
+	audit_checkpoint_message(cp, msg);
 	return crypto_sign_verify_detached(cp->sig, msg, sizeof(msg), pk) ==
 	    0 ? 0 : -1;
 }

@@ -37,6 +37,7 @@
 #define AUDIT_DATAKEYBYTES	32
 #define AUDIT_SEALED_DATAKEY_BYTES	(32 + 48)	/* + crypto_box_SEALBYTES */
 #define AUDIT_SIGBYTES		64
+#define AUDIT_CHECKPOINT_MSGBYTES	(21 + 8 + 8 + 32)	/* signed bytes */
 #define AUDIT_SIGN_PUBBYTES	32
 #define AUDIT_SIGN_SECRETBYTES	64
 #define AUDIT_BOX_PUBBYTES	32
@@ -112,6 +113,14 @@ struct audit_checkpoint {
 	char		 key_id[AUDIT_KEYID_LEN + 1];	/* signing key */
 	unsigned char	 sig[AUDIT_SIGBYTES];
 };
+
+/*
+ * The bytes a checkpoint's signature covers: "polrec-checkpoint-v1" NUL,
+ * seq, utc_us (8 bytes BE each), head.  Its time stamp (tsa.h) is over
+ * the SHA-256 of the same bytes.
+ */
+void	 audit_checkpoint_message(const struct audit_checkpoint *,
+	    unsigned char msg[AUDIT_CHECKPOINT_MSGBYTES]);
 
 /* Sign (fills key_id and sig from the secret key; the public key is in
  * its second half, as libsodium lays it out).  0 or -1. */

@@ -27,7 +27,8 @@ static int		 parse_fault(const cJSON *, int *, struct sim_fault *,
 
 /*
  * A calls-API action's name, "token" for the token endpoint, "media" and
- * "media_end" for the media agent's POST and DELETE.
+ * "media_end" for the media agent's POST and DELETE, "tsa" for the time
+ * stamping authority.
  */
 static const char *
 row_name(int row)
@@ -39,6 +40,8 @@ row_name(int row)
 		return "media";
 	case SIM_FAULT_MEDIA_END:
 		return "media_end";
+	case SIM_FAULT_TSA:
+		return "tsa";
 	case SIM_FAULT_WITNESS:
 		return "witness";
 	default:
@@ -150,7 +153,7 @@ parse_fault(const cJSON *j, int *row, struct sim_fault *f,
 	if (!cJSON_IsString(x) || (*row = row_find(x->valuestring)) == -1) {
 		*errstr = "action must be answer, reject, redirect, "
 		    "updateRecordingStatus, keepAlive, delete, get, token, "
-		    "media or media_end";
+		    "media, media_end or tsa";
 		return -1;
 	}
 	f->count = 1;

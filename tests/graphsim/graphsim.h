@@ -38,6 +38,7 @@ struct evhttp_request;
 #define SIM_MAX_POSTS		10000	/* lifecycle, media posts pending */
 #define SIM_MEDIA_SECRET	"sim-media-secret"
 #define SIM_MAX_ID		256	/* call ids */
+#define SIM_TSA_POLICY		"1.2.3.4.1"	/* as openssl.cnf's example */
 
 /* Status codes event2/http.h (2.1) does not name. */
 #ifndef HTTP_ACCEPTED
@@ -67,14 +68,17 @@ enum sim_action {
 };
 
 /*
- * The fault table has a row per action, one for the token endpoint and
- * one per media agent request (POST and DELETE /media/calls/{id}).
+ * The fault table has a row per action, one for the token endpoint, one
+ * per media agent request (POST and DELETE /media/calls/{id}) and one
+ * for the time stamping authority (POST /tsa) and one for the witness
+ * (POST /witness).
  */
 #define SIM_FAULT_TOKEN		SIM_ACT_MAX
 #define SIM_FAULT_MEDIA		(SIM_ACT_MAX + 1)
 #define SIM_FAULT_MEDIA_END	(SIM_ACT_MAX + 2)
-#define SIM_FAULT_WITNESS	(SIM_ACT_MAX + 3)
-#define SIM_FAULT_MAX		(SIM_ACT_MAX + 4)
+#define SIM_FAULT_TSA		(SIM_ACT_MAX + 3)
+#define SIM_FAULT_WITNESS	(SIM_ACT_MAX + 4)
+#define SIM_FAULT_MAX		(SIM_ACT_MAX + 5)
 
 /*
  * A fault armed for one row, consulted before the simulator answers:
@@ -180,6 +184,10 @@ struct sim_stats {
 	uint64_t	media_ends;		/* sessions released */
 	uint64_t	media_events_sent;	/* answered 2xx */
 	uint64_t	media_events_failed;	/* no answer, or not 2xx */
+	uint64_t	tsa_requests;		/* POST /tsa */
+	uint64_t	tsa_stamps_issued;	/* granted */
+	uint64_t	tsa_refused;		/* answered, not granted */
+	uint64_t	tsa_errors;		/* HTTP errors: type, size */
 };
 
 #define SIM_CALL_BUCKETS	4096
@@ -190,6 +198,7 @@ struct media_event;
 struct notify;
 struct play;
 struct sim_deferred;
+struct sim_tsa;
 
 struct sim {
 	struct event_base	*base;
@@ -234,6 +243,7 @@ struct sim {
 	int			 media_auto;	/* captureStarted by itself */
 	TAILQ_HEAD(, media_event) media_events;
 	size_t			 nmedia_events;
+	struct sim_tsa		*tsa;		/* -t, -K; may be NULL */
 	struct sim_stats	 stats;
 	char			**witnessed;	/* checkpoints, as POSTed */
 	size_t			 nwitnessed;
@@ -353,6 +363,15 @@ int		 faults_take(struct sim *, int, struct sim_fault *);
 void		 faults_show(struct sim *, struct evhttp_request *);
 void		 faults_arm(struct sim *, struct evhttp_request *);
 void		 faults_clear(struct sim *, struct evhttp_request *);
+
+/* tsa.c: an RFC 3161 time stamping authority at POST /tsa. */
+int		 tsa_load(struct sim *, const char *, const char *,
+		    const char *);
+void		 tsa_unload(struct sim *);
+void		 tsa_handle(struct sim *, struct evhttp_request *);
+void		 tsa_show(struct sim *, struct evhttp_request *);
+void		 tsa_control(struct sim *, struct evhttp_request *);
+void		 tsa_reset(struct sim *);
 
 /* tokens.c: Authorization header values for notifications. */
 enum token_claims {

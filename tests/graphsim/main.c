@@ -51,6 +51,7 @@ usage(void)
 	    "[-m media_secret_file]\n"
 	    "           [-u target_url] [-r requests.jsonl] "
 	    "[-P portfile]\n"
+	    "           [-t tsa_cert.pem -K tsa_key.pem [-C tsa_chain.pem]]\n"
 	    "       polrec-graphsim play [-S sim_url] [-u target_url] "
 	    "scenario.json ...\n"
 	    "       polrec-graphsim requests [-S sim_url]\n"
@@ -88,15 +89,20 @@ cmd_serve(int argc, char **argv)
 	const char		*tenant = SIM_DEFAULT_TENANT;
 	const char		*secretfile = NULL, *target = NULL;
 	const char		*reqlog = NULL, *portfile = NULL, *errstr;
+	const char		*tsa_cert = NULL, *tsa_key = NULL;
+	const char		*tsa_chain = NULL;
 	char			*bound;
 	EVP_PKEY		*key;
 	size_t			 nkeyfiles = 0, ncertfiles = 0, i;
 	int			 ch, debug = 0, idp_down = 0, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "a:c:dDk:l:m:P:r:s:T:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "a:C:c:dDK:k:l:m:P:r:s:T:t:u:v")) != -1) {
 		switch (ch) {
 		case 'a':
 			app_id = optarg;
+			break;
+		case 'C':
+			tsa_chain = optarg;
 			break;
 		case 'c':
 			if (ncertfiles == MAX_CERTS)
@@ -108,6 +114,9 @@ cmd_serve(int argc, char **argv)
 			break;
 		case 'D':
 			idp_down = 1;
+			break;
+		case 'K':
+			tsa_key = optarg;
 			break;
 		case 'k':
 			if (nkeyfiles == MAX_KEYS)
@@ -132,6 +141,9 @@ cmd_serve(int argc, char **argv)
 		case 'T':
 			tenant = optarg;
 			break;
+		case 't':
+			tsa_cert = optarg;
+			break;
 		case 'u':
 			target = optarg;
 			break;
@@ -142,7 +154,8 @@ cmd_serve(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (tsa_cert == NULL) != (tsa_key == NULL) ||
+	    (tsa_chain != NULL && tsa_cert == NULL))
 		usage();
 	if (target != NULL && notify_check_target(target, &errstr) == -1)
 		fatalx("target %s: %s", target, errstr);
@@ -162,6 +175,9 @@ cmd_serve(int argc, char **argv)
 	for (i = 0; i < ncertfiles; i++)
 		if (certs_load(sim, certfiles[i]) == -1)
 			fatalx("cannot load certificate %s", certfiles[i]);
+	if (tsa_cert != NULL && tsa_load(sim, tsa_cert, tsa_key,
+	    tsa_chain) == -1)
+		fatalx("cannot set up the time stamping authority");
 	if (reqlog != NULL && (sim->reqlog = fopen(reqlog, "a")) == NULL)
 		fatal("%s", reqlog);
 

@@ -56,6 +56,8 @@ static void	deferred_run(struct sim_deferred *);
  *   POST   media		auto-report on or off; post a capture event
  *   GET    witness		the checkpoints witnessed (witness.c)
  *   GET    witness/latest	the newest, as polrecd POSTed it
+ *   GET    tsa			the time stamps issued (tsa.c)
+ *   POST   tsa?reject=N	the TSA refuses the next N requests
  */
 static const struct control_route {
 	const char		*name;
@@ -83,6 +85,8 @@ static const struct control_route {
 	{ "witness",	EVHTTP_REQ_GET,	   witness_show },
 	{ "witness/latest", EVHTTP_REQ_GET, witness_latest },
 	{ "media",	EVHTTP_REQ_POST,   media_control },
+	{ "tsa",	EVHTTP_REQ_GET,	   tsa_show },
+	{ "tsa",	EVHTTP_REQ_POST,   tsa_control },
 };
 
 /* A request whose answer waits for a timer (latency, slow IdP, drops). */
@@ -160,6 +164,7 @@ sim_free(struct sim *sim)
 	free(sim->records);
 	keys_clear(sim);
 	certs_clear(sim);
+	tsa_unload(sim);
 	SSL_CTX_free(sim->tls_client);
 	if (sim->media_secret != NULL) {
 		sodium_memzero(sim->media_secret, strlen(sim->media_secret));
@@ -266,6 +271,8 @@ route(struct evhttp_request *req, void *arg)
 		calls_handle(sim, req, path);
 	else if (media_match_path(path))
 		media_handle(sim, req, path);
+	else if (strcmp(path, "/tsa") == 0)
+		tsa_handle(sim, req);
 	else if (idp_match_token_path(path))
 		idp_handle_token(sim, req, path);
 	else if (strcmp(path, "/witness") == 0)
@@ -310,6 +317,7 @@ control_reset(struct sim *sim, struct evhttp_request *req)
 	records_clear(sim);
 	lifecycle_reset(sim);
 	media_reset(sim);
+	tsa_reset(sim);
 	memset(&sim->stats, 0, sizeof(sim->stats));
 	sim_reply_json(req, HTTP_OK, NULL);
 }
@@ -362,6 +370,11 @@ control_stats(struct sim *sim, struct evhttp_request *req)
 	cJSON_AddNumberToObject(o, "media_events_sent", st->media_events_sent);
 	cJSON_AddNumberToObject(o, "media_events_failed",
 	    st->media_events_failed);
+	cJSON_AddNumberToObject(o, "tsa_requests", st->tsa_requests);
+	cJSON_AddNumberToObject(o, "tsa_stamps_issued",
+	    st->tsa_stamps_issued);
+	cJSON_AddNumberToObject(o, "tsa_refused", st->tsa_refused);
+	cJSON_AddNumberToObject(o, "tsa_errors", st->tsa_errors);
 	sim_reply_json(req, HTTP_OK, o);
 	cJSON_Delete(o);
 }
