@@ -48,4 +48,11 @@ void	 trail_val_bytes(struct audit_value *, enum audit_type,
 int	 trail_read_checkpoint(struct sqlite3_stmt *,
 	    struct audit_checkpoint *);
 
+/* The time stamps, after the walk verified the checkpoints (trail_tsa.c):
+ * 0, 1 with the report's problem, -1. */
+struct trail_verify_opts;
+struct trail_report;
+int	 trail_verify_timestamps(struct sqlite3 *,
+	    const struct trail_verify_opts *, struct trail_report *);
+
 #endif

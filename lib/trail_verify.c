@@ -17,8 +17,6 @@
 #include "trail.h"
 #include "trail_int.h"
 
-#define TSA_DEFAULT_LAG_US	(3600LL * 1000000)
-
 static const unsigned char zero_hash[AUDIT_HASHBYTES];
 
 /*
@@ -762,6 +760,7 @@ verify(struct verifier *v)
 		goto done;
 	}
 	if ((rc = check_exported_unseen(v, anchor_seq, anchor)) != 0 ||
+	    (rc = trail_verify_timestamps(v->db, v->opts, r)) != 0 ||
 	    (rc = check_segments(v)) != 0)
 		goto done;
 done:

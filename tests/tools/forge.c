@@ -2,8 +2,8 @@
  * The attacker of the integrity tests, with write access to the database
  * file and a signing key (their own, or the appliance's if they stole
  * it): after rows were edited with sqlite3, re-chain every event from
- * FROM_SEQ on, replace the checkpoints from there with one of their own
- * at the head, add their key to audit_key and re-sign the head seal.
+ * FROM_SEQ on, re-sign the checkpoints from there in place (and one at
+ * the head), add their key to audit_key and re-sign the head seal.
  * Test tool only; never installed.
  *
  *	forge DATABASE SIGNING_KEY FROM_SEQ
@@ -58,6 +58,41 @@ row_values(sqlite3_stmt *st, struct audit_value cols[])
 		}
 }
 
+/* A checkpoint at seq, if there is one, re-signed over the new head in
+ * place: same seq and time, so the trail keeps its shape. */
+static void
+resign_checkpoint(int64_t seq, const unsigned char *head,
+    const unsigned char *sk)
+{
+	struct audit_checkpoint	 cp;
+	sqlite3_stmt		*st;
+
+	if (sqlite3_prepare_v2(db, "SELECT utc_us FROM audit_checkpoint "
+	    "WHERE seq = ?", -1, &st, NULL) != SQLITE_OK)
+		die("prepare");
+	sqlite3_bind_int64(st, 1, seq);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return;
+	}
+	memset(&cp, 0, sizeof(cp));
+	cp.seq = seq;
+	cp.utc_us = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	memcpy(cp.head, head, AUDIT_HASHBYTES);
+	if (audit_checkpoint_sign(&cp, sk) == -1 ||
+	    sqlite3_prepare_v2(db, "UPDATE audit_checkpoint SET head = ?, "
+	    "key_id = ?, sig = ? WHERE seq = ?", -1, &st, NULL) != SQLITE_OK)
+		die("re-sign");
+	sqlite3_bind_blob(st, 1, cp.head, AUDIT_HASHBYTES, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cp.key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, cp.sig, AUDIT_SIGBYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, seq);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		die("update checkpoint");
+	sqlite3_finalize(st);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -87,7 +122,7 @@ main(int argc, char *argv[])
 		die("open");
 	exec("BEGIN IMMEDIATE;"
 	    "DROP TRIGGER IF EXISTS audit_event_no_update;"
-	    "DROP TRIGGER IF EXISTS audit_checkpoint_no_delete;"
+	    "DROP TRIGGER IF EXISTS audit_checkpoint_no_update;"
 	    "DROP TRIGGER IF EXISTS audit_timestamp_no_delete");
 
 	memset(prev, 0, sizeof(prev));
@@ -118,27 +153,21 @@ main(int argc, char *argv[])
 			die("update");
 		sqlite3_reset(up);
 		memcpy(prev, hash, sizeof(prev));
+		resign_checkpoint(seq, hash, sk);
 	}
 	sqlite3_finalize(st);
 	sqlite3_finalize(up);
 
-	/* Checkpoints from FROM_SEQ on: replaced by one at the head. */
-	if (sqlite3_prepare_v2(db, "DELETE FROM audit_checkpoint WHERE "
-	    "seq >= ?", -1, &st, NULL) != SQLITE_OK)
-		die("prepare");
-	sqlite3_bind_int64(st, 1, from);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		die("delete");
-	sqlite3_finalize(st);
+	/* The head gets a checkpoint of theirs, if none is there. */
 	memset(&cp, 0, sizeof(cp));
 	cp.seq = seq;
 	cp.utc_us = (int64_t)time(NULL) * 1000000;
 	memcpy(cp.head, prev, sizeof(cp.head));
 	if (seq > 0) {
 		if (audit_checkpoint_sign(&cp, sk) == -1 ||
-		    sqlite3_prepare_v2(db, "INSERT INTO audit_checkpoint (seq, "
-		    "utc_us, head, key_id, sig) VALUES (?,?,?,?,?)", -1, &st,
-		    NULL) != SQLITE_OK)
+		    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO "
+		    "audit_checkpoint (seq, utc_us, head, key_id, sig) VALUES "
+		    "(?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
 			die("checkpoint");
 		sqlite3_bind_int64(st, 1, cp.seq);
 		sqlite3_bind_int64(st, 2, cp.utc_us);
