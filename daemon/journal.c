@@ -295,7 +295,10 @@ journal_new(struct polrecd *sc)
 	j->j_sign_now = 1;
 	log_info("audit trail: %lld event(s) so far",
 	    (long long)trail_last_seq(j->j_trail));
+	/* Its integrity event, if any, is the first thing it holds. */
+	sc->sc_journal = j;
 	if (check_trail(j) == -1 || alarm_load(j) == -1) {
+		sc->sc_journal = NULL;
 		journal_free(j);
 		return NULL;
 	}

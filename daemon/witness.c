@@ -77,15 +77,18 @@ peer_record(struct peer *p, const char *outcome, const char *reason,
 {
 	struct trail_event	 ev;
 	cJSON			*d;
-	char			*detail;
+	char			*detail, gen[24];
 
 	d = cJSON_CreateObject();
 	cJSON_AddNumberToObject(d, "seq", (double)p->p_cp.seq);
 	cJSON_AddStringToObject(d, "url", peer_url(p));
 	if (receipt != NULL)
 		cJSON_AddStringToObject(d, "receipt", receipt);
-	if (gen_utc_us > 0)
-		cJSON_AddNumberToObject(d, "gen_utc_us", (double)gen_utc_us);
+	if (gen_utc_us > 0) {
+		/* A double would print µs since the epoch rounded. */
+		snprintf(gen, sizeof(gen), "%lld", (long long)gen_utc_us);
+		cJSON_AddRawToObject(d, "gen_utc_us", gen);
+	}
 	detail = cJSON_PrintUnformatted(d);
 	cJSON_Delete(d);
 	journal_event_init(&ev, peer_names[p->p_kind]);
