@@ -1,10 +1,11 @@
 /*
  * libFuzzer harness for reading a trail back (lib/trail_*.c): the audit
  * tables of a database are untrusted.  The input is a list of rows for
- * audit_event, audit_checkpoint, audit_key and audit_datakey, each value
- * of any SQLite type; the rows go into an in-memory database with the
- * real schema, then trail_verify and trail_export (with and without an
- * auditor key) read it.  Neither may crash, leak or hang, whatever the
+ * audit_event, audit_checkpoint, audit_key, audit_datakey, audit_head
+ * and audit_timestamp, each value of any SQLite type; the rows go into
+ * an in-memory database with the real schema, then trail_verify (with a
+ * pinned key), polrecd's start-up check trail_check_tail and
+ * trail_export (with and without an auditor key) read it.  Neither may crash, leak or hang, whatever the
  * rows hold.
  */
 #include <stddef.h>
@@ -29,9 +30,13 @@ static const struct table {
 	{ "audit_checkpoint", 5 },
 	{ "audit_key", 4 },
 	{ "audit_datakey", 4 },
+	{ "audit_head", 8 },
+	{ "audit_timestamp", 3 },
 };
+#define NTABLES	(sizeof(tables) / sizeof(tables[0]))
 
 static unsigned char	 auditor_sk[32];
+static unsigned char	 pinned[AUDIT_SIGN_PUBBYTES];
 static FILE		*devnull;
 
 static sqlite3 *
@@ -46,7 +51,7 @@ fresh_db(void)
 		if (sqlite3_exec(db, db_migrations[i].sql, NULL, NULL,
 		    NULL) != SQLITE_OK)
 			abort();
-	sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL);
+	sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL);
 	return db;
 }
 
@@ -99,6 +104,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (sodium_init() < 0)
 		abort();
 	memset(auditor_sk, 7, sizeof(auditor_sk));
+	memset(pinned, 9, sizeof(pinned));
 	if ((devnull = fopen("/dev/null", "w")) == NULL)
 		abort();
 	return 0;
@@ -109,6 +115,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct trail_verify_opts	 opts;
 	struct trail_report		 rep;
+	struct trail_tail_check		 chk;
 	struct trail_filter		 f;
 	const struct table		*t;
 	sqlite3				*db;
@@ -121,7 +128,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* No trigger may stop the rows going in. */
 	sqlite3_exec(db, "DROP TRIGGER audit_event_no_update", NULL, NULL, NULL);
 	for (rows = 0; rows < MAX_ROWS && off < size; rows++) {
-		t = &tables[data[off++] % 4];
+		t = &tables[data[off++] % NTABLES];
 		snprintf(sql, sizeof(sql), "INSERT INTO %s VALUES (", t->name);
 		for (c = 1; c <= t->ncols; c++)
 			snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql),
@@ -142,7 +149,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	memset(&opts, 0, sizeof(opts));
+	opts.pinned_pk = pinned;
 	(void)trail_verify(db, &opts, &rep);
+	(void)trail_check_tail(db, pinned, 1000, 1, &chk);
 	memset(&f, 0, sizeof(f));
 	(void)trail_export(db, &f, devnull, err, sizeof(err));
 	f.auditor_sk = auditor_sk;
