@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <event2/event.h>
 #include <sodium.h>
 #include <sqlite3.h>
 
@@ -49,6 +50,7 @@ struct journal {
 	size_t			 j_nheld;
 	size_t			 j_appended;	/* in the open transaction */
 	uint64_t		 j_signed_at;	/* monotonic, last checkpoint */
+	struct event		*j_sign_timer;	/* checkpoint_interval */
 	uint64_t		 j_datakey_at;
 	int			 j_sign_now;	/* checkpoint at next flush */
 	int64_t			 j_cp_announced;	/* last checkpoint sent */
@@ -69,6 +71,8 @@ struct journal {
 
 static int	check_trail(struct journal *);
 static int	alarm_load(struct journal *);
+static void	arm_sign_timer(struct journal *);
+static void	on_sign_timer(evutil_socket_t, short, void *);
 
 /* Clock fields: the time now, and the kernel's view of its quality. */
 void
@@ -290,6 +294,9 @@ journal_new(struct polrecd *sc)
 		return NULL;
 	}
 	j->j_signed_at = j->j_datakey_at = polrecd_now_us();
+	if ((j->j_sign_timer = evtimer_new(sc->sc_base, on_sign_timer,
+	    j)) == NULL)
+		fatalx("journal: cannot create a timer");
 	/* A checkpoint at start-up: a new trail is covered at once, and the
 	 * first one to leave the host vouches for all before it. */
 	j->j_sign_now = 1;
@@ -479,6 +486,42 @@ journal_done(struct polrecd *sc, int committed)
 		(void)alarm_load(j);
 	}
 	announce_checkpoint(j);
+	arm_sign_timer(j);
+}
+
+/*
+ * Unsigned events get their checkpoint checkpoint_interval after the
+ * last one, not at the next housekeeping tick: that interval is how long
+ * events stay unvouched for off the host.
+ */
+static void
+arm_sign_timer(struct journal *j)
+{
+	struct timeval	 tv;
+	uint64_t	 due, now = polrecd_now_us();
+
+	if (trail_unsigned(j->j_trail) == 0 ||
+	    evtimer_pending(j->j_sign_timer, NULL))
+		return;
+	due = j->j_signed_at +
+	    (uint64_t)j->j_sc->sc_conf->audit_checkpoint_interval * 1000000;
+	due = due > now ? due - now : 0;
+	tv.tv_sec = (time_t)(due / 1000000);
+	tv.tv_usec = (suseconds_t)(due % 1000000);
+	evtimer_add(j->j_sign_timer, &tv);
+}
+
+static void
+on_sign_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct journal	*j = arg;
+
+	(void)fd;
+	(void)what;
+	if (trail_unsigned(j->j_trail) > 0) {
+		j->j_sign_now = 1;
+		commit_want(j->j_sc->sc_commit);
+	}
 }
 
 /* From the housekeeping timer: sign an idle tail, rotate the data key. */
@@ -538,6 +581,8 @@ journal_free(struct journal *j)
 		TAILQ_REMOVE(&j->j_held, he, he_entry);
 		held_free(he);
 	}
+	if (j->j_sign_timer != NULL)
+		event_free(j->j_sign_timer);
 	trail_free(j->j_trail);
 	free(j->j_ts_token);
 	free(j);
