@@ -18,8 +18,12 @@
 #include <openssl/x509v3.h>
 #include <sodium.h>
 
+#include <sqlite3.h>
+
 #include "audit.h"
+#include "db.h"
 #include "tsa.h"
+#include "trail.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define POLICY		"1.3.6.1.4.1.55555.1.1"
@@ -745,6 +749,158 @@ test_openssl_cli(void **state)
 	free(req);
 }
 
+
+/*
+ * The trail's trusted time (lib/trail_tsa.c): tokens stored beside
+ * checkpoints, verified by trail_verify against the CA.  Events are at
+ * the TSA's clock; a stamp dated hours after its events is what a
+ * history re-signed later would get.
+ */
+#define HOUR_US		(3600LL * 1000000)
+
+struct stamped_trail {
+	sqlite3			*db;
+	struct trail		*t;
+	struct trail_keys	 keys;
+	unsigned char		 pk[AUDIT_SIGN_PUBBYTES];
+	char			 path[PATH_MAX];
+};
+
+/* Ten events at `at`, a checkpoint, and a stamp dated `stamp_at` (0: none). */
+static void
+ten_and_stamp(struct stamped_trail *st, int64_t at, int64_t stamp_at)
+{
+	struct trail_event	 ev;
+	struct audit_checkpoint	 cp;
+	struct responder	 r = { 0 };
+	unsigned char		 pk[AUDIT_SIGN_PUBBYTES], digest[TSA_DIGESTBYTES];
+	unsigned char		*reply, *token;
+	size_t			 replylen, tokenlen;
+	uint64_t		 nonce;
+	int64_t			 gen;
+	char			 err[256];
+	int			 i;
+
+	assert_int_equal(sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL), 0);
+	for (i = 0; i < 10; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.utc_us = at + i;
+		ev.kind = "invitation";
+		ev.http_status = ev.latency_us = ev.attempts = -1;
+		assert_int_equal(trail_append(st->t, &ev, NULL, err,
+		    sizeof(err)), 0);
+	}
+	assert_int_equal(trail_checkpoint(st->t, at + 10, err, sizeof(err)), 0);
+	assert_int_equal(sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL), 0);
+	trail_committed(st->t);
+	if (stamp_at == 0)
+		return;
+	assert_int_equal(trail_last_checkpoint(st->t, &cp, pk), 0);
+	assert_int_equal(tsa_digest(&cp, digest), 0);
+	r.sec = (long)(stamp_at / 1000000);
+	r.usec = (long)(stamp_at % 1000000);
+	granted(&r, digest, &nonce, &reply, &replylen);
+	assert_int_equal(tsa_reply_parse(reply, replylen, digest, nonce,
+	    &token, &tokenlen, &gen, err, sizeof(err)), 0);
+	assert_int_equal(sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL), 0);
+	assert_int_equal(trail_add_timestamp(st->t, cp.seq, gen, token,
+	    tokenlen, err, sizeof(err)), 0);
+	assert_int_equal(trail_seal(st->t, gen, err, sizeof(err)), 0);
+	assert_int_equal(sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL), 0);
+	trail_committed(st->t);
+	free(reply);
+	free(token);
+}
+
+static void
+stamped_open(struct stamped_trail *st, const char *name)
+{
+	char	 err[256];
+
+	memset(st, 0, sizeof(*st));
+	snprintf(st->path, sizeof(st->path), "%s/%s", dir, name);
+	assert_int_equal(db_open(st->path, &st->db, err, sizeof(err)), 0);
+	crypto_sign_keypair(st->pk, st->keys.sign_sk);
+	randombytes_buf(st->keys.auditor_pk, sizeof(st->keys.auditor_pk));
+	assert_non_null(st->t = trail_open(st->db, &st->keys, err,
+	    sizeof(err)));
+}
+
+static int
+stamped_verify(struct stamped_trail *st, struct trail_report *r)
+{
+	struct trail_verify_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.pinned_pk = st->pk;
+	o.tsa_ca_file = ca_file;
+	return trail_verify(st->db, &o, r);
+}
+
+static void
+stamped_close(struct stamped_trail *st)
+{
+	char	 side[PATH_MAX + 8];
+
+	trail_free(st->t);
+	db_close(st->db);
+	unlink(st->path);
+	snprintf(side, sizeof(side), "%s-wal", st->path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", st->path);
+	unlink(side);
+}
+
+static void
+test_trail_time_stamps(void **state)
+{
+	struct stamped_trail	 st;
+	struct trail_report	 r;
+	const int64_t		 t0 = STAMP_SEC * 1000000LL;
+
+	(void)state;
+	/* Stamped within a second of the events: the trusted time. */
+	stamped_open(&st, "good.db");
+	ten_and_stamp(&st, t0, t0 + 1000000);
+	ten_and_stamp(&st, t0 + 2000000, t0 + 3000000);
+	if (stamped_verify(&st, &r) != 0)
+		fail_msg("%s", r.problem);
+	assert_int_equal(r.timestamps, 2);
+	assert_int_equal(r.timestamp_last_gen_utc_us, t0 + 3000000);
+	/* Removed, all of them: no trusted time at all. */
+	assert_int_equal(sqlite3_exec(st.db, "DROP TRIGGER "
+	    "audit_timestamp_no_delete; DELETE FROM audit_timestamp", NULL,
+	    NULL, NULL), 0);
+	assert_int_equal(stamped_verify(&st, &r), 1);
+	assert_non_null(strstr(r.problem, "no time-stamped checkpoint"));
+	stamped_close(&st);
+
+	/* A stamp from hours after its events: history signed later. */
+	stamped_open(&st, "late.db");
+	ten_and_stamp(&st, t0, t0 + 1000000);
+	ten_and_stamp(&st, t0 + 2000000, t0 + 2 * HOUR_US);
+	assert_int_equal(stamped_verify(&st, &r), 1);
+	assert_non_null(strstr(r.problem, "signed later"));
+	stamped_close(&st);
+
+	/* A checkpoint in the middle without a stamp near it. */
+	stamped_open(&st, "gap.db");
+	ten_and_stamp(&st, t0, t0 + 1000000);
+	ten_and_stamp(&st, t0 + 3 * HOUR_US, 0);
+	ten_and_stamp(&st, t0 + 6 * HOUR_US, t0 + 6 * HOUR_US + 1000000);
+	assert_int_equal(stamped_verify(&st, &r), 1);
+	assert_non_null(strstr(r.problem, "no time stamp within 3600 s"));
+	stamped_close(&st);
+
+	/* A checkpoint after the last stamp, hours later: not vouched. */
+	stamped_open(&st, "tail.db");
+	ten_and_stamp(&st, t0, t0 + 1000000);
+	ten_and_stamp(&st, t0 + 3 * HOUR_US, 0);
+	assert_int_equal(stamped_verify(&st, &r), 1);
+	assert_non_null(strstr(r.problem, "no time stamp within"));
+	stamped_close(&st);
+}
+
 int
 main(void)
 {
@@ -760,6 +916,7 @@ main(void)
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_verify_expired),
 		cmocka_unit_test(test_openssl_cli),
+		cmocka_unit_test(test_trail_time_stamps),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
