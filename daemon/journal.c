@@ -136,9 +136,9 @@ check_trail(struct journal *j)
 		return -1;
 	}
 	if (rc == 0) {
-		log_info("audit trail: events %lld..%lld verified from this "
-		    "appliance's checkpoint in %llu ms",
-		    (long long)chk.anchor_seq + 1, (long long)chk.last_seq,
+		log_info("audit trail: intact; %lld event(s) after this "
+		    "appliance's checkpoint at %lld checked in %llu ms",
+		    (long long)chk.walked, (long long)chk.anchor_seq,
 		    (unsigned long long)(polrecd_now_us() - t0) / 1000);
 		return 0;
 	}
