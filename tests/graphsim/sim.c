@@ -332,9 +332,6 @@ control_stats(struct sim *sim, struct evhttp_request *req)
 
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "tokens_issued", st->tokens_issued);
-	cJSON_AddNumberToObject(o, "witness_requests", st->witness_requests);
-	cJSON_AddNumberToObject(o, "witness_accepted", st->witness_accepted);
-	cJSON_AddNumberToObject(o, "witness_refused", st->witness_refused);
 	cJSON_AddNumberToObject(o, "token_errors", st->token_errors);
 	cJSON_AddNumberToObject(o, "requests", st->requests);
 	cJSON_AddNumberToObject(o, "auth_failures", st->auth_failures);
@@ -375,6 +372,9 @@ control_stats(struct sim *sim, struct evhttp_request *req)
 	    st->tsa_stamps_issued);
 	cJSON_AddNumberToObject(o, "tsa_refused", st->tsa_refused);
 	cJSON_AddNumberToObject(o, "tsa_errors", st->tsa_errors);
+	cJSON_AddNumberToObject(o, "witness_requests", st->witness_requests);
+	cJSON_AddNumberToObject(o, "witness_accepted", st->witness_accepted);
+	cJSON_AddNumberToObject(o, "witness_refused", st->witness_refused);
 	sim_reply_json(req, HTTP_OK, o);
 	cJSON_Delete(o);
 }
