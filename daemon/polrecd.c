@@ -1,5 +1,6 @@
 /* polrecd: main, configuration, signals and the one event loop. */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -231,6 +232,8 @@ main(int argc, char *argv[])
 		return 0;
 	}
 
+	/* Nothing polrecd creates is for others: the database, its WAL. */
+	umask(S_IWGRP | S_IRWXO);
 	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0)
 		fatalx("libsodium failed to initialise");

@@ -671,6 +671,69 @@ test_views_upgrade(void **state)
 	db_close(db);
 }
 
+static unsigned int
+mode_of(const char *path)
+{
+	struct stat	 st;
+
+	assert_int_equal(lstat(path, &st), 0);
+	return (unsigned int)(st.st_mode & 07777);
+}
+
+/*
+ * db_protect makes the database 0640 before SQLite sees it; SQLite
+ * gives -wal and -shm the database's mode whatever the umask; wider
+ * files found are narrowed; links and non-files are refused.
+ */
+static void
+test_protect(void **state)
+{
+	sqlite3		*db;
+	char		 wal[160], shm[160], link[160];
+	mode_t		 old;
+	int		 fd;
+
+	(void)state;
+	snprintf(wal, sizeof(wal), "%s-wal", fx.path);
+	snprintf(shm, sizeof(shm), "%s-shm", fx.path);
+	old = umask(0);
+	assert_int_equal(db_protect(fx.path, getegid(), fx.err,
+	    sizeof(fx.err)), 0);
+	assert_int_equal(mode_of(fx.path), 0640);
+	assert_int_equal(db_open(fx.path, &db, fx.err, sizeof(fx.err)), 0);
+	assert_int_equal(db_exec(db, "CREATE TABLE mark (x); INSERT INTO mark "
+	    "VALUES (1)", fx.err, sizeof(fx.err)), 0);
+	assert_int_equal(mode_of(wal), 0640);
+	assert_int_equal(mode_of(shm), 0640);
+	db_close(db);
+
+	/* Found wider: narrowed, sidecars too; the data is untouched. */
+	assert_int_equal(chmod(fx.path, 0644), 0);
+	fd = open(wal, O_WRONLY | O_CREAT, 0666);
+	assert_true(fd != -1);
+	close(fd);
+	assert_int_equal(chmod(wal, 0666), 0);
+	assert_int_equal(db_protect(fx.path, getegid(), fx.err,
+	    sizeof(fx.err)), 0);
+	assert_int_equal(mode_of(fx.path), 0640);
+	assert_int_equal(mode_of(wal), 0640);
+	assert_int_equal(db_open(fx.path, &db, fx.err, sizeof(fx.err)), 0);
+	assert_int_equal(q_int(db, "SELECT x FROM mark"), 1);
+	db_close(db);
+	umask(old);
+
+	/* A symbolic link or a directory is not the database. */
+	snprintf(link, sizeof(link), "%s/link.db", fx.dir);
+	assert_int_equal(symlink(fx.path, link), 0);
+	assert_int_equal(db_protect(link, getegid(), fx.err,
+	    sizeof(fx.err)), -1);
+	assert_non_null(strstr(fx.err, link));
+	unlink(link);
+	assert_int_equal(db_protect(fx.dir, getegid(), fx.err,
+	    sizeof(fx.err)), -1);
+	assert_non_null(strstr(fx.err, "not a regular file"));
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -692,6 +755,7 @@ main(void)
 		T(test_views_utc),
 		T(test_views_last_by_seq),
 		T(test_views_upgrade),
+		T(test_protect),
 	};
 
 	return cmocka_run_group_tests_name("db", tests, NULL, NULL);
