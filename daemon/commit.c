@@ -8,9 +8,11 @@
  * A failed commit is rolled back, its waiters are told, and what was to
  * be written stays pending and is tried again a moment later.
  */
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <sqlite3.h>
@@ -48,19 +50,55 @@ on_retry(evutil_socket_t fd, short what, void *arg)
 	commit_want(arg);
 }
 
+/*
+ * The group the database files get: [audit] group, else the daemon's
+ * own.  0, or -1 when the group does not exist.
+ */
+static int
+audit_gid(const struct conf *conf, gid_t *gid)
+{
+	struct group	*gr;
+
+	*gid = getegid();
+	if (conf->audit_group == NULL)
+		return 0;
+	if ((gr = getgrnam(conf->audit_group)) == NULL) {
+		log_warnx("database: [audit] group %s: no such group",
+		    conf->audit_group);
+		return -1;
+	}
+	*gid = gr->gr_gid;
+	return 0;
+}
+
 struct commit *
 commit_new(struct polrecd *sc)
 {
 	struct commit	*c;
+	const char	*path = sc->sc_conf->audit_database;
 	char		 err[512];
+	gid_t		 gid;
 
+	if (audit_gid(sc->sc_conf, &gid) == -1)
+		return NULL;
+	/*
+	 * Mode 0640 and the audit group before SQLite opens the files, and
+	 * again after: SQLite gives a new -wal or -shm the database's mode
+	 * but its group only when running as root.
+	 */
+	if (db_protect(path, gid, err, sizeof(err)) == -1) {
+		log_warnx("database: %s", err);
+		return NULL;
+	}
 	c = xcalloc(1, sizeof(*c));
 	c->c_sc = sc;
 	c->c_ok = 1;
 	TAILQ_INIT(&c->c_waiting);
-	if (db_open_from(sc->sc_conf->audit_database, &c->c_db,
-	    &c->c_from_version, err, sizeof(err)) == -1) {
+	if (db_open_from(path, &c->c_db, &c->c_from_version, err,
+	    sizeof(err)) == -1 ||
+	    db_protect(path, gid, err, sizeof(err)) == -1) {
 		log_warnx("database: %s", err);
+		db_close(c->c_db);
 		free(c);
 		return NULL;
 	}

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include "legs.h"
 #include "log.h"
 #include "polrecd.h"
+#include "retention.h"
 #include "trail.h"
 #include "xmalloc.h"
 
@@ -248,19 +250,45 @@ cmd_show_calls(struct control_client *cc, int argc, char **argv,
 	return o;
 }
 
+/*
+ * A control event in the audit trail: who (uid and pid from
+ * SO_PEERCRED, the uid also as the reason, like retention's) ran which
+ * command, and what came of it.  Takes d, the detail, and frees it.
+ */
+static void
+control_record(struct control_client *cc, const char *command,
+    const char *outcome, cJSON *d)
+{
+	char	 by[32], *detail;
+
+	snprintf(by, sizeof(by), "uid %u", (unsigned int)cc->cc_uid);
+	if (d == NULL)
+		d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "command", command);
+	cJSON_AddNumberToObject(d, "uid", (double)cc->cc_uid);
+	cJSON_AddNumberToObject(d, "pid", (double)cc->cc_pid);
+	if ((detail = cJSON_PrintUnformatted(d)) == NULL)
+		fatalx("cJSON_PrintUnformatted");
+	journal_simple(cc->cc_ctl->c_sc, "control", outcome, by, detail);
+	free(detail);
+	cJSON_Delete(d);
+}
+
 static cJSON *
 set_draining(struct control_client *cc, int on)
 {
 	struct polrecd	*sc = cc->cc_ctl->c_sc;
-	cJSON		*o;
+	cJSON		*o, *d;
 
 	if (sc->sc_draining != on)
 		log_info("draining %s (by uid %u): new invitations are %s",
 		    on ? "on" : "off", (unsigned int)cc->cc_uid,
 		    on ? "rejected as busy" : "answered again");
-	if (sc->sc_draining != on)
-		journal_simple(sc, "control", on ? "drain on" : "drain off",
-		    NULL, NULL);
+	/* Recorded even when it changes nothing: who asked is the point. */
+	d = cJSON_CreateObject();
+	cJSON_AddBoolToObject(d, "changed", sc->sc_draining != on);
+	control_record(cc, on ? "drain on" : "drain off",
+	    on ? "drain on" : "drain off", d);
 	sc->sc_draining = on;
 	o = cJSON_CreateObject();
 	cJSON_AddBoolToObject(o, "draining", on);
@@ -288,25 +316,57 @@ cmd_drain_off(struct control_client *cc, int argc, char **argv,
 	return set_draining(cc, 0);
 }
 
-/* Retention: remove the audit events older than the argument. */
+/* A refused or failed prune, in the log and the trail. */
+static void
+prune_refused(struct control_client *cc, const char *outcome,
+    const char *arg, const char *why)
+{
+	cJSON	*d;
+
+	log_warnx("control: uid %u: audit prune %s: %s",
+	    (unsigned int)cc->cc_uid, outcome, why);
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "argument", arg);
+	cJSON_AddStringToObject(d, "error", why);
+	control_record(cc, "audit prune", outcome, d);
+}
+
+/*
+ * Retention: remove the audit events older than the argument, never
+ * younger than [audit] retention_min, never a cutoff in the future.
+ */
 static cJSON *
 cmd_audit_prune(struct control_client *cc, int argc, char **argv,
     const char **err)
 {
 	struct polrecd	*sc = cc->cc_ctl->c_sc;
-	static char	 msg[256];
+	static char	 msg[512];
 	int64_t		 before, removed;
 	cJSON		*o;
 
 	if (trail_parse_time(argv[argc - 1], &before) == -1) {
 		*err = "not a time: give 2026-01-31, 2026-01-31T12:00:00Z "
 		    "or seconds since the epoch";
+		prune_refused(cc, "prune refused", argv[argc - 1], *err);
+		return NULL;
+	}
+	if (retention_check(polrecd_utc_us(), before,
+	    sc->sc_conf->audit_retention_min, msg, sizeof(msg)) == -1) {
+		prune_refused(cc, "prune refused", argv[argc - 1], msg);
+		*err = msg;
 		return NULL;
 	}
 	if (journal_prune(sc, before, cc->cc_uid, &removed, msg,
 	    sizeof(msg)) == -1) {
+		prune_refused(cc, "prune failed", argv[argc - 1], msg);
 		*err = msg;
 		return NULL;
+	}
+	/* Removing nothing leaves no retention event: say who asked. */
+	if (removed == 0) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "argument", argv[argc - 1]);
+		control_record(cc, "audit prune", "prune nothing", o);
 	}
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "removed", (double)removed);
@@ -477,6 +537,7 @@ client_request(struct control_client *cc, const char *payload, size_t len)
 	if (cmd->mutating && cc->cc_uid != 0 && cc->cc_uid != geteuid()) {
 		log_warnx("control: uid %u may not run \"%s\"",
 		    (unsigned int)cc->cc_uid, cmd->cmd);
+		control_record(cc, cmd->cmd, "denied", NULL);
 		client_error(cc, "permission denied", 0);
 		goto done;
 	}
@@ -597,6 +658,7 @@ control_new(struct polrecd *sc)
 {
 	struct control		*c;
 	struct sockaddr_un	 sun;
+	struct group		*gr;
 	mode_t			 old;
 	int			 fd = -1;
 
@@ -640,6 +702,18 @@ control_new(struct polrecd *sc)
 	if (chmod(c->c_path, 0660) == -1) {
 		log_warn("control: chmod %s", c->c_path);
 		goto fail;
+	}
+	if (sc->sc_conf->control_group != NULL) {
+		if ((gr = getgrnam(sc->sc_conf->control_group)) == NULL) {
+			log_warnx("control: [control] group %s: no such group",
+			    sc->sc_conf->control_group);
+			goto fail;
+		}
+		if (chown(c->c_path, (uid_t)-1, gr->gr_gid) == -1) {
+			log_warn("control: chown %s to group %s", c->c_path,
+			    gr->gr_name);
+			goto fail;
+		}
 	}
 	c->c_listener = evconnlistener_new(sc->sc_base, control_accept, c,
 	    LEV_OPT_CLOSE_ON_FREE, 16, fd);

@@ -24,6 +24,7 @@
 #include "legs.h"
 #include "log.h"
 #include "polrecd.h"
+#include "text.h"
 #include "trail.h"
 #include "xmalloc.h"
 
@@ -332,6 +333,25 @@ put(char **p, const char *s)
 	return at;
 }
 
+/*
+ * The clear columns are copied with their control characters replaced
+ * (lib/text.h): ids, reasons and codes come from the network, and
+ * auditors read them on a terminal.  JSON columns are cleaned string by
+ * string, escaped controls included.  The sealed copy keeps the bytes
+ * as received: it is the evidence.
+ */
+static char *
+put_clean(char **p, const char *s)
+{
+	char	*at = *p;
+
+	if (s == NULL)
+		return NULL;
+	put(p, s);
+	text_sanitize(at);
+	return at;
+}
+
 /* Held for this turn's commit; every string is copied. */
 void
 journal_add(struct polrecd *sc, const struct trail_event *ev)
@@ -340,6 +360,8 @@ journal_add(struct polrecd *sc, const struct trail_event *ev)
 	struct held_event	*he;
 	struct trail_event	*e;
 	const char		*personal = ev->personal;
+	const char		*paired, *other, *detail;
+	char			*cpaired, *cother, *cdetail;
 	size_t			 size, plen = ev->personal_len;
 	char			*p;
 
@@ -353,29 +375,38 @@ journal_add(struct polrecd *sc, const struct trail_event *ev)
 		personal = "{\"truncated\":true}";
 		plen = strlen(personal);
 	}
+	text_sanitize_json_text(ev->paired, &cpaired);
+	text_sanitize_json_text(ev->other, &cother);
+	text_sanitize_json_text(ev->detail, &cdetail);
+	paired = cpaired != NULL ? cpaired : ev->paired;
+	other = cother != NULL ? cother : ev->other;
+	detail = cdetail != NULL ? cdetail : ev->detail;
 	size = slen(ev->kind) + slen(ev->outcome) + slen(ev->reason) +
 	    slen(ev->call_id) + slen(ev->chain_id) + slen(ev->tenant) +
-	    slen(ev->policy) + slen(ev->paired) + slen(ev->other) +
+	    slen(ev->policy) + slen(paired) + slen(other) +
 	    slen(ev->msg_id) + slen(ev->graph_code) + slen(ev->request_id) +
-	    slen(ev->detail) + (personal != NULL ? plen + 1 : 0);
+	    slen(detail) + (personal != NULL ? plen + 1 : 0);
 	he = xcalloc(1, sizeof(*he));
 	he->he_size = size;
 	p = he->he_strings = xmalloc(size > 0 ? size : 1);
 	e = &he->he_ev;
 	*e = *ev;
-	e->kind = put(&p, ev->kind);
-	e->outcome = put(&p, ev->outcome);
-	e->reason = put(&p, ev->reason);
-	e->call_id = put(&p, ev->call_id);
-	e->chain_id = put(&p, ev->chain_id);
-	e->tenant = put(&p, ev->tenant);
-	e->policy = put(&p, ev->policy);
-	e->paired = put(&p, ev->paired);
-	e->other = put(&p, ev->other);
-	e->msg_id = put(&p, ev->msg_id);
-	e->graph_code = put(&p, ev->graph_code);
-	e->request_id = put(&p, ev->request_id);
-	e->detail = put(&p, ev->detail);
+	e->kind = put_clean(&p, ev->kind);
+	e->outcome = put_clean(&p, ev->outcome);
+	e->reason = put_clean(&p, ev->reason);
+	e->call_id = put_clean(&p, ev->call_id);
+	e->chain_id = put_clean(&p, ev->chain_id);
+	e->tenant = put_clean(&p, ev->tenant);
+	e->policy = put_clean(&p, ev->policy);
+	e->paired = put(&p, paired);
+	e->other = put(&p, other);
+	e->msg_id = put_clean(&p, ev->msg_id);
+	e->graph_code = put_clean(&p, ev->graph_code);
+	e->request_id = put_clean(&p, ev->request_id);
+	e->detail = put(&p, detail);
+	free(cpaired);
+	free(cother);
+	free(cdetail);
 	if (personal != NULL) {
 		memcpy(p, personal, plen);
 		p[plen] = '\0';

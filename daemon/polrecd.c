@@ -1,5 +1,6 @@
 /* polrecd: main, configuration, signals and the one event loop. */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -21,13 +22,14 @@
 #include "replay.h"
 #include "log.h"
 #include "polrecd.h"
+#include "retention.h"
 #include "xmalloc.h"
 
 static void	 usage(void) __attribute__((__noreturn__));
 static void	 on_sigterm(evutil_socket_t, short, void *);
 static void	 on_sighup(evutil_socket_t, short, void *);
 static void	 print_errors(const char *);
-static void	 warn_auth_mode(const struct conf *);
+static void	 warn_unsafe_conf(const struct conf *);
 static void	 on_housekeeping(evutil_socket_t, short, void *);
 
 #define HOUSEKEEPING_SEC	10
@@ -91,12 +93,21 @@ print_errors(const char *errs)
 	}
 }
 
+/* Settings fit for tests only, said at every start and reload. */
 static void
-warn_auth_mode(const struct conf *c)
+warn_unsafe_conf(const struct conf *c)
 {
+	char	 floor[32];
+
 	if (c->auth_mode == AUTH_MODE_NONE)
 		log_warnx("[auth] mode = none: notifications are NOT "
 		    "authenticated; for local experiments only");
+	if (c->audit_retention_min < CONF_RETENTION_MIN_DEFAULT) {
+		retention_format_duration(c->audit_retention_min, floor,
+		    sizeof(floor));
+		log_warnx("[audit] retention_min = %s: shorter than the five "
+		    "years MiFID II requires records be kept", floor);
+	}
 }
 
 /* The one periodic timer: expiry of what is kept for a while. */
@@ -160,7 +171,7 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	if (nc->auth_mode == AUTH_MODE_JWT && sc->sc_keys == NULL &&
 	    (sc->sc_keys = keys_new(sc)) == NULL)
 		log_warnx("reload: cannot start fetching signing keys");
-	warn_auth_mode(nc);
+	warn_unsafe_conf(nc);
 	log_info("configuration reloaded from %s", sc->sc_conf_path);
 	journal_simple(sc, "reload", "ok", NULL, NULL);
 }
@@ -221,6 +232,8 @@ main(int argc, char *argv[])
 		return 0;
 	}
 
+	/* Nothing polrecd creates is for others: the database, its WAL. */
+	umask(S_IWGRP | S_IRWXO);
 	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0)
 		fatalx("libsodium failed to initialise");
@@ -239,7 +252,7 @@ main(int argc, char *argv[])
 	    evsignal_add(sc.sc_ev_sighup, NULL) == -1)
 		fatalx("cannot install signal handlers");
 
-	warn_auth_mode(sc.sc_conf);
+	warn_unsafe_conf(sc.sc_conf);
 
 	if ((sc.sc_fetch = fetch_new(sc.sc_base)) == NULL)
 		fatalx("cannot start the HTTP client");

@@ -191,6 +191,16 @@ unseal_destroy(void *arg)
 	sodium_free(st);
 }
 
+/*
+ * DIRECTONLY: only top-level SQL typed by whoever holds the key may
+ * call unseal(); a view or trigger planted in the database file by
+ * someone else cannot make an auditor's query decrypt rows behind
+ * their back.  Not DETERMINISTIC: the result depends on the key file
+ * and on audit_datakey, so it must not go into an index or a
+ * generated column either.
+ */
+#define UNSEAL_FLAGS	(SQLITE_UTF8 | SQLITE_DIRECTONLY)
+
 int
 sqlite3_polrecunseal_init(sqlite3 *db, char **errmsg,
     const sqlite3_api_routines *api)
@@ -210,14 +220,14 @@ sqlite3_polrecunseal_init(sqlite3 *db, char **errmsg,
 	memset(st, 0, sizeof(*st));
 	/* Both forms share st; each registration's destructor drops one. */
 	st->refs = 2;
-	rc = sqlite3_create_function_v2(db, "unseal", 2, SQLITE_UTF8, st,
+	rc = sqlite3_create_function_v2(db, "unseal", 2, UNSEAL_FLAGS, st,
 	    unseal_func, NULL, NULL, unseal_destroy);
 	if (rc != SQLITE_OK) {
 		/* SQLite ran the destructor once; drop the other reference. */
 		unseal_destroy(st);
 		return rc;
 	}
-	return sqlite3_create_function_v2(db, "unseal", 1, SQLITE_UTF8, st,
+	return sqlite3_create_function_v2(db, "unseal", 1, UNSEAL_FLAGS, st,
 	    unseal_func, NULL, NULL, unseal_destroy);
 }
 

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -29,6 +30,8 @@ enum conf_type {
 	CT_SECRET,	/* absolute path to a file only the owner may read */
 	CT_LIST,	/* words separated by spaces or commas */
 	CT_CSV,		/* items separated by commas; inner spaces kept */
+	CT_DURATION,	/* N[smhdwy], bounded, in seconds */
+	CT_GROUP,	/* a group name (looked up by the daemon) */
 };
 
 struct directive {
@@ -119,7 +122,11 @@ static const struct directive directives[] = {
 	    S(audit_checkpoint_interval), 1, 86400, NULL },
 	{ "audit", "witness_url", CT_URL, S(audit_witness_url), 0, 0, NULL },
 	{ "audit", "tsa_url", CT_URL, S(audit_tsa_url), 0, 0, NULL },
+	{ "audit", "retention_min", CT_DURATION, S(audit_retention_min), 0,
+	    100 * CONF_YEAR, NULL },
+	{ "audit", "group", CT_GROUP, S(audit_group), 0, 0, NULL },
 	{ "control", "socket", CT_FILE, S(control_socket), 0, 0, NULL },
+	{ "control", "group", CT_GROUP, S(control_group), 0, 0, NULL },
 };
 #undef S
 #define NDIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
@@ -249,6 +256,7 @@ conf_defaults(struct conf *c)
 	c->audit_key_dir = xstrdup("/etc/polrecd/keys");
 	c->audit_checkpoint_events = 1000;
 	c->audit_checkpoint_interval = 60;
+	c->audit_retention_min = CONF_RETENTION_MIN_DEFAULT;
 	c->control_socket = xstrdup("/run/polrecd/ctl.sock");
 }
 
@@ -262,7 +270,8 @@ conf_free(struct conf *c)
 		return;
 	for (i = 0; i < NDIRECTIVES; i++) {
 		if (directives[i].type == CT_UINT ||
-		    directives[i].type == CT_ENUM)
+		    directives[i].type == CT_ENUM ||
+		    directives[i].type == CT_DURATION)
 			continue;
 		if (directives[i].type == CT_LIST ||
 		    directives[i].type == CT_CSV) {
@@ -322,6 +331,63 @@ valid_guid(const char *s)
 			return 0;
 	}
 	return *s == '\0';
+}
+
+/* As useradd(8) accepts them: [a-z_][a-z0-9_-]*[$]?, some distributions
+ * allow upper case and dots too. */
+static int
+valid_group(const char *s)
+{
+	size_t	 i, n = strlen(s);
+
+	if (n == 0 || n > 32 || s[0] == '-' || s[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' &&
+		    s[i] != '-' && s[i] != '.' && !(s[i] == '$' && i == n - 1))
+			return 0;
+	return 1;
+}
+
+int
+conf_parse_duration(const char *v, long long *secs)
+{
+	static const struct {
+		char		 suffix;
+		long long	 unit;
+	} units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+		{ 'w', 7 * 86400 }, { 'y', CONF_YEAR },
+	};
+	char		 digits[24];
+	const char	*errstr;
+	long long	 n, unit = 1;
+	size_t		 len, i;
+
+	len = strlen(v);
+	if (len == 0 || len >= sizeof(digits))
+		return -1;
+	if (!isdigit((unsigned char)v[len - 1])) {
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (v[len - 1] == units[i].suffix)
+				break;
+		if (i == sizeof(units) / sizeof(units[0]))
+			return -1;
+		unit = units[i].unit;
+		len--;
+	}
+	if (len == 0)
+		return -1;
+	for (i = 0; i < len; i++)
+		if (!isdigit((unsigned char)v[i]))
+			return -1;
+	memcpy(digits, v, len);
+	digits[len] = '\0';
+	n = strtonum(digits, 0, LLONG_MAX / unit, &errstr);
+	if (errstr != NULL)
+		return -1;
+	*secs = n * unit;
+	return 0;
 }
 
 static int
@@ -385,6 +451,16 @@ check_value(const struct directive *d, const char *v, long long *num)
 		if (errstr != NULL)
 			return errstr;
 		return NULL;
+	case CT_DURATION:
+		if (conf_parse_duration(v, num) == -1 || *num < d->min ||
+		    *num > d->max)
+			return "expected a duration such as 5y, 1825d, 12h "
+			    "or 30s, from 0s to 100y";
+		return NULL;
+	case CT_GROUP:
+		if (!valid_group(v))
+			return "expected a group name";
+		return NULL;
 	case CT_ENUM:
 		for (i = 0; d->names[i] != NULL; i++)
 			if (strcmp(v, d->names[i]) == 0) {
@@ -421,6 +497,7 @@ set_value(struct parser *p, struct conf *c, const struct directive *d,
 	}
 	switch (d->type) {
 	case CT_UINT:
+	case CT_DURATION:
 		*(long long *)((char *)c + d->off) = num;
 		break;
 	case CT_ENUM:

@@ -13,6 +13,14 @@
 #define CONF_MAX_FILE		(1024 * 1024)
 #define CONF_MAX_LIST		16	/* items in a list directive */
 
+/*
+ * A year in durations is 366 days, so that a floor of N years is never
+ * shorter than N calendar years, whatever leap days they hold.
+ */
+#define CONF_YEAR		(366LL * 86400)
+/* [audit] retention_min: MiFID II keeps records at least five years. */
+#define CONF_RETENTION_MIN_DEFAULT	(5 * CONF_YEAR)
+
 enum auth_mode {
 	AUTH_MODE_JWT = 0,
 	AUTH_MODE_NONE,
@@ -82,9 +90,12 @@ struct conf {
 	long long	 audit_checkpoint_interval;	/* or T seconds */
 	char		*audit_witness_url;	/* checkpoints POSTed there */
 	char		*audit_tsa_url;		/* RFC 3161, time-stamps them */
+	long long	 audit_retention_min;	/* seconds; prune floor */
+	char		*audit_group;		/* NULL: the daemon's group */
 
 	/* [control] */
 	char		*control_socket;
+	char		*control_group;		/* NULL: the daemon's group */
 };
 
 /*
@@ -112,6 +123,12 @@ void	 conf_free(struct conf *);
  */
 int	 conf_read_secret(const char *path, char *buf, size_t len,
 	    char *err, size_t errlen);
+
+/*
+ * A duration: digits with an optional unit s (the default), m, h, d, w
+ * or y (CONF_YEAR), e.g. 5y, 1825d, 3600.  0 and *secs, or -1.
+ */
+int	 conf_parse_duration(const char *v, long long *secs);
 
 /* Split "ADDR:PORT" or "[ADDR]:PORT"; addr buffer gets the host. */
 int	 conf_split_listen(const char *listen, char *addr, size_t addrlen,

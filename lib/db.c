@@ -4,12 +4,16 @@
  */
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "db.h"
+#include "log.h"
 
 #define DB_BUSY_TIMEOUT_MS	2000
 #define DB_APPLICATION_ID	1886351986	/* "polr", set by 001 */
@@ -213,6 +217,81 @@ db_open_readonly(const char *path, int min_version, sqlite3 **dbp,
 fail:
 	sqlite3_close(db);
 	return -1;
+}
+
+/*
+ * One of the files: mode DB_FILE_MODE and group gid, through its
+ * descriptor so a link swapped in cannot redirect the change.  A
+ * missing sidecar is fine.
+ */
+static int
+protect_one(const char *path, int create, gid_t gid, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+	int		 fd = -1, created = 0, rv = -1;
+
+	if (create && (fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, DB_FILE_MODE)) != -1)
+		created = 1;
+	if (fd == -1 && (!create || errno == EEXIST))
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) {
+		if (!create && errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto done;
+	}
+	if (st.st_gid != gid && fchown(fd, (uid_t)-1, gid) == -1) {
+		snprintf(err, errlen, "%s: cannot give it group %u: %s", path,
+		    (unsigned int)gid, strerror(errno));
+		goto done;
+	}
+	if ((st.st_mode & 07777) != DB_FILE_MODE &&
+	    fchmod(fd, DB_FILE_MODE) == -1) {
+		snprintf(err, errlen, "%s: cannot make it mode %04o: %s", path,
+		    DB_FILE_MODE, strerror(errno));
+		goto done;
+	}
+	/* A file made just now is no news; one found wider is. */
+	if (!created && ((st.st_mode & 07777) != DB_FILE_MODE ||
+	    st.st_gid != gid))
+		log_info("%s: was mode %04o group %u, now %04o group %u", path,
+		    (unsigned int)(st.st_mode & 07777), (unsigned int)st.st_gid,
+		    DB_FILE_MODE, (unsigned int)gid);
+	rv = 0;
+done:
+	close(fd);
+	return rv;
+}
+
+int
+db_protect(const char *path, gid_t gid, char *err, size_t errlen)
+{
+	static const char *const sidecars[] = { "-wal", "-shm" };
+	char	 side[4096];
+	size_t	 i;
+
+	if (protect_one(path, 1, gid, err, errlen) == -1)
+		return -1;
+	for (i = 0; i < sizeof(sidecars) / sizeof(sidecars[0]); i++) {
+		if ((size_t)snprintf(side, sizeof(side), "%s%s", path,
+		    sidecars[i]) >= sizeof(side)) {
+			snprintf(err, errlen, "%s: path too long", path);
+			return -1;
+		}
+		if (protect_one(side, 0, gid, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 void

@@ -8,7 +8,12 @@
 #ifndef POLREC_DB_H
 #define POLREC_DB_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
+
+/* The database, its -wal and -shm: the owner writes, the group reads. */
+#define DB_FILE_MODE	0640
 
 struct sqlite3;
 
@@ -40,6 +45,15 @@ int	 db_open_from(const char *path, struct sqlite3 **, int *from,
  * at least `min_version`.  0 or -1 with a message. */
 int	 db_open_readonly(const char *path, int min_version,
 	    struct sqlite3 **, char *err, size_t errlen);
+
+/*
+ * Before db_open: create the database file if missing, mode DB_FILE_MODE
+ * and group gid, so it never exists wider; and bring an existing one and
+ * its -wal and -shm to that mode and group, logging what changed.
+ * SQLite creates -wal and -shm with the database file's mode and owner.
+ * 0, or -1 with a message.
+ */
+int	 db_protect(const char *path, gid_t gid, char *err, size_t errlen);
 
 /* Run SQL without results; 0 or -1 with SQLite's message in err. */
 int	 db_exec(struct sqlite3 *, const char *sql, char *err, size_t errlen);

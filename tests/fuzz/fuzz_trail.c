@@ -44,6 +44,7 @@ fresh_db(void)
 {
 	sqlite3	*db;
 	size_t	 i;
+	char	 sql[64];
 
 	if (sqlite3_open(":memory:", &db) != SQLITE_OK)
 		abort();
@@ -51,7 +52,9 @@ fresh_db(void)
 		if (sqlite3_exec(db, db_migrations[i].sql, NULL, NULL,
 		    NULL) != SQLITE_OK)
 			abort();
-	sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+	    db_schema_version());
+	sqlite3_exec(db, sql, NULL, NULL, NULL);
 	return db;
 }
 

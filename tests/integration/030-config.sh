@@ -29,4 +29,21 @@ out=$("$POLRECD" -n -f "$T/nonexistent.conf" 2>&1)
 check "missing file: exit 1" test $? -eq 1
 out=$("$POLRECD" -x 2>&1)
 check "bad option: exit 2" test $? -eq 2
+
+# Every directive of the parser, and no other, is in the sample file
+# (set, or commented out with ';') and in polrecd.conf(5), in its section.
+sed -n 's/^[[:space:]]*{ "\([a-z]*\)", "\([a-z_]*\)", CT_.*/\1 \2/p' lib/conf.c |
+    sort >"$T/parser.txt"
+awk '/^\[[a-z]+\]/ { sec = substr($0, 2, length($0) - 2); next }
+    /^(; )?[a-z_]+ =/ { k = $0; sub(/^; /, "", k); sub(/ =.*/, "", k); print sec " " k }' \
+    etc/polrecd.conf | sort >"$T/sample.txt"
+awk '/^\.Ss \[[a-z]+\]/ { sec = substr($2, 2, length($2) - 2); next }
+    /^\.S[hs]/ { sec = "" }
+    sec != "" && /^\.It Ic [a-z_]+/ { print sec " " $3 }' \
+    man/polrecd.conf.5 | sort >"$T/man.txt"
+check "the parser has directives" test "$(wc -l <"$T/parser.txt")" -ge 40
+check "etc/polrecd.conf has every directive, and no other" \
+    diff "$T/parser.txt" "$T/sample.txt"
+check "polrecd.conf(5) has every directive, and no other" \
+    diff "$T/parser.txt" "$T/man.txt"
 exit $FAILED

@@ -1296,6 +1296,45 @@ test_ext_unseal(void **state)
 	sqlite3_close(db);
 }
 
+/*
+ * unseal() is DIRECTONLY: a view, trigger or index planted in the
+ * database cannot call it on an auditor's behalf; the auditor's own
+ * top-level query can.
+ */
+static void
+test_ext_directonly(void **state)
+{
+	const char	*text = "{\"n\":1}";
+	sqlite3_stmt	*stmt;
+	sqlite3		*db;
+
+	(void)state;
+	db = ext_open(ext_schema);
+	ext_insert_datakey(db, fx.dk_id, fx.sealed_dk, sizeof(fx.sealed_dk));
+	ext_insert_sealed(db, 1, 1, fx.dk, fx.dk_id, text);
+	expect_text(db, "SELECT unseal(sealed, seq) FROM audit_event", text);
+
+	assert_int_equal(sqlite3_exec(db, "CREATE VIEW opened AS SELECT "
+	    "unseal(sealed, seq) AS personal FROM audit_event", NULL, NULL,
+	    NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_prepare_v2(db, "SELECT personal FROM "
+	    "opened", -1, &stmt, NULL), SQLITE_OK);
+	assert_null(stmt);
+	assert_non_null(strstr(sqlite3_errmsg(db), "unseal"));
+
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE leak (t TEXT);"
+	    "CREATE TRIGGER steal AFTER INSERT ON audit_event BEGIN "
+	    "INSERT INTO leak SELECT unseal(sealed, seq) FROM audit_event; "
+	    "END", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "INSERT INTO audit_event "
+	    "(seq) VALUES (2)", NULL, NULL, NULL), SQLITE_OK);
+	expect_text(db, "SELECT count(*) FROM leak", "0");
+
+	assert_int_not_equal(sqlite3_exec(db, "CREATE INDEX by_personal ON "
+	    "audit_event(unseal(sealed, seq))", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
 static void
 test_ext_many_datakeys(void **state)
 {
@@ -1461,6 +1500,8 @@ main(int argc, char *argv[])
 		cmocka_unit_test(test_sealed_header),
 		cmocka_unit_test_setup_teardown(test_ext_unseal, ext_setup,
 		    ext_teardown),
+		cmocka_unit_test_setup_teardown(test_ext_directonly,
+		    ext_setup, ext_teardown),
 		cmocka_unit_test_setup_teardown(test_ext_many_datakeys,
 		    ext_setup, ext_teardown),
 		cmocka_unit_test_setup_teardown(test_ext_errors, ext_setup,

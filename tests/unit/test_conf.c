@@ -128,8 +128,11 @@ test_every_directive(void **state)
 	    "[audit]\n"
 	    "database = /tmp/a.db\n"
 	    "key_dir = \"/tmp/keys dir\"\n"
+	    "retention_min = 7y\n"
+	    "group = polrec-audit\n"
 	    "[control]\n"
-	    "socket = /tmp/ctl.sock\r\n");
+	    "socket = /tmp/ctl.sock\r\n"
+	    "group = adm\n");
 	assert_string_equal(c->http_listen, "127.0.0.1:0");
 	assert_string_equal(c->http_notification_path, "/api/calls");
 	assert_string_equal(c->http_callback_url,
@@ -168,7 +171,69 @@ test_every_directive(void **state)
 	    "https://bot2.example.com/api/calling");
 	assert_string_equal(c->audit_key_dir, "/tmp/keys dir");
 	assert_string_equal(c->control_socket, "/tmp/ctl.sock");
+	assert_true(c->audit_retention_min == 7 * 366 * 86400LL);
+	assert_string_equal(c->audit_group, "polrec-audit");
+	assert_string_equal(c->control_group, "adm");
 	conf_free(c);
+}
+
+/* Durations: a unit suffix or seconds; a year is 366 days. */
+static void
+test_durations(void **state)
+{
+	static const struct {
+		const char	*v;
+		int		 ok;
+		long long	 secs;
+	} cases[] = {
+		{ "0", 1, 0 }, { "0s", 1, 0 }, { "1s", 1, 1 }, { "90", 1, 90 },
+		{ "2m", 1, 120 }, { "3h", 1, 10800 }, { "1825d", 1, 157680000 },
+		{ "2w", 1, 1209600 }, { "5y", 1, 5 * 366 * 86400LL },
+		{ "7y", 1, 7 * 366 * 86400LL }, { "", 0, 0 }, { "y", 0, 0 },
+		{ "-1d", 0, 0 }, { "+1d", 0, 0 }, { "1.5y", 0, 0 },
+		{ "1 d", 0, 0 }, { "1d ", 0, 0 }, { "5Y", 0, 0 }, { "1x", 0, 0 },
+		{ "1dd", 0, 0 }, { "99999999999999999999s", 0, 0 },
+		{ "9223372036854775807y", 0, 0 },
+	};
+	long long	 secs;
+	size_t		 i;
+	struct conf	*c;
+	char		*errs, text[128];
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		secs = -7;
+		if ((conf_parse_duration(cases[i].v, &secs) == 0) !=
+		    cases[i].ok)
+			fail_msg("\"%s\": ok should be %d", cases[i].v,
+			    cases[i].ok);
+		if (cases[i].ok && secs != cases[i].secs)
+			fail_msg("\"%s\": %lld", cases[i].v, secs);
+	}
+
+	/* The default is five years; at most 100 years. */
+	c = parse_ok("[auth]\nmode = none\n");
+	assert_true(c->audit_retention_min == 5 * 366 * 86400LL);
+	assert_null(c->audit_group);
+	assert_null(c->control_group);
+	conf_free(c);
+	c = parse_ok("[auth]\nmode = none\n[audit]\nretention_min = 1s\n");
+	assert_true(c->audit_retention_min == 1);
+	conf_free(c);
+	snprintf(text, sizeof(text), "[auth]\nmode = none\n[audit]\n"
+	    "retention_min = 101y\n");
+	assert_int_equal(conf_parse("t.conf", text, strlen(text), &c, &errs),
+	    -1);
+	assert_non_null(strstr(errs, "t.conf:4: retention_min: expected a "
+	    "duration"));
+	free(errs);
+	snprintf(text, sizeof(text), "[auth]\nmode = none\n[audit]\n"
+	    "group = bad group\n[control]\ngroup = -x\n");
+	assert_int_equal(conf_parse("t.conf", text, strlen(text), &c, &errs),
+	    -1);
+	assert_non_null(strstr(errs, "t.conf:4: group: expected a group"));
+	assert_non_null(strstr(errs, "t.conf:6: group: expected a group"));
+	free(errs);
 }
 
 static const struct {
@@ -393,6 +458,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_directive),
+		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_errors_accumulate),
 		cmocka_unit_test(test_hostile_lines),

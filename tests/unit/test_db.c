@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "trail.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -541,6 +542,198 @@ test_readonly_with_writer(void **state)
 	db_close(r);
 }
 
+static void
+put_event(sqlite3 *db, long long seq, long long utc_us, const char *kind,
+    const char *outcome, const char *detail)
+{
+	sqlite3_stmt	*st;
+
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO audit_event "
+	    "(seq, utc_us, mono_us, clock_synced, kind, outcome, call_id, "
+	    "detail, hash) VALUES (?, ?, 0, 1, ?, ?, 'leg-1', ?, x'00')", -1,
+	    &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_int64(st, 2, utc_us);
+	sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+}
+
+/*
+ * Every view's utc is the string `audit export` prints (trail_format_time),
+ * to the microsecond: no rounding to the millisecond, before the epoch too.
+ */
+static void
+test_views_utc(void **state)
+{
+	static const long long	 times[] = {
+		0, 1, -1, 999, 999999, 1000000, -1000000, -1000001,
+		1764806400000500LL, 1764806400000999LL, 1764806400999500LL,
+		1764806400999999LL, 1767225599999999LL, 4102444800123456LL,
+	};
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	char		 want[64];
+	size_t		 i;
+
+	(void)state;
+	assert_int_equal(db_open(fx.path, &db, fx.err, sizeof(fx.err)), 0);
+	for (i = 0; i < NELEM(times); i++)
+		put_event(db, (long long)i + 1, times[i], "invitation", "answer",
+		    NULL);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT e.utc_us, e.utc, "
+	    "n.utc, l.invited FROM events e LEFT JOIN invitations n USING "
+	    "(seq) LEFT JOIN call_legs l ON l.call_id = e.call_id AND "
+	    "e.seq = 1 ORDER BY e.seq", -1, &st, NULL), SQLITE_OK);
+	for (i = 0; i < NELEM(times); i++) {
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_true(sqlite3_column_int64(st, 0) == times[i]);
+		trail_format_time(times[i], want, sizeof(want));
+		assert_string_equal((const char *)sqlite3_column_text(st, 1),
+		    want);
+		assert_string_equal((const char *)sqlite3_column_text(st, 2),
+		    want);
+		if (i == 0)
+			assert_string_equal(
+			    (const char *)sqlite3_column_text(st, 3), want);
+	}
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	db_close(db);
+}
+
+/* call_legs shows each column's last event by seq, not max() of strings. */
+static void
+test_views_last_by_seq(void **state)
+{
+	sqlite3	*db;
+	char	 row[256];
+
+	(void)state;
+	assert_int_equal(db_open(fx.path, &db, fx.err, sizeof(fx.err)), 0);
+	put_event(db, 1, 1000, "invitation", "busy", NULL);
+	put_event(db, 2, 2000, "invitation", "answer", NULL);
+	put_event(db, 3, 3000, "reject", "ok", NULL);
+	put_event(db, 4, 4000, "answer", "ok", NULL);
+	put_event(db, 5, 5000, "recording", "confirmed",
+	    "{\"status\":\"recording\"}");
+	put_event(db, 6, 6000, "recording", "failed",
+	    "{\"status\":\"failed\"}");
+	put_event(db, 7, 7000, "recording", "confirmed",
+	    "{\"status\":\"notRecording\"}");
+	put_event(db, 8, 8000, "terminated", NULL, "{\"result\":\"500/1\"}");
+	put_event(db, 9, 9000, "terminated", NULL, "{\"result\":\"200/5001\"}");
+	q_text(db, "SELECT invited || '|' || decision || '|' || answer || '|' "
+	    "|| recording || '|' || ended || '|' || result FROM call_legs",
+	    row, sizeof(row));
+	assert_string_equal(row, "1970-01-01T00:00:00.001000Z|answer|answer ok|"
+	    "notRecording|1970-01-01T00:00:00.009000Z|200/5001");
+	assert_int_equal(q_int(db, "SELECT count(*) FROM call_legs"), 1);
+
+	/* And the other way round. */
+	put_event(db, 10, 10000, "recording", "confirmed",
+	    "{\"status\":\"recording\"}");
+	q_text(db, "SELECT recording FROM call_legs", row, sizeof(row));
+	assert_string_equal(row, "recording");
+	db_close(db);
+}
+
+/* A database of schema 2 gets the views of 004 when opened. */
+static void
+test_views_upgrade(void **state)
+{
+	sqlite3	*raw, *db;
+	char	 utc[64], want[64];
+	size_t	 i;
+
+	(void)state;
+	raw = raw_open(fx.path);
+	for (i = 0; i < db_nmigrations && db_migrations[i].version <= 2; i++)
+		raw_exec(raw, db_migrations[i].sql);
+	raw_exec(raw, "PRAGMA user_version = 2");
+	put_event(raw, 1, 1764806400999999LL, "invitation", "answer", NULL);
+	q_text(raw, "SELECT utc FROM events", utc, sizeof(utc));
+	sqlite3_close(raw);
+	trail_format_time(1764806400999999LL, want, sizeof(want));
+	assert_string_not_equal(utc, want);	/* 002's rounding */
+
+	assert_int_equal(db_open(fx.path, &db, fx.err, sizeof(fx.err)), 0);
+	assert_int_equal(q_int(db, "PRAGMA user_version"),
+	    db_schema_version());
+	q_text(db, "SELECT utc FROM events", utc, sizeof(utc));
+	assert_string_equal(utc, want);
+	q_text(db, "SELECT invited FROM call_legs", utc, sizeof(utc));
+	assert_string_equal(utc, want);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+	    "type = 'view'"), 7);
+	db_close(db);
+}
+
+static unsigned int
+mode_of(const char *path)
+{
+	struct stat	 st;
+
+	assert_int_equal(lstat(path, &st), 0);
+	return (unsigned int)(st.st_mode & 07777);
+}
+
+/*
+ * db_protect makes the database 0640 before SQLite sees it; SQLite
+ * gives -wal and -shm the database's mode whatever the umask; wider
+ * files found are narrowed; links and non-files are refused.
+ */
+static void
+test_protect(void **state)
+{
+	sqlite3		*db;
+	char		 wal[160], shm[160], link[160];
+	mode_t		 old;
+	int		 fd;
+
+	(void)state;
+	snprintf(wal, sizeof(wal), "%s-wal", fx.path);
+	snprintf(shm, sizeof(shm), "%s-shm", fx.path);
+	old = umask(0);
+	assert_int_equal(db_protect(fx.path, getegid(), fx.err,
+	    sizeof(fx.err)), 0);
+	assert_int_equal(mode_of(fx.path), 0640);
+	assert_int_equal(db_open(fx.path, &db, fx.err, sizeof(fx.err)), 0);
+	assert_int_equal(db_exec(db, "CREATE TABLE mark (x); INSERT INTO mark "
+	    "VALUES (1)", fx.err, sizeof(fx.err)), 0);
+	assert_int_equal(mode_of(wal), 0640);
+	assert_int_equal(mode_of(shm), 0640);
+	db_close(db);
+
+	/* Found wider: narrowed, sidecars too; the data is untouched. */
+	assert_int_equal(chmod(fx.path, 0644), 0);
+	fd = open(wal, O_WRONLY | O_CREAT, 0666);
+	assert_true(fd != -1);
+	close(fd);
+	assert_int_equal(chmod(wal, 0666), 0);
+	assert_int_equal(db_protect(fx.path, getegid(), fx.err,
+	    sizeof(fx.err)), 0);
+	assert_int_equal(mode_of(fx.path), 0640);
+	assert_int_equal(mode_of(wal), 0640);
+	assert_int_equal(db_open(fx.path, &db, fx.err, sizeof(fx.err)), 0);
+	assert_int_equal(q_int(db, "SELECT x FROM mark"), 1);
+	db_close(db);
+	umask(old);
+
+	/* A symbolic link or a directory is not the database. */
+	snprintf(link, sizeof(link), "%s/link.db", fx.dir);
+	assert_int_equal(symlink(fx.path, link), 0);
+	assert_int_equal(db_protect(link, getegid(), fx.err,
+	    sizeof(fx.err)), -1);
+	assert_non_null(strstr(fx.err, link));
+	unlink(link);
+	assert_int_equal(db_protect(fx.dir, getegid(), fx.err,
+	    sizeof(fx.err)), -1);
+	assert_non_null(strstr(fx.err, "not a regular file"));
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -559,6 +752,10 @@ main(void)
 		T(test_exec),
 		T(test_readonly),
 		T(test_readonly_with_writer),
+		T(test_views_utc),
+		T(test_views_last_by_seq),
+		T(test_views_upgrade),
+		T(test_protect),
 	};
 
 	return cmocka_run_group_tests_name("db", tests, NULL, NULL);
