@@ -35,7 +35,9 @@ polrecctl_conf_audit(const char *conffile, const char *directive)
 		    errs[strlen(errs) - 1] != '\n')
 			fprintf(stderr, "\n");
 		fprintf(stderr, "polrecctl: cannot load %s for [audit] %s; "
-		    "give it with -d\n", conffile, directive);
+		    "give %s\n", conffile, directive,
+		    strcmp(directive, "key_dir") == 0 ?
+		    "the signing public key with -k" : "it with -d");
 		free(errs);
 		return NULL;
 	}

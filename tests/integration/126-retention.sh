@@ -70,7 +70,12 @@ check "2 s floor: a cutoff 2 s ago is allowed, and removes the older events" \
     test "$(printf '%s' "$out" | jq .removed)" -ge 10
 check "the retention event records the caller's uid" \
     test "$(q "SELECT reason FROM audit_event WHERE kind = 'retention'")" = "uid $UID_NOW"
-check "the trail verifies" build/polrecctl audit verify -d "$DB"
+verify_ok() {	# intact: 0, or 4 while the newest events are not yet covered
+	local rc=0
+	build/polrecctl audit verify -k "$T/keys/signing.pub" -d "$DB" >"$T/verify.out" 2>&1 || rc=$?
+	[ "$rc" -eq 0 ] || [ "$rc" -eq 4 ] || { sed 's/^/#   /' "$T/verify.out"; return 1; }
+}
+check "the trail verifies" verify_ok
 check "polrecd stops cleanly" stop_polrecd
 
 # Durations take a unit; anything else is a configuration error.
