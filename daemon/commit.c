@@ -96,7 +96,7 @@ commit_new(struct polrecd *sc)
 	TAILQ_INIT(&c->c_waiting);
 	if (db_open_from(path, &c->c_db, &c->c_from_version, err,
 	    sizeof(err)) == -1 ||
-	    db_protect(path, gid, err, sizeof(err)) == -1) {
+	    db_protect_open(path, gid, err, sizeof(err)) == -1) {
 		log_warnx("database: %s", err);
 		db_close(c->c_db);
 		free(c);

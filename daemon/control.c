@@ -469,6 +469,8 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(audit_events);
 	STAT(audit_events_dropped);
 	STAT(audit_checkpoints);
+	STAT(notifications_refused);
+	STAT(notifications_refused_backlog);
 	STAT(integrity_breaks);
 	STAT(witness_accepted);
 	STAT(witness_failures);

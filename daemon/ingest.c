@@ -23,6 +23,7 @@
 #include "log.h"
 #include "notif.h"
 #include "polrecd.h"
+#include "refusal.h"
 #include "replay.h"
 #include "trail.h"
 #include "xmalloc.h"
@@ -43,6 +44,7 @@ struct inbound {
 	const char		*in_replay_id;	/* raw message id, or NULL */
 	char			 in_msgid[LOG_ID_MAX];	/* for logs */
 	char			 in_peer[64];
+	char			 in_addr[48];	/* the peer's address alone */
 	/* The reply, held until the turn's commit. */
 	int			 in_status;
 	char			*in_body;
@@ -271,10 +273,52 @@ journal_request(struct inbound *in, const struct notification *n,
 	}
 }
 
+/*
+ * The call a refused request was about, when its body says: a real
+ * invitation refused for a bad token must stay findable by call id.
+ * The body is untrusted and unauthenticated; the parser is the one
+ * every notification goes through (fuzzed), bounded by max_body_size.
+ */
+static void
+refused_call_id(struct inbound *in, char *buf, size_t len)
+{
+	struct evbuffer		*inbuf;
+	struct notif_batch	*batch = NULL;
+	const char		*body;
+	char			 err[64];
+	size_t			 n;
+
+	buf[0] = '\0';
+	inbuf = evhttp_request_get_input_buffer(in->in_req);
+	if ((n = evbuffer_get_length(inbuf)) == 0 ||
+	    (body = (const char *)evbuffer_pullup(inbuf, -1)) == NULL ||
+	    notif_parse(body, n, &batch, err, sizeof(err)) == -1)
+		return;
+	if (batch->n > 0) {
+		/* Cut to fit, as the aggregate stores it. */
+		n = strnlen(batch->v[0].call_id, len - 1);
+		memcpy(buf, batch->v[0].call_id, n);
+		buf[n] = '\0';
+	}
+	notif_batch_free(batch);
+}
+
+/* A refusal, for the trail's aggregate of refused requests. */
+static void
+refuse(struct inbound *in, const char *outcome, const char *reason,
+    int status, int with_call)
+{
+	char	 call[REFUSAL_ID_MAX] = "";
+
+	if (with_call)
+		refused_call_id(in, call, sizeof(call));
+	refused_note(in->in_sc, outcome, reason, status, in->in_addr, call);
+}
+
 static void
 deny(struct inbound *in, const char *reason, const struct jwt_claims *cl)
 {
-	journal_request(in, NULL, "refused", reason, 401);
+	refuse(in, "refused", reason, 401, 1);
 	in->in_sc->sc_stats.auth_failed++;
 	log_auth_failure(in, reason, cl);
 	/* No detail for the caller: the reason is in the log only. */
@@ -288,13 +332,39 @@ static void
 unavailable(struct inbound *in)
 {
 	in->in_sc->sc_stats.auth_unavailable++;
-	journal_request(in, NULL, "deferred", "no_signing_keys", 503);
+	refuse(in, "deferred", "no_signing_keys", 503, 1);
 	log_warnx("notification deferred (503): no signing keys yet; peer %s "
 	    "msg %s", in->in_peer, in->in_msgid);
 	evhttp_add_header(evhttp_request_get_output_headers(in->in_req),
 	    "Retry-After", "1");
 	http_reply_error(in->in_req, 503, "serviceUnavailable",
 	    "signing keys not available yet; retry");
+	inbound_free(in);
+}
+
+/*
+ * Events wait for the disk: refuse before doing anything, so that no
+ * event is ever dropped; Graph sends the notification again.
+ */
+static void
+backlogged(struct inbound *in)
+{
+	static time_t	 warned;
+	time_t		 now = time(NULL);
+
+	in->in_sc->sc_stats.notifications_refused_backlog++;
+	refuse(in, "deferred", "audit_backlog", 503, 0);
+	if (now - warned >= 10) {
+		warned = now;
+		log_warnx("notifications refused (503): %llu so far; audit "
+		    "events are waiting for the database",
+		    (unsigned long long)
+		    in->in_sc->sc_stats.notifications_refused_backlog);
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(in->in_req),
+	    "Retry-After", "1");
+	http_reply_error(in->in_req, 503, "serviceUnavailable",
+	    "the audit trail cannot keep up; retry");
 	inbound_free(in);
 }
 
@@ -381,7 +451,7 @@ process(struct inbound *in, long long expires)
 	}
 	if (!is_json_content_type(evhttp_find_header(hdrs, "Content-Type"))) {
 		sc->sc_stats.http_bad_content_type++;
-		journal_request(in, NULL, "refused", "content_type", 415);
+		refuse(in, "refused", "content_type", 415, 0);
 		log_warnx("notification rejected: Content-Type is not "
 		    "application/json (msg %s)", in->in_msgid);
 		http_reply_error(req, 415, "unsupportedMediaType",
@@ -393,7 +463,7 @@ process(struct inbound *in, long long expires)
 	body = len > 0 ? (const char *)evbuffer_pullup(inbuf, -1) : "";
 	if (notif_parse(body, len, &batch, err, sizeof(err)) == -1) {
 		sc->sc_stats.http_malformed++;
-		journal_request(in, NULL, "refused", err, 400);
+		refuse(in, "refused", err, 400, 0);
 		log_warnx("notification rejected: %s (msg %s, %zu bytes)", err,
 		    in->in_msgid, len);
 		http_reply_error(req, HTTP_BADREQUEST, "badRequest", err);
@@ -575,6 +645,12 @@ ingest_request(struct polrecd *sc, struct evhttp_request *req,
 	    &port);
 	snprintf(in->in_peer, sizeof(in->in_peer), "%s:%u",
 	    addr != NULL ? addr : "?", (unsigned int)port);
+	snprintf(in->in_addr, sizeof(in->in_addr), "%s",
+	    addr != NULL ? addr : "?");
+	if (journal_backlog(sc)) {
+		backlogged(in);
+		return;
+	}
 	if (sc->sc_conf->auth_mode == AUTH_MODE_NONE)
 		process(in, now_unix() + REPLAY_LIFETIME_NOAUTH);
 	else

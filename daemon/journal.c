@@ -28,7 +28,6 @@
 #include "trail.h"
 #include "xmalloc.h"
 
-#define JOURNAL_MAX_PENDING	200000	/* events held while the disk fails */
 #define DATAKEY_ROTATE_SEC	3600	/* a new data key every hour */
 #define ALARM_REMIND_SEC	600	/* the integrity alarm, in the log */
 /* The start-up check hashes at most this many events after the last
@@ -367,10 +366,6 @@ journal_add(struct polrecd *sc, const struct trail_event *ev)
 
 	if (j == NULL)
 		return;
-	if (j->j_nheld >= JOURNAL_MAX_PENDING) {
-		sc->sc_stats.audit_events_dropped++;
-		return;
-	}
 	if (personal != NULL && plen > AUDIT_SEAL_MAX) {
 		personal = "{\"truncated\":true}";
 		plen = strlen(personal);
@@ -425,6 +420,20 @@ held_free(struct held_event *he)
 	sodium_memzero(he->he_strings, he->he_size);
 	free(he->he_strings);
 	free(he);
+}
+
+/*
+ * Too many events wait for a commit (the disk fails): new notifications
+ * are refused with 503 before any work is done for them, so nothing is
+ * ever dropped; the appliance's own events are few and always kept.
+ */
+int
+journal_backlog(const struct polrecd *sc)
+{
+	const struct journal	*j = sc->sc_journal;
+
+	return j != NULL &&
+	    j->j_nheld >= (size_t)sc->sc_conf->audit_max_pending;
 }
 
 int

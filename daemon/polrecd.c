@@ -275,6 +275,7 @@ main(int argc, char *argv[])
 		fatalx("cannot open the audit trail in %s",
 		    sc.sc_conf->audit_database);
 	sc.sc_witness = witness_new(&sc);
+	sc.sc_refused = refused_new(&sc);
 	journal_simple(&sc, "restart", "started", NULL,
 	    "{\"version\":\"" POLREC_VERSION "\"}");
 	if (legs_init(&sc) == -1)
@@ -305,6 +306,8 @@ main(int argc, char *argv[])
 	 * the last checkpoint leaves through the log. */
 	witness_free(sc.sc_witness);
 	sc.sc_witness = NULL;
+	refused_free(sc.sc_refused);
+	sc.sc_refused = NULL;
 	journal_simple(&sc, "shutdown", "stopped", NULL, NULL);
 	journal_sign_now(&sc);
 	commit_flush(sc.sc_commit);

@@ -85,8 +85,10 @@ struct stats {
 	uint64_t	 restore_checks;
 	uint64_t	 restore_ended;	/* Graph no longer knew them */
 	uint64_t	 audit_events;
-	uint64_t	 audit_events_dropped;	/* held too long unwritten */
+	uint64_t	 audit_events_dropped;	/* always 0: nothing is dropped */
 	uint64_t	 audit_checkpoints;	/* signed and committed */
+	uint64_t	 notifications_refused;	/* aggregated in the trail */
+	uint64_t	 notifications_refused_backlog;	/* 503: events pending */
 	uint64_t	 witness_accepted;	/* checkpoints a witness took */
 	uint64_t	 witness_failures;	/* attempts that failed */
 	uint64_t	 timestamps;		/* RFC 3161 tokens received */
@@ -109,6 +111,7 @@ struct polrecd {
 	struct journal	*sc_journal;
 	struct resume	*sc_resume;
 	struct witness	*sc_witness;
+	struct refused	*sc_refused;
 	char		*sc_media_secret;	/* sodium_malloc'd */
 	int		 sc_draining;
 	struct event	*sc_ev_sigterm;
@@ -145,6 +148,7 @@ void		 journal_event_leg(struct trail_event *,
 		    const struct call_leg *);
 void		 journal_add(struct polrecd *, const struct trail_event *);
 int		 journal_dirty(const struct polrecd *);
+int		 journal_backlog(const struct polrecd *);
 int		 journal_flush(struct polrecd *, struct sqlite3 *, char *err,
 		    size_t errlen);
 void		 journal_done(struct polrecd *, int committed);
@@ -177,6 +181,13 @@ void		 journal_leg(struct polrecd *, const struct call_leg *,
 		    const char *detail, const struct graph_result *);
 void		 journal_simple(struct polrecd *, const char *kind,
 		    const char *outcome, const char *reason, const char *detail);
+
+/* refused.c: refused requests, aggregated into the trail once a second */
+struct refused	*refused_new(struct polrecd *);
+void		 refused_free(struct refused *);
+void		 refused_note(struct polrecd *, const char *outcome,
+		    const char *reason, int status, const char *addr,
+		    const char *call_id);
 
 /* witness.c: checkpoints to the witness and the time stamping authority */
 struct witness	*witness_new(struct polrecd *);

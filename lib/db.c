@@ -273,25 +273,82 @@ done:
 	return rv;
 }
 
-int
-db_protect(const char *path, gid_t gid, char *err, size_t errlen)
+/*
+ * While SQLite has the files open, never open and close them here: a
+ * close drops every POSIX lock this process holds on the file, and
+ * another process would then take itself for the last connection and
+ * delete the -wal under polrecd's feet.  By path only, then: lstat, and
+ * lchown/chmod of a regular file.
+ */
+static int
+protect_path(const char *path, gid_t gid, char *err, size_t errlen)
+{
+	struct stat	 st;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -1;
+	}
+	if (st.st_gid != gid && fchownat(AT_FDCWD, path, (uid_t)-1, gid,
+	    AT_SYMLINK_NOFOLLOW) == -1) {
+		snprintf(err, errlen, "%s: cannot give it group %u: %s", path,
+		    (unsigned int)gid, strerror(errno));
+		return -1;
+	}
+	if ((st.st_mode & 07777) != DB_FILE_MODE &&
+	    chmod(path, DB_FILE_MODE) == -1) {
+		snprintf(err, errlen, "%s: cannot make it mode %04o: %s", path,
+		    DB_FILE_MODE, strerror(errno));
+		return -1;
+	}
+	if ((st.st_mode & 07777) != DB_FILE_MODE || st.st_gid != gid)
+		log_info("%s: was mode %04o group %u, now %04o group %u", path,
+		    (unsigned int)(st.st_mode & 07777), (unsigned int)st.st_gid,
+		    DB_FILE_MODE, (unsigned int)gid);
+	return 0;
+}
+
+static int
+protect_sidecars(const char *path, gid_t gid, int opened, char *err,
+    size_t errlen)
 {
 	static const char *const sidecars[] = { "-wal", "-shm" };
 	char	 side[4096];
 	size_t	 i;
 
-	if (protect_one(path, 1, gid, err, errlen) == -1)
-		return -1;
 	for (i = 0; i < sizeof(sidecars) / sizeof(sidecars[0]); i++) {
 		if ((size_t)snprintf(side, sizeof(side), "%s%s", path,
 		    sidecars[i]) >= sizeof(side)) {
 			snprintf(err, errlen, "%s: path too long", path);
 			return -1;
 		}
-		if (protect_one(side, 0, gid, err, errlen) == -1)
+		if ((opened ? protect_path(side, gid, err, errlen) :
+		    protect_one(side, 0, gid, err, errlen)) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+int
+db_protect(const char *path, gid_t gid, char *err, size_t errlen)
+{
+	if (protect_one(path, 1, gid, err, errlen) == -1)
+		return -1;
+	return protect_sidecars(path, gid, 0, err, errlen);
+}
+
+int
+db_protect_open(const char *path, gid_t gid, char *err, size_t errlen)
+{
+	if (protect_path(path, gid, err, errlen) == -1)
+		return -1;
+	return protect_sidecars(path, gid, 1, err, errlen);
 }
 
 void

@@ -54,6 +54,13 @@ int	 db_open_readonly(const char *path, int min_version,
  * 0, or -1 with a message.
  */
 int	 db_protect(const char *path, gid_t gid, char *err, size_t errlen);
+/*
+ * The same once SQLite has the database open: by path only, never
+ * opening a file (closing one would drop the process's POSIX locks on
+ * it, and another connection could then delete the -wal in use).
+ */
+int	 db_protect_open(const char *path, gid_t gid, char *err,
+	    size_t errlen);
 
 /* Run SQL without results; 0 or -1 with SQLite's message in err. */
 int	 db_exec(struct sqlite3 *, const char *sql, char *err, size_t errlen);
