@@ -698,22 +698,68 @@ journal_simple(struct polrecd *sc, const char *kind, const char *outcome,
 }
 
 /*
+ * Work in a transaction of its own, outside the turn's (retention, an
+ * acknowledgement): committed before the command is answered, its
+ * checkpoint announced; rolled back on failure.  Events held for the
+ * turn are not in it: they are appended at the turn's commit, after.
+ */
+static int
+own_transaction(struct journal *j,
+    int (*step)(struct journal *, void *, char *, size_t), void *arg,
+    char *err, size_t errlen)
+{
+	sqlite3	*db = commit_db(j->j_sc->sc_commit);
+
+	err[0] = '\0';
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if (step(j, arg, err, errlen) == -1 ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		if (!sqlite3_get_autocommit(db))
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		trail_rolled_back(j->j_trail);
+		return -1;
+	}
+	trail_committed(j->j_trail);
+	j->j_signed_at = polrecd_now_us();
+	announce_checkpoint(j);
+	return 0;
+}
+
+struct prune_args {
+	int64_t			 before_utc_us;
+	const struct trail_event *base;
+	int64_t			*removed;
+};
+
+static int
+prune_step(struct journal *j, void *arg, char *err, size_t errlen)
+{
+	struct prune_args	*a = arg;
+
+	return trail_prune(j->j_trail, a->before_utc_us, a->base, a->removed,
+	    err, errlen);
+}
+
+/*
  * Retention (polrecctl audit prune): the events older than before_utc_us
- * are removed in a transaction of their own, the trail's record of the
- * removal and a signed checkpoint with them.  Held events of this turn
- * are not in it: they are appended at the turn's commit, after.
+ * are removed, the trail's record of the removal and a signed checkpoint
+ * with them.
  */
 int
 journal_prune(struct polrecd *sc, int64_t before_utc_us, unsigned int uid,
     int64_t *removed, char *err, size_t errlen)
 {
 	struct journal		*j = sc->sc_journal;
-	sqlite3			*db = commit_db(sc->sc_commit);
 	struct trail_event	 base;
+	struct prune_args	 a;
 	char			 by[64];
 
 	*removed = 0;
-	err[0] = '\0';
 	if (j == NULL) {
 		snprintf(err, errlen, "no audit trail");
 		return -1;
@@ -721,44 +767,42 @@ journal_prune(struct polrecd *sc, int64_t before_utc_us, unsigned int uid,
 	snprintf(by, sizeof(by), "uid %u", uid);
 	journal_event_init(&base, "retention");
 	base.reason = by;
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-		return -1;
-	}
-	if (trail_prune(j->j_trail, before_utc_us, &base, removed, err,
-	    errlen) == -1 ||
-	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		if (err[0] == '\0')
-			snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-		if (!sqlite3_get_autocommit(db))
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		trail_rolled_back(j->j_trail);
+	a.before_utc_us = before_utc_us;
+	a.base = &base;
+	a.removed = removed;
+	if (own_transaction(j, prune_step, &a, err, errlen) == -1) {
 		*removed = 0;
 		return -1;
 	}
-	trail_committed(j->j_trail);
-	j->j_signed_at = polrecd_now_us();
 	log_info("audit trail: retention by %s removed %lld event(s) older "
 	    "than %lld", by, (long long)*removed, (long long)before_utc_us);
 	return 0;
 }
 
+static int
+acknowledge_step(struct journal *j, void *arg, char *err, size_t errlen)
+{
+	const struct trail_event	*ev = arg;
+
+	if (trail_append(j->j_trail, ev, NULL, err, errlen) == -1)
+		return -1;
+	return trail_checkpoint(j->j_trail, ev->utc_us, err, errlen);
+}
+
 /*
  * polrecctl audit acknowledge: an operator has seen the integrity alarm
- * of event `seq` (0: the oldest one raised).  Recorded with who did it,
- * signed, and committed before the reply; the alarm then clears.
+ * of event `seq`.  Recorded with who did it, signed, and committed
+ * before the reply; the alarm then clears.
  */
 int
 journal_acknowledge(struct polrecd *sc, int64_t seq, unsigned int uid,
     int64_t *acked, char *err, size_t errlen)
 {
 	struct journal		*j = sc->sc_journal;
-	sqlite3			*db = commit_db(sc->sc_commit);
 	struct trail_event	 ev;
 	char			 by[32], detail[64];
 
 	*acked = 0;
-	err[0] = '\0';
 	if (j == NULL) {
 		snprintf(err, errlen, "no audit trail");
 		return -1;
@@ -772,13 +816,12 @@ journal_acknowledge(struct polrecd *sc, int64_t seq, unsigned int uid,
 		    "yet; try again");
 		return -1;
 	}
-	if (seq != 0 && seq != j->j_alarm_seq) {
+	if (seq != j->j_alarm_seq) {
 		snprintf(err, errlen, "event %lld is not the integrity event "
 		    "to acknowledge (%lld is)", (long long)seq,
 		    (long long)j->j_alarm_seq);
 		return -1;
 	}
-	seq = j->j_alarm_seq;
 	snprintf(by, sizeof(by), "uid %u", uid);
 	snprintf(detail, sizeof(detail), "{\"integrity_seq\":%lld}",
 	    (long long)seq);
@@ -786,26 +829,10 @@ journal_acknowledge(struct polrecd *sc, int64_t seq, unsigned int uid,
 	ev.outcome = "integrity";
 	ev.reason = by;
 	ev.detail = detail;
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+	if (own_transaction(j, acknowledge_step, &ev, err, errlen) == -1)
 		return -1;
-	}
-	if (trail_append(j->j_trail, &ev, NULL, err, errlen) == -1 ||
-	    trail_checkpoint(j->j_trail, ev.utc_us, err, errlen) == -1 ||
-	    trail_seal(j->j_trail, ev.utc_us, err, errlen) == -1 ||
-	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		if (err[0] == '\0')
-			snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-		if (!sqlite3_get_autocommit(db))
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		trail_rolled_back(j->j_trail);
-		return -1;
-	}
-	trail_committed(j->j_trail);
-	j->j_signed_at = polrecd_now_us();
 	log_info("audit trail: integrity alarm of event %lld acknowledged by "
 	    "%s", (long long)seq, by);
 	*acked = seq;
-	announce_checkpoint(j);
 	return alarm_load(j);
 }
