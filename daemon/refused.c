@@ -71,7 +71,13 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	refusals_flush(r->r_table, emit, r->r_sc);
+	/*
+	 * While events wait for the disk, the windows stay in the table
+	 * and keep counting (it is bounded), rather than adding to what
+	 * waits.
+	 */
+	if (!journal_backlog(r->r_sc))
+		refusals_flush(r->r_table, emit, r->r_sc);
 }
 
 struct refused *
