@@ -77,6 +77,8 @@ static cJSON	*cmd_audit_prune(struct control_client *, int, char **,
 		    const char **);
 static cJSON	*cmd_audit_acknowledge(struct control_client *, int, char **,
 		    const char **);
+static cJSON	*cmd_reload(struct control_client *, int, char **,
+		    const char **);
 
 static const struct control_cmd control_cmds[] = {
 	{ "show status", 0, cmd_show_status, 0 },
@@ -86,6 +88,7 @@ static const struct control_cmd control_cmds[] = {
 	{ "drain off", 1, cmd_drain_off, 0 },
 	{ "audit prune", 1, cmd_audit_prune, 1 },
 	{ "audit acknowledge", 1, cmd_audit_acknowledge, 1 },
+	{ "reload", 1, cmd_reload, 0 },
 };
 
 static const struct control_cmd *
@@ -372,6 +375,29 @@ cmd_audit_prune(struct control_client *cc, int argc, char **argv,
 	cJSON_AddNumberToObject(o, "removed", (double)removed);
 	iso_utc(msg, sizeof(msg), (time_t)(before / 1000000));
 	cJSON_AddStringToObject(o, "before", msg);
+	return o;
+}
+
+/* Reload the configuration now, and say how it went. */
+static cJSON *
+cmd_reload(struct control_client *cc, int argc, char **argv,
+    const char **err)
+{
+	struct polrecd	*sc = cc->cc_ctl->c_sc;
+	static char	 msg[256];
+	char		 by[32];
+	cJSON		*o;
+
+	(void)argc;
+	(void)argv;
+	snprintf(by, sizeof(by), "uid %u", (unsigned int)cc->cc_uid);
+	if (sc->sc_reload == NULL ||
+	    sc->sc_reload(sc, by, msg, sizeof(msg)) == -1) {
+		*err = sc->sc_reload == NULL ? "reload is not available" : msg;
+		return NULL;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "reloaded", sc->sc_conf_path);
 	return o;
 }
 

@@ -39,6 +39,8 @@ static const struct ctl_command {
 	    "(retention, recorded and signed)", print_fields, 1 },
 	{ "audit acknowledge", "SEQ: acknowledge the integrity alarm of "
 	    "event SEQ (recorded)", print_fields, 1 },
+	{ "reload", "re-read the configuration; says how it went",
+	    print_fields, 0 },
 };
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 

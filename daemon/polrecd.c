@@ -140,24 +140,27 @@ on_sigterm(evutil_socket_t sig, short what, void *arg)
 /*
  * Reload: parse a fresh struct and swap it in only on success.  What is
  * bound at start-up (the listener) keeps its old value until a restart.
+ * `by` says who asked (the signal, or a uid), for the trail.  0, or -1
+ * with the first error in err.
  */
-static void
-on_sighup(evutil_socket_t sig, short what, void *arg)
+static int
+reload(struct polrecd *sc, const char *by, char *err, size_t errlen)
 {
-	struct polrecd	*sc = arg;
 	struct conf	*nc;
-	char		*errs;
+	char		*errs, detail[96], *nl;
 
-	(void)sig;
-	(void)what;
+	snprintf(detail, sizeof(detail), "{\"by\":\"%s\"}", by);
 	if (conf_load(sc->sc_conf_path, &nc, &errs) == -1) {
 		print_errors(errs);
-		log_warnx("reload of %s failed; keeping the running "
-		    "configuration", sc->sc_conf_path);
-		journal_simple(sc, "reload", "failed", "configuration not valid",
-		    NULL);
+		snprintf(err, errlen, "%s", errs != NULL && errs[0] != '\0' ?
+		    errs : "configuration not valid");
+		if ((nl = strchr(err, '\n')) != NULL)
+			*nl = '\0';
+		log_warnx("reload of %s (by %s) failed; keeping the running "
+		    "configuration", sc->sc_conf_path, by);
+		journal_simple(sc, "reload", "failed", err, detail);
 		free(errs);
-		return;
+		return -1;
 	}
 	if (strcmp(nc->http_listen, sc->sc_conf->http_listen) != 0)
 		log_warnx("reload: listen %s needs a restart; still on %s",
@@ -172,8 +175,20 @@ on_sighup(evutil_socket_t sig, short what, void *arg)
 	    (sc->sc_keys = keys_new(sc)) == NULL)
 		log_warnx("reload: cannot start fetching signing keys");
 	warn_unsafe_conf(nc);
-	log_info("configuration reloaded from %s", sc->sc_conf_path);
-	journal_simple(sc, "reload", "ok", NULL, NULL);
+	log_info("configuration reloaded from %s (by %s)", sc->sc_conf_path,
+	    by);
+	journal_simple(sc, "reload", "ok", NULL, detail);
+	return 0;
+}
+
+static void
+on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	char	 err[256];
+
+	(void)sig;
+	(void)what;
+	(void)reload(arg, "SIGHUP", err, sizeof(err));
 }
 
 int
@@ -274,6 +289,7 @@ main(int argc, char *argv[])
 	if ((sc.sc_journal = journal_new(&sc)) == NULL)
 		fatalx("cannot open the audit trail in %s",
 		    sc.sc_conf->audit_database);
+	sc.sc_reload = reload;
 	sc.sc_witness = witness_new(&sc);
 	sc.sc_refused = refused_new(&sc);
 	journal_simple(&sc, "restart", "started", NULL,

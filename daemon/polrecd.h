@@ -112,6 +112,9 @@ struct polrecd {
 	struct resume	*sc_resume;
 	struct witness	*sc_witness;
 	struct refused	*sc_refused;
+	/* Reload the configuration (polrecctl reload): 0, or -1 with why. */
+	int		(*sc_reload)(struct polrecd *, const char *by,
+			    char *err, size_t errlen);
 	char		*sc_media_secret;	/* sodium_malloc'd */
 	int		 sc_draining;
 	struct event	*sc_ev_sigterm;

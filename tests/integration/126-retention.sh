@@ -3,7 +3,7 @@
 # [audit] retention_min (default five years) or in the future, saying
 # which floor and the latest cutoff allowed, and the refusal is in the
 # trail with the caller's uid.  Every mutating control command records
-# the caller's uid (drain on and off).
+# the caller's uid (drain on and off, reload).
 set -eu
 . tests/integration/lib.sh
 
@@ -54,6 +54,18 @@ check "... changed false" \
     test "$(q "SELECT group_concat(json_extract(detail, '\$.changed')) FROM (SELECT detail FROM audit_event WHERE outcome = 'drain on' ORDER BY seq)")" = 1,0
 ctl drain off >/dev/null
 check "drain off: an audit event with the caller's uid" recorded 'drain off' 1
+# reload through the socket: how it went, and who asked, in the trail.
+check "polrecctl reload" ctl reload
+check "... recorded with the caller's uid" \
+    wait_for 5 sh -c "[ \"\$(sqlite3 -readonly '$DB' \"SELECT json_extract(detail, '\\\$.by') FROM audit_event WHERE kind = 'reload' AND outcome = 'ok'\")\" = 'uid $UID_NOW' ]"
+cp "$T/polrecd.conf" "$T/polrecd.conf.good"
+echo "frobnicate = 1" >>"$T/polrecd.conf"
+rc=0; ctl reload >"$T/reload.out" 2>&1 || rc=$?
+check "a broken reload fails (exit 1), saying why" \
+    sh -c "[ $rc = 1 ] && grep -q 'unknown directive frobnicate' '$T/reload.out'"
+check "... recorded as failed, with the reason and the uid" \
+    wait_for 5 sh -c "sqlite3 -readonly '$DB' \"SELECT reason, json_extract(detail, '\\\$.by') FROM audit_event WHERE kind = 'reload' AND outcome = 'failed'\" | grep -q 'frobnicate.*|uid $UID_NOW'"
+cp "$T/polrecd.conf.good" "$T/polrecd.conf"
 check "... and the caller's pid" \
     test "$(q "SELECT json_extract(detail, '\$.pid') > 0 FROM audit_event WHERE outcome = 'drain off'")" = 1
 check "polrecd stops cleanly" stop_polrecd
