@@ -14,13 +14,15 @@ confirmed() { [ "$(q "SELECT count(*) FROM recording_status WHERE call_id = '$1'
 
 start_sim
 (umask 077; echo sim-media-secret >"$T/media-secret")
-write_conf "[recording]
+# Tokens are not checked: the notification with control characters in
+# its message id must be accepted, to be stored one by one (refused ones
+# are aggregated, without their message ids).
+AUTH_MODE=none write_conf "[recording]
 media = app
 media_agent_url = $SIM_URL/media
 media_agent_secret_file = $T/media-secret
 keepalive_interval = 60"
 start_polrecd
-wait_keys
 wait_for 10 log_has 'graph token: acquired'
 
 # A leg recording, then not recording while it lives.
@@ -44,7 +46,7 @@ MSGID=$'pol\x1b[31m\x01\x7fx\xc2\x85y\xc2\x9bz\tw'
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
     -H 'Content-Type: application/json' -H "X-Microsoft-Skype-Message-ID: $MSGID" \
     --data-binary @tests/scenarios/notifications/p2p-established.json "$WEBHOOK")
-check "a notification with control characters in its message id: refused 401" test "$code" = 401
+check "a notification with control characters in its message id: accepted" test "$code" = 202
 check "... and recorded" \
     wait_for 5 sh -c "[ \"\$(sqlite3 -readonly '$DB' \"SELECT count(*) FROM audit_event WHERE msg_id LIKE 'pol%'\")\" = 1 ]"
 check "its stored msg_id has each control character replaced by ?" \
