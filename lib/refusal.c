@@ -1,13 +1,9 @@
 /* Refused requests, aggregated per reason and source network. */
-#include <sys/socket.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "netaddr.h"
 #include "refusal.h"
 #include "xmalloc.h"
 
@@ -41,31 +37,7 @@ refusals_free(struct refusals *r)
 int
 refusal_network(const char *addr, char *buf, size_t len)
 {
-	struct in6_addr	 a6;
-	struct in_addr	 a4;
-	char		 text[INET6_ADDRSTRLEN];
-
-	if (addr != NULL && inet_pton(AF_INET, addr, &a4) == 1) {
-		a4.s_addr &= htonl(0xffffff00);
-		inet_ntop(AF_INET, &a4, text, sizeof(text));
-		snprintf(buf, len, "%s/24", text);
-		return 0;
-	}
-	if (addr != NULL && inet_pton(AF_INET6, addr, &a6) == 1) {
-		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
-			memcpy(&a4, &a6.s6_addr[12], sizeof(a4));
-			a4.s_addr &= htonl(0xffffff00);
-			inet_ntop(AF_INET, &a4, text, sizeof(text));
-			snprintf(buf, len, "%s/24", text);
-			return 0;
-		}
-		memset(&a6.s6_addr[8], 0, 8);
-		inet_ntop(AF_INET6, &a6, text, sizeof(text));
-		snprintf(buf, len, "%s/64", text);
-		return 0;
-	}
-	snprintf(buf, len, "?");
-	return -1;
+	return netaddr_network(addr, 24, 64, buf, len);
 }
 
 static struct refusal *
