@@ -22,6 +22,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "admit.h"
 #include "conf.h"
 #include "ctl.h"
 #include "graph.h"
@@ -429,6 +430,24 @@ cmd_audit_acknowledge(struct control_client *cc, int argc, char **argv,
 	return o;
 }
 
+static void
+add_admission(cJSON *o, const struct admit_stats *a)
+{
+	cJSON_AddNumberToObject(o, "http_refused_full",
+	    (double)a->refused[ADMIT_FULL]);
+	cJSON_AddNumberToObject(o, "http_refused_network",
+	    (double)a->refused[ADMIT_NETWORK_FULL]);
+	cJSON_AddNumberToObject(o, "http_refused_rate",
+	    (double)a->refused[ADMIT_RATE]);
+	cJSON_AddNumberToObject(o, "http_refused_not_allowed",
+	    (double)a->refused[ADMIT_NOT_ALLOWED]);
+	cJSON_AddNumberToObject(o, "http_deadline_closed",
+	    (double)a->deadline_closed);
+	cJSON_AddNumberToObject(o, "http_evicted", (double)a->evicted);
+	cJSON_AddNumberToObject(o, "http_accept_paused",
+	    (double)a->accept_paused);
+}
+
 static cJSON *
 cmd_show_stats(struct control_client *cc, int argc, char **argv,
     const char **err)
@@ -508,6 +527,9 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	/* Connections refused with 503 by the connection caps. */
 	cJSON_AddNumberToObject(o, "http_refused_busy",
 	    (double)http_refused(cc->cc_ctl->c_sc->sc_http));
+	add_admission(o, http_admit_stats(cc->cc_ctl->c_sc->sc_http));
+	cJSON_AddNumberToObject(o, "http_connections_open",
+	    (double)http_open_connections(cc->cc_ctl->c_sc->sc_http));
 	return o;
 }
 

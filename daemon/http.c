@@ -1,4 +1,5 @@
 /* The webhook listener: evhttp on the configured address, limits, routing. */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -12,6 +13,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -21,6 +23,9 @@
 #include "log.h"
 #include "polrecd.h"
 #include "xmalloc.h"
+
+/* Descriptors kept for all but webhook connections. */
+#define HTTP_FD_RESERVE		256
 
 struct http {
 	struct polrecd	*h_sc;
@@ -90,6 +95,8 @@ http_route(struct evhttp_request *req, void *arg)
 	uint64_t		 arrival = polrecd_now_us();
 
 	sc->sc_stats.http_requests++;
+	/* It arrived whole: no deadline runs on its connection now. */
+	admit_request_read(h->h_admit, req);
 	uri = evhttp_request_get_evhttp_uri(req);
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (path != NULL && sc->sc_conf->recording_media == MEDIA_APP &&
@@ -199,18 +206,51 @@ set_self(struct http *h)
 	    h->h_sc->sc_conf->http_notification_path);
 }
 
+/*
+ * The limits of the configuration, with max_connections kept well below
+ * the descriptors this process may open: Graph's connections, SQLite,
+ * the control socket and the log need theirs.
+ */
+static void
+limits_of(const struct conf *c, struct admit_limits *lim)
+{
+	struct rlimit	 rl;
+	long long	 budget;
+
+	memset(lim, 0, sizeof(*lim));
+	lim->max = c->http_max_connections;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		budget = (long long)rl.rlim_cur - HTTP_FD_RESERVE;
+		if (budget < 16)
+			budget = 16;
+		if (lim->max > budget) {
+			log_warnx("max_connections %lld is more than the %llu "
+			    "descriptors allow; using %lld", lim->max,
+			    (unsigned long long)rl.rlim_cur, budget);
+			lim->max = budget;
+		}
+	}
+	lim->max_per_net = c->http_max_connections_per_address;
+	lim->rate = c->http_connection_rate;
+	lim->deadline_ms = c->http_request_deadline * 1000;
+	lim->allow = c->http_allow;
+	lim->nallow = c->http_nallow;
+}
+
 int
 http_reconfigure(struct http *h)
 {
 	const struct conf	*c = h->h_sc->sc_conf;
+	struct admit_limits	 lim;
 	SSL_CTX			*ctx;
 
 	evhttp_set_max_body_size(h->h_evhttp, (ev_ssize_t)c->http_max_body);
 	evhttp_set_max_headers_size(h->h_evhttp,
 	    (ev_ssize_t)c->http_max_header_size);
+	/* The keep-alive idle timeout; requests have their deadline. */
 	evhttp_set_timeout(h->h_evhttp, (int)c->http_request_timeout);
-	admit_set_limits(h->h_admit, c->http_max_connections,
-	    c->http_max_connections_per_address);
+	limits_of(c, &lim);
+	admit_set_limits(h->h_admit, &lim);
 	set_self(h);
 	if (!h->h_tls)
 		return 0;
@@ -232,17 +272,17 @@ http_reconfigure(struct http *h)
 struct http *
 http_new(struct polrecd *sc)
 {
-	struct http	*h;
-	char		 addr[256];
-	unsigned short	 port;
+	struct http		*h;
+	struct admit_limits	 lim;
+	char			 addr[256];
+	unsigned short		 port;
 
 	h = xcalloc(1, sizeof(*h));
 	h->h_sc = sc;
 	h->h_tls = sc->sc_conf->http_tls_cert != NULL;
+	limits_of(sc->sc_conf, &lim);
 	if ((h->h_evhttp = evhttp_new(sc->sc_base)) == NULL ||
-	    (h->h_admit = admit_new(sc->sc_base,
-	    sc->sc_conf->http_max_connections,
-	    sc->sc_conf->http_max_connections_per_address)) == NULL) {
+	    (h->h_admit = admit_new(sc->sc_base, &lim)) == NULL) {
 		log_warnx("cannot set up the HTTP listener");
 		goto fail;
 	}
@@ -269,6 +309,8 @@ http_new(struct polrecd *sc)
 		log_warn("cannot listen on %s", sc->sc_conf->http_listen);
 		goto fail;
 	}
+	admit_listener(h->h_admit, evhttp_bound_socket_get_listener(
+	    h->h_bound));
 	log_bound(h, h->h_bound, h->h_tls);
 	set_self(h);
 	return h;
@@ -293,6 +335,18 @@ unsigned long long
 http_refused(const struct http *h)
 {
 	return admit_refused(h->h_admit);
+}
+
+const struct admit_stats *
+http_admit_stats(const struct http *h)
+{
+	return admit_stats(h->h_admit);
+}
+
+long long
+http_open_connections(const struct http *h)
+{
+	return admit_open(h->h_admit);
 }
 
 void

@@ -1,4 +1,5 @@
 /* polrecd: main, configuration, signals and the one event loop. */
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/stat.h>
 
@@ -125,6 +126,28 @@ on_housekeeping(evutil_socket_t fd, short what, void *arg)
 		log_debug("housekeeping: %zu replay entries expired", n);
 	legs_expire(sc);
 	journal_tick(sc);
+}
+
+/*
+ * Descriptors: the soft limit up to the hard one (systemd's default soft
+ * limit is 1024), so that webhook connections have room beside Graph's,
+ * SQLite's and the control socket's; http.c keeps max_connections below.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("cannot raise the descriptor limit");
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		log_info("descriptors: up to %llu",
+		    (unsigned long long)rl.rlim_cur);
 }
 
 static void
@@ -308,6 +331,7 @@ main(int argc, char *argv[])
 	if ((sc.sc_control = control_new(&sc)) == NULL)
 		fatalx("cannot open the control socket %s",
 		    sc.sc_conf->control_socket);
+	raise_nofile();
 	if ((sc.sc_http = http_new(&sc)) == NULL)
 		fatalx("cannot start the HTTP listener on %s",
 		    sc.sc_conf->http_listen);

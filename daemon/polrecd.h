@@ -201,6 +201,9 @@ struct http	*http_new(struct polrecd *);
 void		 http_free(struct http *);
 int		 http_reconfigure(struct http *);
 unsigned long long http_refused(const struct http *);
+struct admit_stats;
+const struct admit_stats *http_admit_stats(const struct http *);
+long long	 http_open_connections(const struct http *);
 const char	*http_self_url(const struct http *);
 void		 http_reply_error(struct evhttp_request *, int, const char *,
 		    const char *);

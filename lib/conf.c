@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "netaddr.h"
 #include "xmalloc.h"
 
 #define CONF_MAX_LINE	4096
@@ -69,6 +70,11 @@ static const struct directive directives[] = {
 	    1000000, NULL },
 	{ "http", "max_connections_per_address", CT_UINT,
 	    S(http_max_connections_per_address), 1, 1000000, NULL },
+	{ "http", "request_deadline", CT_UINT, S(http_request_deadline), 1,
+	    60, NULL },
+	{ "http", "connection_rate", CT_UINT, S(http_connection_rate), 1,
+	    1000000, NULL },
+	{ "http", "allow_from", CT_LIST, S(http_allow_from), 0, 0, NULL },
 	{ "graph", "base_url", CT_URL, S(graph_base_url), 0, 0, NULL },
 	{ "graph", "token_url", CT_URL, S(graph_token_url), 0, 0, NULL },
 	{ "graph", "app_id", CT_GUID, S(graph_app_id), 0, 0, NULL },
@@ -235,6 +241,8 @@ conf_defaults(struct conf *c)
 	c->http_request_timeout = 10;
 	c->http_max_connections = 4096;
 	c->http_max_connections_per_address = 256;
+	c->http_request_deadline = 5;
+	c->http_connection_rate = 1000;
 	c->graph_base_url = xstrdup("https://graph.microsoft.com/v1.0");
 	c->auth_mode = AUTH_MODE_JWT;
 	c->auth_issuers = list_split(
@@ -284,6 +292,7 @@ conf_free(struct conf *c)
 		sp = (char **)((char *)c + directives[i].off);
 		free(*sp);
 	}
+	free(c->http_allow);
 	free(c);
 }
 
@@ -689,8 +698,30 @@ check_recording(struct parser *p, const struct conf *c)
 		    "differ from notification_path");
 }
 
+/* [http] allow_from: each a CIDR block, parsed for admission. */
 static void
-check_combinations(struct parser *p, const struct conf *c)
+check_allow_from(struct parser *p, struct conf *c)
+{
+	char	 err[128];
+	size_t	 n;
+
+	for (n = 0; c->http_allow_from != NULL &&
+	    c->http_allow_from[n] != NULL; n++)
+		;
+	if (n == 0)
+		return;
+	c->http_allow = xreallocarray(NULL, n, sizeof(*c->http_allow));
+	for (c->http_nallow = 0; c->http_nallow < n; c->http_nallow++)
+		if (netaddr_cidr_parse(c->http_allow_from[c->http_nallow],
+		    &c->http_allow[c->http_nallow], err, sizeof(err)) == -1) {
+			perr(p, line_of(p, offsetof(struct conf,
+			    http_allow_from)), "allow_from: %s", err);
+			return;
+		}
+}
+
+static void
+check_combinations(struct parser *p, struct conf *c)
 {
 	int	 l;
 
@@ -717,6 +748,7 @@ check_combinations(struct parser *p, const struct conf *c)
 		    graph_client_secret_file)), "use either client_secret_file "
 		    "or client_cert_file and client_key_file, not both");
 	check_recording(p, c);
+	check_allow_from(p, c);
 }
 
 int

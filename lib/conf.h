@@ -37,6 +37,8 @@ enum overflow_mode {
 	OVERFLOW_INVITE,
 };
 
+struct netaddr_cidr;
+
 struct conf {
 	/* [http] */
 	char		*http_listen;		/* ADDR:PORT, [v6]:PORT */
@@ -46,9 +48,14 @@ struct conf {
 	char		*http_tls_key;
 	long long	 http_max_body;		/* bytes */
 	long long	 http_max_header_size;	/* bytes */
-	long long	 http_request_timeout;	/* seconds */
+	long long	 http_request_timeout;	/* seconds: keep-alive idle */
+	long long	 http_request_deadline;	/* seconds: a request, whole */
 	long long	 http_max_connections;
-	long long	 http_max_connections_per_address;
+	long long	 http_max_connections_per_address;	/* a network */
+	long long	 http_connection_rate;	/* new a second, a network */
+	char		**http_allow_from;	/* CIDR blocks; NULL: any */
+	struct netaddr_cidr *http_allow;	/* parsed from it */
+	size_t		 http_nallow;
 
 	/* [graph] */
 	char		*graph_base_url;
