@@ -495,14 +495,23 @@ on_resume(evutil_socket_t fd, short what, void *arg)
  * once, for ever: pause accepting a moment instead (connections wait in
  * the backlog), count it, say so once per interval.
  */
+/*
+ * The listener's callback argument is evhttp's; libevent passes the same
+ * one to the error callback.  There is one webhook listener: its admit.
+ */
+static struct admit	*listening;
+
 static void
-on_accept_error(struct evconnlistener *l, void *arg)
+on_accept_error(struct evconnlistener *l, void *unused)
 {
-	struct admit	*a = arg;
+	struct admit	*a = listening;
 	struct timeval	 tv = { 0, ADMIT_PAUSE_MS * 1000 };
 	time_t		 now = time(NULL);
 	int		 err = EVUTIL_SOCKET_ERROR();
 
+	(void)unused;
+	if (a == NULL)
+		return;
 	if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
 	    err == ENOMEM) {
 		a->a_stats.accept_paused++;
@@ -522,6 +531,7 @@ void
 admit_listener(struct admit *a, struct evconnlistener *l)
 {
 	a->a_listener = l;
+	listening = a;
 	if (l != NULL)
 		evconnlistener_set_error_cb(l, on_accept_error);
 }
@@ -603,6 +613,8 @@ admit_free(struct admit *a)
 
 	if (a == NULL)
 		return;
+	if (listening == a)
+		listening = NULL;
 	while (!TAILQ_EMPTY(&a->a_conns))
 		conn_release(TAILQ_FIRST(&a->a_conns));
 	for (i = 0; i < ADMIT_BUCKETS; i++)

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,7 @@ main(int argc, char *argv[])
 	ssize_t		 r;
 	int		 k, rc;
 
+	signal(SIGPIPE, SIG_IGN);
 	if (argc != 7) {
 		fprintf(stderr, "usage: flood HOST:PORT PATH BODY_FILE N C S\n");
 		return 2;
