@@ -4,6 +4,7 @@
  * command.  Read-only commands are open to whoever may connect (mode
  * 0660: the admin group); mutating ones need root or the daemon's user.
  */
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -35,22 +36,33 @@
 #include "xmalloc.h"
 
 #define CONTROL_MAX_CLIENTS	64
-#define CONTROL_TIMEOUT_SEC	30
+#define CONTROL_ROOT_SLOTS	8	/* of them, kept for root */
+#define CONTROL_TIMEOUT_SEC	10	/* silent, or not reading replies */
 #define CONTROL_MAX_LISTED	1000	/* legs in one show calls */
+/* Replies waiting for a client: past this it is not read from until it
+ * reads; one that does not is dropped at the timeout. */
+#define CONTROL_MAX_PENDING	(4 * 1024 * 1024)
+
+struct control_client;
+TAILQ_HEAD(control_clients, control_client);
 
 struct control {
 	struct polrecd		*c_sc;
 	struct evconnlistener	*c_listener;
 	char			*c_path;
 	int			 c_nclients;
+	struct control_clients	 c_clients;	/* oldest first */
+	unsigned long long	 c_dropped;
 };
 
 struct control_client {
+	TAILQ_ENTRY(control_client) cc_entry;
 	struct control		*cc_ctl;
 	struct bufferevent	*cc_bev;
 	uid_t			 cc_uid;
 	pid_t			 cc_pid;
 	int			 cc_closing;
+	int			 cc_held;	/* reading stopped: replies wait */
 };
 
 typedef cJSON	*(*control_fn)(struct control_client *, int, char **,
@@ -528,6 +540,10 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	cJSON_AddNumberToObject(o, "http_refused_busy",
 	    (double)http_refused(cc->cc_ctl->c_sc->sc_http));
 	add_admission(o, http_admit_stats(cc->cc_ctl->c_sc->sc_http));
+	cJSON_AddNumberToObject(o, "control_clients",
+	    (double)cc->cc_ctl->c_nclients);
+	cJSON_AddNumberToObject(o, "control_clients_dropped",
+	    (double)cc->cc_ctl->c_dropped);
 	cJSON_AddNumberToObject(o, "http_connections_open",
 	    (double)http_open_connections(cc->cc_ctl->c_sc->sc_http));
 	return o;
@@ -537,8 +553,18 @@ static void
 client_free(struct control_client *cc)
 {
 	cc->cc_ctl->c_nclients--;
+	TAILQ_REMOVE(&cc->cc_ctl->c_clients, cc, cc_entry);
 	bufferevent_free(cc->cc_bev);
 	free(cc);
+}
+
+/* Nothing half-read, nothing to send: it waits for nobody. */
+static int
+client_idle(struct control_client *cc)
+{
+	return !cc->cc_closing &&
+	    evbuffer_get_length(bufferevent_get_input(cc->cc_bev)) == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(cc->cc_bev)) == 0;
 }
 
 static void
@@ -614,6 +640,13 @@ client_read(struct bufferevent *bev, void *arg)
 	char			*payload;
 
 	while (!cc->cc_closing && evbuffer_get_length(in) >= CTL_HDR_LEN) {
+		/* Replies pile up: read no more until it reads them. */
+		if (evbuffer_get_length(bufferevent_get_output(bev)) >
+		    CONTROL_MAX_PENDING) {
+			cc->cc_held = 1;
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
 		evbuffer_copyout(in, hdrbuf, CTL_HDR_LEN);
 		if (ctl_hdr_decode(hdrbuf, &h, &errstr) == -1) {
 			log_warnx("control: uid %u: %s",
@@ -647,16 +680,59 @@ client_write(struct bufferevent *bev, void *arg)
 	struct control_client	*cc = arg;
 
 	if (cc->cc_closing &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
 		client_free(cc);
+		return;
+	}
+	/* It read its replies: its requests are read again. */
+	if (cc->cc_held && evbuffer_get_length(bufferevent_get_output(bev)) <
+	    CONTROL_MAX_PENDING / 2) {
+		cc->cc_held = 0;
+		bufferevent_enable(bev, EV_READ);
+		client_read(bev, cc);
+	}
 }
 
 static void
 client_event(struct bufferevent *bev, short what, void *arg)
 {
+	struct control_client	*cc = arg;
+
 	(void)bev;
-	(void)what;
-	client_free(arg);
+	if (what & BEV_EVENT_TIMEOUT) {
+		cc->cc_ctl->c_dropped++;
+		log_warnx("control: uid %u pid %d %s for %d s; dropped",
+		    (unsigned int)cc->cc_uid, (int)cc->cc_pid,
+		    (what & BEV_EVENT_WRITING) ? "did not read its replies" :
+		    "was silent", CONTROL_TIMEOUT_SEC);
+	}
+	client_free(cc);
+}
+
+/*
+ * Room for one more: under the cap (root keeps CONTROL_ROOT_SLOTS of
+ * it), else the client idle longest makes room, so idle clients cannot
+ * lock the operator out.  0, or -1 when there is none.
+ */
+static int
+make_room(struct control *c, uid_t uid)
+{
+	struct control_client	*cc;
+	int			 cap = uid == 0 ? CONTROL_MAX_CLIENTS :
+	    CONTROL_MAX_CLIENTS - CONTROL_ROOT_SLOTS;
+
+	if (c->c_nclients < cap)
+		return 0;
+	TAILQ_FOREACH(cc, &c->c_clients, cc_entry)
+		if (client_idle(cc) && (uid == 0 || cc->cc_uid != 0)) {
+			log_info("control: %d clients; the one idle longest "
+			    "(uid %u pid %d) makes room", c->c_nclients,
+			    (unsigned int)cc->cc_uid, (int)cc->cc_pid);
+			c->c_dropped++;
+			client_free(cc);
+			return 0;
+		}
+	return -1;
 }
 
 static void
@@ -672,13 +748,14 @@ control_accept(struct evconnlistener *l, evutil_socket_t fd,
 	(void)l;
 	(void)sa;
 	(void)salen;
-	if (c->c_nclients >= CONTROL_MAX_CLIENTS) {
-		log_warnx("control: too many clients, refusing one");
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("control: SO_PEERCRED");
 		close(fd);
 		return;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
-		log_warn("control: SO_PEERCRED");
+	if (make_room(c, cred.uid) == -1) {
+		log_warnx("control: too many clients, refusing uid %u",
+		    (unsigned int)cred.uid);
 		close(fd);
 		return;
 	}
@@ -694,6 +771,7 @@ control_accept(struct evconnlistener *l, evutil_socket_t fd,
 		return;
 	}
 	c->c_nclients++;
+	TAILQ_INSERT_TAIL(&c->c_clients, cc, cc_entry);
 	bufferevent_setcb(cc->cc_bev, client_read, client_write,
 	    client_event, cc);
 	bufferevent_set_timeouts(cc->cc_bev, &tv, &tv);
@@ -714,6 +792,7 @@ control_new(struct polrecd *sc)
 
 	c = xcalloc(1, sizeof(*c));
 	c->c_sc = sc;
+	TAILQ_INIT(&c->c_clients);
 	c->c_path = xstrdup(sc->sc_conf->control_socket);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -787,6 +866,8 @@ control_free(struct control *c)
 	if (c == NULL)
 		return;
 	evconnlistener_free(c->c_listener);
+	while (!TAILQ_EMPTY(&c->c_clients))
+		client_free(TAILQ_FIRST(&c->c_clients));
 	unlink(c->c_path);
 	free(c->c_path);
 	free(c);

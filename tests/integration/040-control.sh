@@ -49,6 +49,37 @@ printf '\0\0\0\001\377\377\377\377\0\001\0\0' |
     timeout 5 socat -t 2 - "UNIX-CONNECT:$T/ctl.sock" >"$T/huge.out" 2>&1
 check "oversized frame refused" grep -q 'message too long' "$T/huge.out"
 check "still answers after garbage" sh -c "$CTL show status >/dev/null"
+
+# A client that sends requests and never reads its replies: replies wait
+# up to a cap, its requests are then not read, and it is dropped.
+payload='{"argv":["show","stats"]}'
+frame=$(printf '\\000\\000\\000\\001\\000\\000\\000\\%03o\\000\\001\\000\\000%s' "${#payload}" "$payload")
+for i in $(seq 1 20000); do printf "$frame"; done >"$T/frames"
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$POLRECD_PID/status"; }
+rss0=$(rss)
+(cat "$T/frames"; sleep 14) | timeout 20 socat -u - "UNIX-CONNECT:$T/ctl.sock" 2>/dev/null &
+reader=$!
+sleep 3
+rss1=$(rss)
+echo "# a client not reading 20,000 replies: polrecd RSS ${rss0} kB before, ${rss1} kB after 3 s"
+check "its replies are bounded: RSS grew by less than 32 MB ($(( (rss1 - rss0) / 1024 )) MB)" \
+    test $((rss1 - rss0)) -lt 32768
+check "polrecctl still answers meanwhile" sh -c "$CTL show status >/dev/null"
+check "it is dropped for not reading" wait_for 15 log_has 'did not read its replies'
+wait $reader 2>/dev/null || true
+
+# 70 idle clients cannot lock the operator out.
+idle=
+for i in $(seq 1 70); do
+	sleep 20 | socat -u - "UNIX-CONNECT:$T/ctl.sock" 2>/dev/null &
+	idle="$idle $!"
+done
+sleep 1
+check "with 70 idle clients connected, polrecctl still answers" \
+    sh -c "$CTL show status >/dev/null"
+check "... the idle longest made room" log_has 'the one idle longest'
+kill $idle 2>/dev/null || true
+wait $idle 2>/dev/null || true
 check "SIGTERM: clean exit 0" stop_polrecd
 check "socket removed on exit" test ! -e "$T/ctl.sock"
 exit $FAILED
