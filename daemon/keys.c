@@ -124,8 +124,7 @@ on_openid(const struct fetch_response *r, void *arg)
 	}
 	/* Keys fetched in the clear could be anyone's: the rule of the
 	 * configured URLs holds for the one the document names. */
-	if (strncmp(uri->valuestring, "http://", 7) == 0 &&
-	    !k->k_sc->sc_conf->graph_allow_plain_http) {
+	if (!conf_url_allowed(k->k_sc->sc_conf, uri->valuestring)) {
 		log_warnx("signing keys: refusing the plain http jwks_uri of "
 		    "the OpenID configuration (%s); https is required "
 		    "unless [graph] allow_plain_http = yes",

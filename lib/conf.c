@@ -722,7 +722,7 @@ check_plain_http(struct parser *p, const struct conf *c)
 		if (directives[i].type != CT_OUTURL)
 			continue;
 		v = *(char *const *)((const char *)c + directives[i].off);
-		if (v != NULL && strncmp(v, "http://", 7) == 0)
+		if (v != NULL && !conf_url_allowed(c, v))
 			perr(p, p->seen[i], "%s: plain http:// URL refused; "
 			    "use https://, or set [graph] allow_plain_http = "
 			    "yes (tests and simulators only)", directives[i].key);
@@ -889,6 +889,14 @@ done:
 	free(text);
 	close(fd);
 	return rv;
+}
+
+int
+conf_url_allowed(const struct conf *c, const char *url)
+{
+	if (strncmp(url, "https://", 8) == 0)
+		return 1;
+	return c->graph_allow_plain_http && strncmp(url, "http://", 7) == 0;
 }
 
 const char *

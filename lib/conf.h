@@ -146,6 +146,12 @@ int	 conf_split_listen(const char *listen, char *addr, size_t addrlen,
  */
 const char *conf_check_ciphers(const char *);
 
+/*
+ * 1 when an outbound URL may be used under c: https://, or http:// with
+ * [graph] allow_plain_http = yes; 0 otherwise.
+ */
+int	 conf_url_allowed(const struct conf *c, const char *url);
+
 const char *conf_auth_mode_name(enum auth_mode);
 const char *conf_media_name(enum media_mode);
 

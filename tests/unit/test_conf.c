@@ -366,6 +366,17 @@ test_transport(void **state)
 	parse_fails("[graph]\nallow_plain_http = maybe\n",
 	    "allow_plain_http: not one of");
 
+	/* The jwks_uri an OpenID document names follows the same rule. */
+	c = parse_ok(base);
+	assert_int_equal(conf_url_allowed(c, "https://k/keys"), 1);
+	assert_int_equal(conf_url_allowed(c, "http://k/keys"), 0);
+	assert_int_equal(conf_url_allowed(c, "ftp://k/keys"), 0);
+	assert_int_equal(conf_url_allowed(c, ""), 0);
+	c->graph_allow_plain_http = 1;
+	assert_int_equal(conf_url_allowed(c, "http://k/keys"), 1);
+	assert_int_equal(conf_url_allowed(c, "ftp://k/keys"), 0);
+	conf_free(c);
+
 	for (i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
 		if (ciphers[i].ok != (conf_check_ciphers(ciphers[i].list) ==
 		    NULL))
