@@ -57,7 +57,8 @@ static void	 check_multi_info(struct fetch *);
 static void
 xfer_free(struct fetch_xfer *x)
 {
-	int	 i;
+	struct curl_slist	*l;
+	int			 i;
 
 	if (x == NULL)
 		return;
@@ -66,6 +67,9 @@ xfer_free(struct fetch_xfer *x)
 		curl_multi_remove_handle(x->fx_fetch->f_multi, x->fx_easy);
 		curl_easy_cleanup(x->fx_easy);
 	}
+	/* Request headers can hold credentials (Authorization). */
+	for (l = x->fx_headers; l != NULL; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
 	curl_slist_free_all(x->fx_headers);
 	for (i = 0; i < x->fx_nhdr; i++)
 		free(x->fx_hdr[i]);

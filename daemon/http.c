@@ -171,7 +171,11 @@ log_tls_errors(const char *what)
 	}
 }
 
-/* One SSL_CTX per configuration generation: TLS 1.2 or newer. */
+/*
+ * One SSL_CTX per configuration generation.  TLS 1.3 when the client
+ * offers it; TLS 1.2 only with the suites of [http] tls_ciphers, which
+ * the parser allows only when forward-secret and AEAD; our order wins.
+ */
 static SSL_CTX *
 tls_ctx_new(const struct conf *c)
 {
@@ -180,13 +184,15 @@ tls_ctx_new(const struct conf *c)
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
 		goto fail;
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_max_proto_version(ctx, 0) != 1 ||
+	    SSL_CTX_set_cipher_list(ctx, c->http_tls_ciphers) != 1 ||
 	    SSL_CTX_use_certificate_chain_file(ctx, c->http_tls_cert) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, c->http_tls_key,
 	    SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1)
 		goto fail;
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
 	return ctx;
 fail:
 	log_tls_errors(c->http_tls_cert != NULL ? c->http_tls_cert : "TLS");
@@ -266,6 +272,7 @@ http_reconfigure(struct http *h)
 	admit_set_tls(h->h_admit, ctx);
 	SSL_CTX_free(ctx);		/* admit holds its own reference */
 	log_info("TLS certificate %s loaded", c->http_tls_cert);
+	log_info("TLS 1.3, or TLS 1.2 with ciphers %s", c->http_tls_ciphers);
 	return 0;
 }
 

@@ -511,6 +511,21 @@ bearer_token(struct evhttp_request *req)
 	return *v != '\0' ? v : NULL;
 }
 
+/*
+ * Once the token is judged nothing needs it: wipe it where evhttp keeps
+ * it (the request's own copy of the header) rather than leave it to be
+ * freed, and read, from the heap later.
+ */
+static void
+wipe_bearer(struct evhttp_request *req)
+{
+	struct evkeyval	*kv;
+
+	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next)
+		if (strcasecmp(kv->key, "Authorization") == 0)
+			sodium_memzero(kv->value, strlen(kv->value));
+}
+
 static void
 policy_from_conf(const struct conf *c, struct jwt_policy *p)
 {
@@ -550,6 +565,7 @@ on_key_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	keys_unwait(in->in_sc->sc_keys, &in->in_waiter);
+	wipe_bearer(in->in_req);
 	if (keys_get(in->in_sc->sc_keys) == NULL)
 		unavailable(in);
 	else
@@ -589,6 +605,7 @@ authenticate(struct inbound *in)
 		return;
 	}
 	if (sc->sc_keys == NULL) {
+		wipe_bearer(in->in_req);
 		unavailable(in);
 		return;
 	}
@@ -597,6 +614,7 @@ authenticate(struct inbound *in)
 			wait_for_keys(in);
 		else {
 			keys_refresh_for_unknown(sc->sc_keys);
+			wipe_bearer(in->in_req);
 			unavailable(in);
 		}
 		return;
@@ -609,6 +627,7 @@ authenticate(struct inbound *in)
 		wait_for_keys(in);
 		return;
 	}
+	wipe_bearer(in->in_req);
 	if (r != JWT_OK) {
 		deny(in, jwt_result_name(r), &claims);
 		return;

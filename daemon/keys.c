@@ -102,6 +102,7 @@ on_openid(const struct fetch_response *r, void *arg)
 	struct keys		*k = arg;
 	cJSON			*doc = NULL;
 	const cJSON		*uri;
+	char			 shown[256];
 	int			 rv;
 
 	if (!r->ok || r->status != 200) {
@@ -117,6 +118,17 @@ on_openid(const struct fetch_response *r, void *arg)
 	    strncmp(uri->valuestring, "http://", 7) != 0)) {
 		log_warnx("signing keys: OpenID configuration has no usable "
 		    "jwks_uri");
+		cJSON_Delete(doc);
+		fetch_done(k, 0);
+		return;
+	}
+	/* Keys fetched in the clear could be anyone's: the rule of the
+	 * configured URLs holds for the one the document names. */
+	if (!conf_url_allowed(k->k_sc->sc_conf, uri->valuestring)) {
+		log_warnx("signing keys: refusing the plain http jwks_uri of "
+		    "the OpenID configuration (%s); https is required "
+		    "unless [graph] allow_plain_http = yes",
+		    log_sanitize(shown, sizeof(shown), uri->valuestring));
 		cJSON_Delete(doc);
 		fetch_done(k, 0);
 		return;

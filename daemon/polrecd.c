@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "conf.h"
+#include "coredump.h"
 #include "fetch.h"
 #include "graph.h"
 #include "keys.h"
@@ -103,6 +104,10 @@ warn_unsafe_conf(const struct conf *c)
 	if (c->auth_mode == AUTH_MODE_NONE)
 		log_warnx("[auth] mode = none: notifications are NOT "
 		    "authenticated; for local experiments only");
+	if (c->graph_allow_plain_http)
+		log_warnx("[graph] allow_plain_http = yes: outbound URLs may "
+		    "be plain http, tokens and secrets cross the network in "
+		    "the clear; for tests and simulators only");
 	if (c->audit_retention_min < CONF_RETENTION_MIN_DEFAULT) {
 		retention_format_duration(c->audit_retention_min, floor,
 		    sizeof(floor));
@@ -255,6 +260,9 @@ main(int argc, char *argv[])
 			fatal("daemon");
 	} else
 		log_init(foreground || checkonly, verbose, "polrecd");
+	/* Before any secret is read: a core would hold them all. */
+	if (coredump_disable() == -1)
+		fatal("cannot turn core dumps off");
 
 	if (conf_load(sc.sc_conf_path, &sc.sc_conf, &errs) == -1) {
 		print_errors(errs);

@@ -190,6 +190,7 @@ token_form(struct token *tk)
 			rv |= form_add(&form, "client_assertion_type",
 			    TOKEN_ASSERTION_TYPE);
 			rv |= form_add(&form, "client_assertion", assertion);
+			sodium_memzero(assertion, strlen(assertion));
 			free(assertion);
 		}
 	}

@@ -12,6 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/ssl.h>
+
 #include "conf.h"
 #include "netaddr.h"
 #include "xmalloc.h"
@@ -22,6 +26,8 @@
 enum conf_type {
 	CT_STRING,	/* any printable text */
 	CT_URL,		/* http:// or https:// */
+	CT_OUTURL,	/* https://, or http:// with allow_plain_http */
+	CT_CIPHERS,	/* an OpenSSL cipher list; see conf_check_ciphers */
 	CT_FILE,	/* absolute path */
 	CT_URLPATH,	/* /path on this host */
 	CT_LISTEN,	/* ADDR:PORT */
@@ -60,6 +66,8 @@ static const struct directive directives[] = {
 	{ "http", "callback_url", CT_URL, S(http_callback_url), 0, 0, NULL },
 	{ "http", "tls_cert", CT_FILE, S(http_tls_cert), 0, 0, NULL },
 	{ "http", "tls_key", CT_SECRET, S(http_tls_key), 0, 0, NULL },
+	{ "http", "tls_ciphers", CT_CIPHERS, S(http_tls_ciphers), 0, 0,
+	    NULL },
 	{ "http", "max_body_size", CT_UINT, S(http_max_body), 1024,
 	    64 * 1024 * 1024, NULL },
 	{ "http", "max_header_size", CT_UINT, S(http_max_header_size), 1024,
@@ -75,8 +83,8 @@ static const struct directive directives[] = {
 	{ "http", "connection_rate", CT_UINT, S(http_connection_rate), 1,
 	    1000000, NULL },
 	{ "http", "allow_from", CT_LIST, S(http_allow_from), 0, 0, NULL },
-	{ "graph", "base_url", CT_URL, S(graph_base_url), 0, 0, NULL },
-	{ "graph", "token_url", CT_URL, S(graph_token_url), 0, 0, NULL },
+	{ "graph", "base_url", CT_OUTURL, S(graph_base_url), 0, 0, NULL },
+	{ "graph", "token_url", CT_OUTURL, S(graph_token_url), 0, 0, NULL },
 	{ "graph", "app_id", CT_GUID, S(graph_app_id), 0, 0, NULL },
 	{ "graph", "tenant_id", CT_GUID, S(graph_tenant_id), 0, 0, NULL },
 	{ "graph", "client_secret_file", CT_SECRET,
@@ -85,8 +93,10 @@ static const struct directive directives[] = {
 	    0, 0, NULL },
 	{ "graph", "client_key_file", CT_SECRET, S(graph_client_key_file),
 	    0, 0, NULL },
+	{ "graph", "allow_plain_http", CT_ENUM, S(graph_allow_plain_http), 0,
+	    0, yes_no },
 	{ "auth", "mode", CT_ENUM, S(auth_mode), 0, 0, auth_modes },
-	{ "auth", "openid_configuration_url", CT_URL,
+	{ "auth", "openid_configuration_url", CT_OUTURL,
 	    S(auth_openid_configuration_url), 0, 0, NULL },
 	{ "auth", "issuers", CT_LIST, S(auth_issuers), 0, 0, NULL },
 	{ "auth", "tenants", CT_LIST, S(auth_tenants), 0, 0, NULL },
@@ -110,7 +120,7 @@ static const struct directive directives[] = {
 	    0, yes_no },
 	{ "recording", "keepalive_interval", CT_UINT,
 	    S(recording_keepalive_interval), 1, 2700, NULL },
-	{ "recording", "media_agent_url", CT_URL,
+	{ "recording", "media_agent_url", CT_OUTURL,
 	    S(recording_media_agent_url), 0, 0, NULL },
 	{ "recording", "media_agent_secret_file", CT_SECRET,
 	    S(recording_media_agent_secret_file), 0, 0, NULL },
@@ -118,7 +128,7 @@ static const struct directive directives[] = {
 	    S(recording_media_events_path), 0, 0, NULL },
 	{ "recording", "overflow", CT_ENUM, S(recording_overflow), 0, 0,
 	    overflow_modes },
-	{ "recording", "invite_url", CT_URL, S(recording_invite_url), 0, 0,
+	{ "recording", "invite_url", CT_OUTURL, S(recording_invite_url), 0, 0,
 	    NULL },
 	{ "audit", "database", CT_FILE, S(audit_database), 0, 0, NULL },
 	{ "audit", "key_dir", CT_FILE, S(audit_key_dir), 0, 0, NULL },
@@ -128,7 +138,7 @@ static const struct directive directives[] = {
 	    S(audit_checkpoint_interval), 1, 86400, NULL },
 	{ "audit", "max_pending_events", CT_UINT, S(audit_max_pending), 10,
 	    10000000, NULL },
-	{ "audit", "witness_url", CT_URL, S(audit_witness_url), 0, 0, NULL },
+	{ "audit", "witness_url", CT_OUTURL, S(audit_witness_url), 0, 0, NULL },
 	{ "audit", "tsa_url", CT_URL, S(audit_tsa_url), 0, 0, NULL },
 	{ "audit", "retention_min", CT_DURATION, S(audit_retention_min), 0,
 	    100 * CONF_YEAR, NULL },
@@ -239,6 +249,7 @@ conf_defaults(struct conf *c)
 	c->http_max_body = 1024 * 1024;
 	c->http_max_header_size = 16 * 1024;
 	c->http_request_timeout = 10;
+	c->http_tls_ciphers = xstrdup(CONF_TLS_CIPHERS_DEFAULT);
 	c->http_max_connections = 4096;
 	c->http_max_connections_per_address = 256;
 	c->http_request_deadline = 5;
@@ -433,11 +444,17 @@ check_value(const struct directive *d, const char *v, long long *num)
 				return "control character in list";
 		return NULL;
 	case CT_URL:
+	case CT_OUTURL:
 		if ((strncmp(v, "https://", 8) != 0 &&
 		    strncmp(v, "http://", 7) != 0) || has_space(v) ||
 		    strlen(v) > 2048)
 			return "expected an http:// or https:// URL";
 		return NULL;
+	case CT_CIPHERS:
+		if (has_space(v) || strlen(v) > 1024)
+			return "expected an OpenSSL cipher list such as "
+			    CONF_TLS_CIPHERS_DEFAULT;
+		return conf_check_ciphers(v);
 	case CT_FILE:
 	case CT_SECRET:
 		if (v[0] != '/' || strlen(v) > 1024)
@@ -698,6 +715,29 @@ check_recording(struct parser *p, const struct conf *c)
 		    "differ from notification_path");
 }
 
+/*
+ * Outbound URLs carry the app token, client secrets and the audit trail's
+ * checkpoints: https only, unless a test or simulator asks otherwise.
+ */
+static void
+check_plain_http(struct parser *p, const struct conf *c)
+{
+	const char	*v;
+	size_t		 i;
+
+	if (c->graph_allow_plain_http)
+		return;
+	for (i = 0; i < NDIRECTIVES; i++) {
+		if (directives[i].type != CT_OUTURL)
+			continue;
+		v = *(char *const *)((const char *)c + directives[i].off);
+		if (v != NULL && !conf_url_allowed(c, v))
+			perr(p, p->seen[i], "%s: plain http:// URL refused; "
+			    "use https://, or set [graph] allow_plain_http = "
+			    "yes (tests and simulators only)", directives[i].key);
+	}
+}
+
 /* [http] allow_from: each a CIDR block, parsed for admission. */
 static void
 check_allow_from(struct parser *p, struct conf *c)
@@ -724,6 +764,8 @@ static void
 check_combinations(struct parser *p, struct conf *c)
 {
 	int	 l;
+
+	check_plain_http(p, c);
 
 	if ((c->http_tls_cert == NULL) != (c->http_tls_key == NULL)) {
 		l = line_of(p, c->http_tls_cert != NULL ?
@@ -879,6 +921,55 @@ done:
 	free(text);
 	close(fd);
 	return rv;
+}
+
+int
+conf_url_allowed(const struct conf *c, const char *url)
+{
+	if (strncmp(url, "https://", 8) == 0)
+		return 1;
+	return c->graph_allow_plain_http && strncmp(url, "http://", 7) == 0;
+}
+
+const char *
+conf_check_ciphers(const char *list)
+{
+	STACK_OF(SSL_CIPHER)	*sk;
+	const SSL_CIPHER	*ci;
+	SSL_CTX			*ctx;
+	const char		*why = NULL;
+	int			 i, n12 = 0;
+
+	if ((ctx = SSL_CTX_new(TLS_method())) == NULL) {
+		why = "OpenSSL cannot make a TLS context";
+		goto done;
+	}
+	if (SSL_CTX_set_cipher_list(ctx, list) != 1) {
+		why = "OpenSSL accepts no cipher suite in this list";
+		goto done;
+	}
+	sk = SSL_CTX_get_ciphers(ctx);
+	for (i = 0; i < sk_SSL_CIPHER_num(sk); i++) {
+		ci = sk_SSL_CIPHER_value(sk, i);
+		/* TLS 1.3 suites (tls_ciphers does not set them) are AEAD. */
+		if (SSL_CIPHER_get_kx_nid(ci) == NID_kx_any)
+			continue;
+		if (SSL_CIPHER_get_kx_nid(ci) != NID_kx_ecdhe ||
+		    SSL_CIPHER_get_auth_nid(ci) == NID_auth_null ||
+		    !SSL_CIPHER_is_aead(ci)) {
+			why = "a suite without ECDHE key exchange or AEAD "
+			    "encryption (only ECDHE with AES-GCM or "
+			    "ChaCha20-Poly1305 are allowed)";
+			goto done;
+		}
+		n12++;
+	}
+	if (n12 == 0)
+		why = "no TLS 1.2 suite left";
+done:
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	return why;
 }
 
 const char *

@@ -12,6 +12,8 @@
 #define CONF_DEFAULT_PATH	"/etc/polrecd/polrecd.conf"
 #define CONF_MAX_FILE		(1024 * 1024)
 #define CONF_MAX_LIST		16	/* items in a list directive */
+/* [http] tls_ciphers: forward secrecy and AEAD only, for TLS 1.2. */
+#define CONF_TLS_CIPHERS_DEFAULT	"ECDHE+AESGCM:ECDHE+CHACHA20"
 
 /*
  * A year in durations is 366 days, so that a floor of N years is never
@@ -46,6 +48,7 @@ struct conf {
 	char		*http_callback_url;
 	char		*http_tls_cert;
 	char		*http_tls_key;
+	char		*http_tls_ciphers;	/* OpenSSL list, TLS 1.2 */
 	long long	 http_max_body;		/* bytes */
 	long long	 http_max_header_size;	/* bytes */
 	long long	 http_request_timeout;	/* seconds: keep-alive idle */
@@ -65,6 +68,7 @@ struct conf {
 	char		*graph_client_secret_file;
 	char		*graph_client_cert_file;
 	char		*graph_client_key_file;
+	int		 graph_allow_plain_http;	/* 0 no, 1 yes */
 
 	/* [auth] */
 	enum auth_mode	 auth_mode;
@@ -141,6 +145,19 @@ int	 conf_parse_duration(const char *v, long long *secs);
 /* Split "ADDR:PORT" or "[ADDR]:PORT"; addr buffer gets the host. */
 int	 conf_split_listen(const char *listen, char *addr, size_t addrlen,
 	    unsigned short *port);
+
+/*
+ * An OpenSSL cipher list for TLS 1.2 that leaves at least one suite and
+ * only forward-secret AEAD ones (ECDHE key exchange, GCM or
+ * ChaCha20-Poly1305).  NULL, or the reason it is refused.
+ */
+const char *conf_check_ciphers(const char *);
+
+/*
+ * 1 when an outbound URL may be used under c: https://, or http:// with
+ * [graph] allow_plain_http = yes; 0 otherwise.
+ */
+int	 conf_url_allowed(const struct conf *c, const char *url);
 
 const char *conf_auth_mode_name(enum auth_mode);
 const char *conf_media_name(enum media_mode);

@@ -623,6 +623,13 @@ jwt_verify(const char *token, size_t len, const struct jwks *set,
  done:
 	cJSON_Delete(payload);
 	cJSON_Delete(header);
+	/* Decoded parts of a bearer token: wiped like the token. */
+	if (sig != NULL)
+		sodium_memzero(sig, siglen);
+	if (pbin != NULL)
+		sodium_memzero(pbin, plen);
+	if (hbin != NULL)
+		sodium_memzero(hbin, hlen);
 	free(sig);
 	free(pbin);
 	free(hbin);

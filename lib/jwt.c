@@ -58,6 +58,7 @@ jwt_base64url_decode(const char *b64, size_t len, unsigned char **out,
 	if (sodium_base642bin(bin, max, b64, len, NULL, &binlen, &end,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    end != b64 + len) {
+		sodium_memzero(bin, max + 1);
 		free(bin);
 		return -1;
 	}
@@ -127,8 +128,15 @@ sign_compact(EVP_PKEY *key, const cJSON *header, const cJSON *claims,
 	xasprintf(out, "%s.%s", input, s64);
 	rv = 0;
  done:
-	free(s64);
-	free(sig);
+	/* With the signature, the header and claims make the credential. */
+	if (s64 != NULL) {
+		sodium_memzero(s64, strlen(s64));
+		free(s64);
+	}
+	if (sig != NULL) {
+		sodium_memzero(sig, siglen);
+		free(sig);
+	}
 	EVP_MD_CTX_free(ctx);
 	free(input);
 	free(c64);

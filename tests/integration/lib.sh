@@ -80,6 +80,7 @@ base_url = ${SIM_URL:-http://127.0.0.1:9}/v1.0
 token_url = ${SIM_URL:-http://127.0.0.1:9}/$TENANT_ID/oauth2/v2.0/token
 app_id = $APP_ID
 tenant_id = $TENANT_ID
+allow_plain_http = yes
 ${CLIENT_CRED:-client_secret_file = $T/client-secret}
 [auth]
 mode = ${AUTH_MODE:-jwt}

@@ -59,6 +59,8 @@ test_defaults(void **state)
 	assert_int_equal(c->recording_participant_capacity, 1);
 	assert_int_equal(c->recording_media, MEDIA_SERVICE);
 	assert_null(c->http_tls_cert);
+	assert_string_equal(c->http_tls_ciphers, CONF_TLS_CIPHERS_DEFAULT);
+	assert_int_equal(c->graph_allow_plain_http, 0);
 	assert_string_equal(c->auth_issuers[0], "https://api.botframework.com");
 	assert_string_equal(c->auth_issuers[1], "https://graph.microsoft.com");
 	assert_null(c->auth_issuers[2]);
@@ -97,7 +99,9 @@ test_every_directive(void **state)
 	    "tls_cert = /etc/c.pem\n"
 	    "tls_key = /etc/k.pem\n"
 	    "max_body_size = 2048\n"
+	    "tls_ciphers = ECDHE+AESGCM\n"
 	    "[graph]\n"
+	    "allow_plain_http = yes\n"
 	    "base_url = http://127.0.0.1:9/v1.0\n"
 	    "token_url = http://127.0.0.1:9/t/oauth2/v2.0/token\n"
 	    "app_id = 0efc74f7-41c3-47a4-8775-7259bfef4241\n"
@@ -139,6 +143,8 @@ test_every_directive(void **state)
 	    "https://bot.example.com/api/calls");
 	assert_string_equal(c->http_tls_key, "/etc/k.pem");
 	assert_int_equal(c->http_max_body, 2048);
+	assert_string_equal(c->http_tls_ciphers, "ECDHE+AESGCM");
+	assert_int_equal(c->graph_allow_plain_http, 1);
 	assert_string_equal(c->graph_app_id,
 	    "0efc74f7-41c3-47a4-8775-7259bfef4241");
 	assert_string_equal(c->graph_client_key_file, "/etc/ck.pem");
@@ -300,6 +306,96 @@ static const struct {
 	    "media_events_path must differ" },
 };
 
+/*
+ * Outbound URLs are https:// unless [graph] allow_plain_http = yes (the
+ * error names the directive); the inbound callback_url and the TSA (its
+ * tokens are signed) may be http.  TLS 1.2 suites: ECDHE and AEAD only.
+ */
+static void
+test_transport(void **state)
+{
+	static const char *const outbound[] = {
+		"[graph]\nbase_url = http://g/v1.0\n",
+		"[graph]\ntoken_url = http://g/t\n",
+		"[auth]\nopenid_configuration_url = http://o/c\n",
+		"[recording]\nmedia_agent_url = http://m/\n",
+		"[recording]\ninvite_url = http://i/\n",
+		"[audit]\nwitness_url = http://w/\n",
+	};
+	static const struct {
+		const char	*list;
+		int		 ok;
+	} ciphers[] = {
+		{ CONF_TLS_CIPHERS_DEFAULT, 1 },
+		{ "ECDHE-RSA-AES128-GCM-SHA256", 1 },
+		{ "ECDHE+CHACHA20", 1 },
+		{ "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384",
+		    1 },
+		{ "AES128-SHA", 0 },			/* RSA kx, CBC, SHA-1 */
+		{ "AES256-GCM-SHA384", 0 },		/* RSA kx */
+		{ "ECDHE-RSA-AES128-SHA", 0 },		/* CBC, SHA-1 */
+		{ "ECDHE-RSA-AES128-SHA256", 0 },	/* CBC */
+		{ "DHE-RSA-AES128-GCM-SHA256", 0 },	/* not ECDHE */
+		{ "ECDHE+AESGCM:AES128-SHA", 0 },	/* one bad is enough */
+		{ "HIGH", 0 },
+		{ "DEFAULT", 0 },
+		{ "NOSUCHCIPHER", 0 },
+		{ "eNULL", 0 },
+		{ "!ALL", 0 },
+	};
+	const char	*base = "[graph]\napp_id = "
+	    "0efc74f7-41c3-47a4-8775-7259bfef4241\n";
+	char		 text[512], *errs;
+	struct conf	*c;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(outbound) / sizeof(outbound[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", base, outbound[i]);
+		parse_fails(text, "plain http:// URL refused");
+		parse_fails(text, "allow_plain_http = yes");
+		snprintf(text, sizeof(text), "%sallow_plain_http = yes\n%s",
+		    base, outbound[i]);
+		conf_free(parse_ok(text));
+	}
+	parse_fails("[graph]\napp_id = 0efc74f7-41c3-47a4-8775-7259bfef4241\n"
+	    "base_url = http://g/v1.0\n", "t.conf:3: base_url: plain http");
+	snprintf(text, sizeof(text), "%s[http]\ncallback_url = http://h/c\n"
+	    "[audit]\ntsa_url = http://t/tsr\n", base);
+	conf_free(parse_ok(text));
+	parse_fails("[graph]\nallow_plain_http = maybe\n",
+	    "allow_plain_http: not one of");
+
+	/* The jwks_uri an OpenID document names follows the same rule. */
+	c = parse_ok(base);
+	assert_int_equal(conf_url_allowed(c, "https://k/keys"), 1);
+	assert_int_equal(conf_url_allowed(c, "http://k/keys"), 0);
+	assert_int_equal(conf_url_allowed(c, "ftp://k/keys"), 0);
+	assert_int_equal(conf_url_allowed(c, ""), 0);
+	c->graph_allow_plain_http = 1;
+	assert_int_equal(conf_url_allowed(c, "http://k/keys"), 1);
+	assert_int_equal(conf_url_allowed(c, "ftp://k/keys"), 0);
+	conf_free(c);
+
+	for (i = 0; i < sizeof(ciphers) / sizeof(ciphers[0]); i++) {
+		if (ciphers[i].ok != (conf_check_ciphers(ciphers[i].list) ==
+		    NULL))
+			fail_msg("%s: expected %s, got %s", ciphers[i].list,
+			    ciphers[i].ok ? "accepted" : "refused",
+			    conf_check_ciphers(ciphers[i].list));
+		snprintf(text, sizeof(text), "%s[http]\ntls_ciphers = %s\n",
+		    base, ciphers[i].list);
+		c = NULL;
+		errs = NULL;
+		assert_int_equal(conf_parse("t.conf", text, strlen(text), &c,
+		    &errs), ciphers[i].ok ? 0 : -1);
+		if (!ciphers[i].ok)
+			assert_non_null(strstr(errs, "t.conf:4: tls_ciphers: "));
+		free(errs);
+		conf_free(c);
+	}
+}
+
 static void
 test_bad_files(void **state)
 {
@@ -459,6 +555,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_directive),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_transport),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_errors_accumulate),
 		cmocka_unit_test(test_hostile_lines),
