@@ -274,26 +274,34 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 
 /*
  * When slots run short: the incomplete request that has taken longest,
- * else the connection idle longest.  Never one being answered (its
- * request arrived whole and waits for its reply): those are idle with
- * nothing to read, so they go last among the idle.  NULL: none.
+ * else the connection idle longest, taken from the client network that
+ * holds the most connections.  A crowd of slow connections thus makes
+ * room from its own networks, and a burst of new ones cannot cut short
+ * a request in flight from a network with fewer.  NULL: none.
  */
 static struct admit_conn *
 victim(struct admit *a, const struct admit_conn *self)
 {
-	struct admit_conn	*c, *reading = NULL, *idle = NULL;
+	struct admit_conn	*c, *best = NULL;
+	long long		 most = 0;
+	int			 pass, want;
 
-	TAILQ_FOREACH(c, &a->a_conns, ac_entry) {
-		if (c == self || !c->ac_checked)
-			continue;
-		if (c->ac_state == CONN_READING &&
-		    (reading == NULL || c->ac_since_us < reading->ac_since_us))
-			reading = c;
-		else if (c->ac_state == CONN_IDLE &&
-		    (idle == NULL || c->ac_since_us < idle->ac_since_us))
-			idle = c;
+	for (pass = 0; pass < 2 && best == NULL; pass++) {
+		want = pass == 0 ? CONN_READING : CONN_IDLE;
+		most = 0;
+		TAILQ_FOREACH(c, &a->a_conns, ac_entry)
+			if (c != self && c->ac_checked && c->ac_net != NULL &&
+			    (int)c->ac_state == want &&
+			    c->ac_net->an_count > most)
+				most = c->ac_net->an_count;
+		TAILQ_FOREACH(c, &a->a_conns, ac_entry)
+			if (c != self && c->ac_checked && c->ac_net != NULL &&
+			    (int)c->ac_state == want &&
+			    c->ac_net->an_count == most &&
+			    (best == NULL || c->ac_since_us < best->ac_since_us))
+				best = c;
 	}
-	return reading != NULL ? reading : idle;
+	return best;
 }
 
 static void
