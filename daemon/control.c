@@ -482,6 +482,7 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(auth_ok);
 	STAT(auth_failed);
 	STAT(auth_unavailable);
+	STAT(auth_tenant_mismatch);
 	STAT(replays);
 	STAT(key_fetches);
 	STAT(key_fetch_failures);

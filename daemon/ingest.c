@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "conf.h"
+#include "decide.h"
 #include "jwt.h"
 #include "keys.h"
 #include "legs.h"
@@ -185,14 +186,12 @@ now_unix(void)
  * flood must not fill the disk: at most AUTH_LOG_PER_SEC lines a second,
  * then one line saying how many were not logged.
  */
-static void
-log_auth_failure(struct inbound *in, const char *reason,
-    const struct jwt_claims *cl)
+static int
+auth_log_allowed(void)
 {
 	static time_t	 window;
 	static unsigned	 logged, suppressed;
 	time_t		 now = time(NULL);
-	char		 kid[LOG_ID_MAX], iss[LOG_ID_MAX], tid[LOG_ID_MAX];
 
 	if (now != window) {
 		if (suppressed > 0)
@@ -203,8 +202,19 @@ log_auth_failure(struct inbound *in, const char *reason,
 	}
 	if (logged++ >= AUTH_LOG_PER_SEC) {
 		suppressed++;
-		return;
+		return 0;
 	}
+	return 1;
+}
+
+static void
+log_auth_failure(struct inbound *in, const char *reason,
+    const struct jwt_claims *cl)
+{
+	char		 kid[LOG_ID_MAX], iss[LOG_ID_MAX], tid[LOG_ID_MAX];
+
+	if (!auth_log_allowed())
+		return;
 	log_warnx("notification refused (401): %s; peer %s msg %s kid %s "
 	    "iss %s tid %s", reason, in->in_peer, in->in_msgid,
 	    log_sanitize(kid, sizeof(kid), cl != NULL && cl->kid[0] ?
@@ -218,11 +228,14 @@ log_auth_failure(struct inbound *in, const char *reason,
 /*
  * The audit event of a notification request: refused ones too, with the
  * reason.  n is the notification, when one was parsed; its whole raw
- * entry is sealed (it names people).
+ * entry is sealed (it names people).  tenant, when not NULL, is the
+ * call's tenant as polrecd knows it (else the notification's); tid, when
+ * not NULL, the token's, for a request refused for it.
  */
 static void
 journal_request(struct inbound *in, const struct notification *n,
-    const char *outcome, const char *reason, int status)
+    const char *outcome, const char *reason, int status, const char *tenant,
+    const char *tid)
 {
 	struct trail_event	 ev;
 	cJSON			*d;
@@ -231,6 +244,8 @@ journal_request(struct inbound *in, const struct notification *n,
 
 	d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "peer", in->in_peer);
+	if (tid != NULL)
+		cJSON_AddStringToObject(d, "tid", tid);
 	if (n != NULL) {
 		cJSON_AddStringToObject(d, "type", notif_kind_name(n->kind));
 		cJSON_AddStringToObject(d, "change",
@@ -253,7 +268,7 @@ journal_request(struct inbound *in, const struct notification *n,
 	ev.detail = detail;
 	if (n != NULL) {
 		ev.call_id = n->call_id[0] != '\0' ? n->call_id : NULL;
-		ev.tenant = n->call.tenant_id;
+		ev.tenant = tenant != NULL ? tenant : n->call.tenant_id;
 		ev.chain_id = n->call.call_chain_id;
 		ev.policy = n->call.bot.policy_identifier;
 		ev.paired = paired = journal_recorders(
@@ -408,7 +423,11 @@ on_committed(void *arg)
 		inbound_free(in);
 		return;
 	}
-	if (in->in_replay_id != NULL)
+	/*
+	 * A refusal changed nothing: the same message, properly signed,
+	 * must still be acted on.
+	 */
+	if (in->in_replay_id != NULL && in->in_status < 400)
 		replay_remember(sc->sc_replay, in->in_replay_id,
 		    in->in_expires, in->in_status, in->in_body, len);
 	send_reply(in, in->in_status, in->in_body, len);
@@ -424,9 +443,51 @@ reply(struct inbound *in, int status, char *body, long long expires)
 	commit_wait(in->in_sc->sc_commit, &in->in_waiter, on_committed, in);
 }
 
-/* An authenticated request (or any, with mode none): act on it once. */
+/*
+ * Tokens are bound to their tenant: a token for one tenant speaks only of
+ * that tenant's calls.  Every notification of the batch is checked before
+ * any is acted on; one that is not the token's refuses the whole request
+ * (403), each such notification recorded.  Returns the number refused.
+ */
+static size_t
+check_tenants(struct inbound *in, const struct notif_batch *batch,
+    const char *tid)
+{
+	struct polrecd		*sc = in->in_sc;
+	const struct notification *n;
+	const struct call_leg	*leg;
+	const char		*tenant;
+	char			 a[LOG_ID_MAX], b[LOG_ID_MAX], c[LOG_ID_MAX];
+	size_t			 i, refused = 0;
+
+	for (i = 0; i < batch->n; i++) {
+		n = &batch->v[i];
+		leg = n->call_id[0] != '\0' ? legs_find(sc, n->call_id) : NULL;
+		if (decide_token_tenant(n, leg != NULL ? leg->cl_tenant : NULL,
+		    tid, sc->sc_conf->auth_tenants, &tenant))
+			continue;
+		refused++;
+		journal_request(in, n, "refused", "tenant_mismatch", 403,
+		    tenant, tid);
+		if (auth_log_allowed())
+			log_warnx("call %s: notification refused (403): "
+			    "tenant_mismatch; call tenant %s token tid %s; "
+			    "peer %s msg %s",
+			    log_sanitize(a, sizeof(a), n->call_id[0] ?
+			    n->call_id : NULL),
+			    log_sanitize(b, sizeof(b), tenant),
+			    log_sanitize(c, sizeof(c), tid),
+			    in->in_peer, in->in_msgid);
+	}
+	return refused;
+}
+
+/*
+ * An authenticated request (or any, with mode none): act on it once.
+ * tid is the verified token's tenant, NULL without tokens.
+ */
 static void
-process(struct inbound *in, long long expires)
+process(struct inbound *in, long long expires, const char *tid)
 {
 	struct polrecd			*sc = in->in_sc;
 	struct evhttp_request		*req = in->in_req;
@@ -443,7 +504,8 @@ process(struct inbound *in, long long expires)
 	    replay_find(sc->sc_replay, in->in_replay_id, now_unix());
 	if (seen != NULL) {
 		sc->sc_stats.replays++;
-		journal_request(in, NULL, "replayed", NULL, seen->status);
+		journal_request(in, NULL, "replayed", NULL, seen->status, NULL,
+		    NULL);
 		log_info("msg %s: replayed; answered as before (%d), not "
 		    "acted on again", in->in_msgid, seen->status);
 		send_reply(in, seen->status, seen->body, seen->body_len);
@@ -470,13 +532,23 @@ process(struct inbound *in, long long expires)
 		inbound_free(in);
 		return;
 	}
+	if (tid != NULL && check_tenants(in, batch, tid) > 0) {
+		sc->sc_stats.auth_tenant_mismatch++;
+		notif_batch_free(batch);
+		/* Answered once the refusal is on the disk, like the rest. */
+		reply(in, 403, xstrdup("{\"error\":{\"code\":\"forbidden\","
+		    "\"message\":\"the token is not for the tenant of the "
+		    "call\"}}"), expires);
+		return;
+	}
 	for (i = 0; i < batch->n; i++) {
 		sc->sc_stats.notifications_received++;
 		journal_request(in, &batch->v[i], "accepted",
 		    !notif_is_invitation(&batch->v[i]) &&
 		    legs_find(sc, batch->v[i].call_id) == NULL ?
 		    "unknown_call" : NULL,
-		    batch->v[i].kind == NOTIF_KIND_JOINING ? 200 : 202);
+		    batch->v[i].kind == NOTIF_KIND_JOINING ? 200 : 202, NULL,
+		    NULL);
 		if (notif_is_invitation(&batch->v[i])) {
 			sc->sc_stats.invitations_received++;
 			log_invitation(&batch->v[i], in->in_msgid);
@@ -633,7 +705,7 @@ authenticate(struct inbound *in)
 		return;
 	}
 	sc->sc_stats.auth_ok++;
-	process(in, claims.exp + sc->sc_conf->auth_clock_skew);
+	process(in, claims.exp + sc->sc_conf->auth_clock_skew, claims.tid);
 }
 
 void
@@ -671,7 +743,7 @@ ingest_request(struct polrecd *sc, struct evhttp_request *req,
 		return;
 	}
 	if (sc->sc_conf->auth_mode == AUTH_MODE_NONE)
-		process(in, now_unix() + REPLAY_LIFETIME_NOAUTH);
+		process(in, now_unix() + REPLAY_LIFETIME_NOAUTH, NULL);
 	else
 		authenticate(in);
 }

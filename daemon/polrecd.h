@@ -43,6 +43,7 @@ struct stats {
 	uint64_t	 auth_ok;
 	uint64_t	 auth_failed;
 	uint64_t	 auth_unavailable;	/* 503: no keys yet */
+	uint64_t	 auth_tenant_mismatch;	/* 403: token of another tenant */
 	uint64_t	 replays;
 	uint64_t	 key_fetches;
 	uint64_t	 key_fetch_failures;

@@ -695,6 +695,10 @@ check_recording(struct parser *p, const struct conf *c)
 			perr(p, l, "accepted_modalities: unknown modality "
 			    "\"%.64s\" (audio, video, videoBasedScreenSharing)",
 			    *m);
+	if (c->auth_tenants[0] == NULL && line_of(p, offsetof(struct conf,
+	    auth_tenants)))
+		perr(p, line_of(p, offsetof(struct conf, auth_tenants)),
+		    "tenants is empty; use * to allow any tenant");
 	if (c->recording_tenants[0] == NULL)
 		perr(p, line_of(p, offsetof(struct conf, recording_tenants)),
 		    "tenants is empty; use * to allow any tenant");
@@ -831,6 +835,16 @@ conf_parse(const char *name, const char *text, size_t len,
 	}
 	if (p.nerrors == 0)
 		check_combinations(&p, c);
+	/*
+	 * Notification tokens are for this tenant unless told otherwise: a
+	 * token Microsoft issued for another tenant must not be accepted
+	 * just because its signature is good.
+	 */
+	if (p.nerrors == 0 && !line_of(&p, offsetof(struct conf,
+	    auth_tenants)) && c->graph_tenant_id != NULL) {
+		list_free(c->auth_tenants);
+		c->auth_tenants = list_split(c->graph_tenant_id);
+	}
 	if (p.nerrors > 0) {
 		conf_free(c);
 		*errs = p.errs;

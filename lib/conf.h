@@ -74,7 +74,9 @@ struct conf {
 	enum auth_mode	 auth_mode;
 	char		*auth_openid_configuration_url;
 	char		**auth_issuers;		/* NULL-terminated list */
-	char		**auth_tenants;		/* NULL-terminated; empty = any */
+	char		**auth_tenants;		/* NULL-terminated; "*" or empty
+					   (no tenant_id) = any; unset:
+					   [graph] tenant_id */
 	long long	 auth_clock_skew;	/* seconds */
 	long long	 auth_key_refresh;	/* seconds between JWKS fetches */
 

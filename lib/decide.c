@@ -101,3 +101,42 @@ decision_name(enum decision d)
 		return "unknown";
 	return decision_names[d];
 }
+
+/* The tenant a notification names for its call, whatever its kind. */
+static const char *
+named_tenant(const struct notification *n)
+{
+	switch (n->kind) {
+	case NOTIF_KIND_CALL:
+		return decide_call_tenant(&n->call);
+	case NOTIF_KIND_JOINING:
+		return decide_call_tenant(&n->joining.call);
+	case NOTIF_KIND_LEFT:
+		return decide_call_tenant(&n->left.call);
+	default:
+		return NULL;
+	}
+}
+
+int
+decide_token_tenant(const struct notification *n, const char *leg_tenant,
+    const char *tid, char *const *allowed, const char **call_tenant)
+{
+	const char	*named, *t;
+
+	named = n != NULL ? named_tenant(n) : NULL;
+	leg_tenant = nonempty(leg_tenant);
+	/* An invitation says whose call it is; afterwards the leg does. */
+	if (n != NULL && notif_is_invitation(n))
+		t = named != NULL ? named : leg_tenant;
+	else
+		t = leg_tenant != NULL ? leg_tenant : named;
+	*call_tenant = t;
+	if ((tid = nonempty(tid)) == NULL)
+		return 0;
+	if (t != NULL)
+		return strcasecmp(tid, t) == 0;
+	if (allowed == NULL || allowed[0] == NULL)
+		return 1;
+	return list_allows(allowed, tid);
+}

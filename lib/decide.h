@@ -46,4 +46,20 @@ const char	*decide_tenant(const struct notification *);
 struct call_data;
 const char	*decide_call_tenant(const struct call_data *);
 
+/*
+ * Whether a notification token issued for tenant tid may speak of the
+ * call n concerns.  The call's tenant is, for an invitation, the tenant
+ * it names (decide_call_tenant), else leg_tenant; for any later
+ * notification, leg_tenant (the tenant of the leg held for its call
+ * id), else the tenant it names itself (a call, joining or left
+ * notification's call).  The token's tid must equal that tenant,
+ * case-insensitively; when no tenant is known, tid must be in allowed
+ * (the [auth] tenants: NULL-terminated, empty or "*" admit any).
+ * Returns 1 when it may, 0 when not; *call_tenant is the tenant
+ * compared with, or NULL.
+ */
+int		 decide_token_tenant(const struct notification *,
+		    const char *leg_tenant, const char *tid,
+		    char *const *allowed, const char **call_tenant);
+
 #endif

@@ -90,14 +90,20 @@ check "403: one attempt only" \
 
 # Rejects for a tenant or a policy not allowed.
 stop_polrecd
+# The other tenant's invitation comes with that tenant's token (the
+# simulator's wrong-tid), which [auth] tenants lets in: a token of this
+# tenant could not speak of it (403, 055-tenant.sh).
+OTHER_TENANT=7a1b2c3d-0000-4000-8000-0000000000b2
 write_conf "[recording]
 tenants = $TENANT_ID
-policies = 7d6f6d4b-0000-4000-8000-00000000aaaa, Test Policy"
+policies = 7d6f6d4b-0000-4000-8000-00000000aaaa, Test Policy
+[auth]
+tenants = $TENANT_ID $OTHER_TENANT"
 start_polrecd
 wait_keys
-OTHER_TENANT=00000000-1111-2222-3333-444444444444
-play_files "$(invitation c0000004-0000-4000-8000-000000000004 $OTHER_TENANT)" \
-    "$(invitation c0000005-0000-4000-8000-000000000005 $TENANT_ID 'Other Policy')"
+play_signed wrong-tid 202 \
+    "$(invitation c0000004-0000-4000-8000-000000000004 $OTHER_TENANT)"
+play_files "$(invitation c0000005-0000-4000-8000-000000000005 $TENANT_ID 'Other Policy')"
 check "tenant not allowed: rejected" \
     wait_for 5 log_has 'call c0000004-0000-4000-8000-000000000004: rejected (forbidden: tenant_not_allowed)'
 check "tenant not allowed: reject body says forbidden, with callbackUri" \

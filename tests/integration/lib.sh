@@ -154,6 +154,16 @@ SCEN
 	"$SIM" play -u "$WEBHOOK" "$T/tok-$kind.json" >"$T/play-$kind.out" 2>&1
 }
 
+# play_signed KIND EXPECTED_STATUS FILE: the simulator posts FILE (a path)
+# with a token of KIND; the step must get EXPECTED_STATUS.  The output,
+# with the response body, is in $T/play-signed.out.
+play_signed() {
+	local scen="$T/signed-$$-$RANDOM.json"
+	printf '{"name":"signed-%s","steps":[{"file":"%s","token":"%s","expect_status":%s}]}\n' \
+	    "$1" "$3" "$1" "$2" >"$scen"
+	"$SIM" play -u "$WEBHOOK" "$scen" >"$T/play-signed.out" 2>&1
+}
+
 # graph_requests: how many calls-API requests the simulator received.
 graph_requests() {
 	"$SIM" requests -S "$SIM_URL" | grep -c . || true

@@ -184,6 +184,54 @@ test_every_directive(void **state)
 }
 
 /* Durations: a unit suffix or seconds; a year is 366 days. */
+/*
+ * [auth] tenants: unset, it is [graph] tenant_id (tokens for another
+ * tenant refused); set, it is what it says, "*" and empty included.
+ */
+static void
+test_auth_tenants_default(void **state)
+{
+	static const char	*head =
+	    "[graph]\napp_id = 0efc74f7-41c3-47a4-8775-7259bfef4241\n"
+	    "tenant_id = 932899f8-2ea1-4604-8413-27bd2892079f\n";
+	struct conf		*c;
+	char			 text[512];
+
+	(void)state;
+	c = parse_ok(head);
+	assert_string_equal(c->auth_tenants[0],
+	    "932899f8-2ea1-4604-8413-27bd2892079f");
+	assert_null(c->auth_tenants[1]);
+	conf_free(c);
+
+	snprintf(text, sizeof(text), "%s[auth]\ntenants = "
+	    "7a1b2c3d-0000-4000-8000-0000000000b2, "
+	    "932899f8-2ea1-4604-8413-27bd2892079f\n", head);
+	c = parse_ok(text);
+	assert_string_equal(c->auth_tenants[0],
+	    "7a1b2c3d-0000-4000-8000-0000000000b2");
+	assert_string_equal(c->auth_tenants[1],
+	    "932899f8-2ea1-4604-8413-27bd2892079f");
+	assert_null(c->auth_tenants[2]);
+	conf_free(c);
+
+	snprintf(text, sizeof(text), "%s[auth]\ntenants = *\n", head);
+	c = parse_ok(text);
+	assert_string_equal(c->auth_tenants[0], "*");
+	assert_null(c->auth_tenants[1]);
+	conf_free(c);
+
+	/* An empty list is a mistake, not "any": that is "*". */
+	snprintf(text, sizeof(text), "%s[auth]\ntenants = ,\n", head);
+	parse_fails(text, "tenants is empty; use * to allow any tenant");
+
+	/* No tenant_id: nothing to default to, any tenant. */
+	c = parse_ok("[graph]\napp_id = 0efc74f7-41c3-47a4-8775-7259bfef4241"
+	    "\n");
+	assert_null(c->auth_tenants[0]);
+	conf_free(c);
+}
+
 static void
 test_durations(void **state)
 {
@@ -554,6 +602,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_directive),
+		cmocka_unit_test(test_auth_tenants_default),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_transport),
 		cmocka_unit_test(test_bad_files),

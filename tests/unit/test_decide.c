@@ -284,11 +284,143 @@ test_edges(void **state)
 	assert_string_equal(decision_name((enum decision)42), "unknown");
 }
 
+/*
+ * Tokens bound to their tenant: which tenant a notification's call
+ * belongs to, and whether the token's tid is it.
+ */
+enum tkind { TK_INVITATION, TK_STATE, TK_JOINING, TK_LEFT, TK_ROSTER };
+
+struct tcase {
+	const char	*name;
+	enum tkind	 kind;
+	const char	*named;		/* the tenant the notification names */
+	const char	*leg;		/* the leg's tenant; NULL: no leg */
+	const char	*tid;		/* the token's */
+	char		**allowed;	/* [auth] tenants */
+	int		 want;
+	const char	*want_tenant;	/* compared with */
+};
+
+static const struct tcase tcases[] = {
+	/* Invitations: their own tenantId. */
+	{ "invitation, same tenant", TK_INVITATION, T1, NULL, T1, t12, 1, T1 },
+	{ "invitation, other tenant", TK_INVITATION, T1, NULL, T2, t12, 0, T1 },
+	{ "invitation, GUID case differs", TK_INVITATION, T1, NULL, T1_UC,
+	    t1, 1, T1 },
+	{ "invitation, no tenant, tid allowed", TK_INVITATION, NULL, NULL, T2,
+	    t12, 1, NULL },
+	{ "invitation, no tenant, tid not allowed", TK_INVITATION, NULL, NULL,
+	    T3, t12, 0, NULL },
+	{ "invitation, no tenant, any allowed", TK_INVITATION, NULL, NULL, T3,
+	    any, 1, NULL },
+	{ "invitation, no tenant, empty list", TK_INVITATION, NULL, NULL, T3,
+	    empty, 1, NULL },
+	{ "invitation, empty tenant is none", TK_INVITATION, "", NULL, T3,
+	    t12, 0, NULL },
+	{ "duplicate invitation: its own tenant", TK_INVITATION, T1, T2, T1,
+	    t12, 1, T1 },
+	{ "invitation without tenant of a known leg", TK_INVITATION, NULL, T2,
+	    T2, t12, 1, T2 },
+
+	/* Later notifications: the leg's tenant. */
+	{ "established, leg same tenant", TK_STATE, T1, T1, T1, t12, 1, T1 },
+	{ "terminated, leg other tenant", TK_STATE, NULL, T1, T2, t12, 0, T1 },
+	{ "the leg wins over what it names", TK_STATE, T2, T1, T2, t12, 0,
+	    T1 },
+	{ "leg, GUID case differs", TK_STATE, NULL, T1_UC, T1, t1, 1, T1_UC },
+	{ "roster of a leg, other tenant", TK_ROSTER, NULL, T1, T2, any, 0,
+	    T1 },
+	{ "joining of a leg, same tenant", TK_JOINING, T1, T1, T1, t1, 1, T1 },
+	{ "left of a leg, other tenant", TK_LEFT, NULL, T1, T2, t12, 0, T1 },
+
+	/* Unknown leg: what the notification names, else the list. */
+	{ "unknown leg, names same tenant", TK_STATE, T1, NULL, T1, t12, 1,
+	    T1 },
+	{ "unknown leg, names other tenant", TK_STATE, T1, NULL, T2, t12, 0,
+	    T1 },
+	{ "unknown leg, joining names other", TK_JOINING, T1, NULL, T2, t12,
+	    0, T1 },
+	{ "unknown leg, no tenant, tid allowed", TK_STATE, NULL, NULL, T1,
+	    t12, 1, NULL },
+	{ "unknown leg, no tenant, tid not allowed", TK_ROSTER, NULL, NULL,
+	    T3, t12, 0, NULL },
+	{ "unknown leg, no tenant, allowed in other case", TK_LEFT, NULL, NULL,
+	    T1_UC, t1, 1, NULL },
+
+	/* No tid at all never matches. */
+	{ "no tid", TK_STATE, NULL, T1, NULL, any, 0, T1 },
+	{ "empty tid, nothing known", TK_STATE, NULL, NULL, "", any, 0, NULL },
+};
+
+static void
+token_notification(struct notification *n, const struct tcase *c)
+{
+	memset(n, 0, sizeof(*n));
+	n->change = NOTIF_CHANGE_UPDATED;
+	switch (c->kind) {
+	case TK_INVITATION:
+		n->change = NOTIF_CHANGE_CREATED;
+		n->kind = NOTIF_KIND_CALL;
+		n->call.state = CALL_STATE_INCOMING;
+		n->call.bot.present = 1;
+		n->call.tenant_id = c->named;
+		break;
+	case TK_STATE:
+		n->kind = NOTIF_KIND_CALL;
+		n->call.state = CALL_STATE_ESTABLISHED;
+		n->call.tenant_id = c->named;
+		break;
+	case TK_JOINING:
+		n->kind = NOTIF_KIND_JOINING;
+		n->joining.call.tenant_id = c->named;
+		break;
+	case TK_LEFT:
+		n->kind = NOTIF_KIND_LEFT;
+		n->left.call.tenant_id = c->named;
+		break;
+	case TK_ROSTER:
+		n->kind = NOTIF_KIND_PARTICIPANTS;
+		break;
+	}
+}
+
+static void
+test_token_tenant(void **state)
+{
+	struct notification	 n;
+	const struct tcase	*c;
+	const char		*t;
+	size_t			 i;
+	int			 r;
+
+	(void)state;
+	for (i = 0; i < NELEM(tcases); i++) {
+		c = &tcases[i];
+		token_notification(&n, c);
+		t = "unset";
+		r = decide_token_tenant(&n, c->leg, c->tid, c->allowed, &t);
+		if (r != c->want)
+			fail_msg("%s: got %d, want %d", c->name, r, c->want);
+		if ((t == NULL) != (c->want_tenant == NULL) ||
+		    (t != NULL && strcmp(t, c->want_tenant) != 0))
+			fail_msg("%s: compared with %s, want %s", c->name,
+			    t ? t : "(null)",
+			    c->want_tenant ? c->want_tenant : "(null)");
+	}
+	/* A call notification in state terminated is no invitation. */
+	token_notification(&n, &tcases[0]);
+	n.change = NOTIF_CHANGE_DELETED;
+	n.call.state = CALL_STATE_TERMINATED;
+	assert_int_equal(decide_token_tenant(&n, T2, T1, t12, &t), 0);
+	assert_string_equal(t, T2);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_token_tenant),
 		cmocka_unit_test(test_tenant),
 		cmocka_unit_test(test_parsed),
 		cmocka_unit_test(test_edges),
