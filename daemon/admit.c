@@ -50,6 +50,7 @@
 #define ADMIT_SWEEP_MS		250
 #define ADMIT_PAUSE_MS		100	/* accepting, after EMFILE */
 #define ADMIT_LOG_SEC		10	/* a kind of refusal, logged */
+#define ADMIT_GRACE_MS		250	/* a request arriving longer is slow */
 
 struct admit_net {
 	LIST_ENTRY(admit_net)	 an_bucket;
@@ -273,19 +274,29 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * When slots run short: the incomplete request that has taken longest,
- * else the connection idle longest, taken from the client network that
- * holds the most connections.  A crowd of slow connections thus makes
- * room from its own networks, and a burst of new ones cannot cut short
- * a request in flight from a network with fewer.  NULL: none.
+ * When slots run short, who makes room:
+ * 1. the incomplete request that has taken longest, if it has taken
+ *    ADMIT_GRACE_MS at least (Graph sends a request in milliseconds:
+ *    one still arriving after that is slow);
+ * 2. else, from the client network holding the most connections, its
+ *    oldest incomplete request, then its longest idle connection: a
+ *    burst of new connections makes room from its own networks and
+ *    cannot cut short a request in flight from elsewhere.
+ * NULL: none.
  */
 static struct admit_conn *
 victim(struct admit *a, const struct admit_conn *self)
 {
 	struct admit_conn	*c, *best = NULL;
+	uint64_t		 now = now_us();
 	long long		 most = 0;
 	int			 pass, want;
 
+	TAILQ_FOREACH(c, &a->a_conns, ac_entry)
+		if (c != self && c->ac_checked && c->ac_state == CONN_READING &&
+		    now - c->ac_since_us >= ADMIT_GRACE_MS * 1000 &&
+		    (best == NULL || c->ac_since_us < best->ac_since_us))
+			best = c;
 	for (pass = 0; pass < 2 && best == NULL; pass++) {
 		want = pass == 0 ? CONN_READING : CONN_IDLE;
 		most = 0;

@@ -57,7 +57,7 @@ mk_cert ingress
 start_sim
 write_conf "[http]
 max_connections = 64
-max_connections_per_address = 8
+max_connections_per_address = 32
 request_deadline = $DEADLINE
 connection_rate = 100"
 start_polrecd
@@ -75,7 +75,7 @@ check "polrecd stops cleanly" stop_polrecd
 
 write_conf "[http]
 max_connections = 64
-max_connections_per_address = 8
+max_connections_per_address = 32
 request_deadline = $DEADLINE
 connection_rate = 100
 tls_cert = $T/ingress.crt
@@ -110,6 +110,24 @@ check "no spin: polrecd's CPU time under half the attack's (${cpu_ms} of ${wall_
     test $((cpu_ms * 2)) -lt "$wall_ms"
 check "... and the log stays small ($(wc -l <"$T/polrecd.log") lines)" \
     test "$(wc -l <"$T/polrecd.log")" -lt 2000
+# Descriptors run out all the same (the limit lowered under it): accept
+# pauses instead of spinning, and everything comes back with them.
+prlimit --pid "$POLRECD_PID" --nofile=48:1024
+t0=$(cpu_ticks)
+"$DRIBBLE" "$POLRECD_ADDR" idle 200 16 4 >"$T/dribble-emfile.out" 2>&1 || true
+t1=$(cpu_ticks)
+cpu_ms=$(( (t1 - t0) * 1000 / hz ))
+echo "# out of descriptors for 4 s: $(cat "$T/dribble-emfile.out"); accept paused $(stat_of http_accept_paused) time(s); ${cpu_ms} ms of CPU"
+check "out of descriptors: accepting paused, counted" test "$(stat_of http_accept_paused)" -gt 0
+check "... logged once an interval (10 s), not per attempt" \
+    test "$(grep -c 'accept: .*paused' "$T/polrecd.log")" -le 2
+check "... no spin (${cpu_ms} ms of CPU in 4 s)" test "$cpu_ms" -lt 2000
+cp "$T/polrecd.log" "$T/polrecd-emfile.log"
+prlimit --pid "$POLRECD_PID" --nofile=1024:1024
+sleep 3
+play_files "$(invitation c1500000-0000-4000-8000-00000000e0f1)" || true
+check "descriptors back: answering again" \
+    wait_for 10 log_has 'call c1500000-0000-4000-8000-00000000e0f1: answered in'
 check "polrecd stops cleanly" stop_polrecd
 
 # allow_from: checked at accept, before anything is read.

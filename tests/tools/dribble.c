@@ -66,9 +66,12 @@ conn_open(struct conn *c)
 {
 	struct sockaddr_in	 src;
 	int			 fl;
+	struct timeval		 tv = { 0, 50000 };
 
 	if ((c->fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
 		return -1;
+	/* A server not accepting must not hang us: connect gives up. */
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	memset(&src, 0, sizeof(src));
 	src.sin_family = AF_INET;
 	src.sin_addr.s_addr = htonl(0x7f010001 + (uint32_t)c->net);
@@ -194,9 +197,12 @@ main(int argc, char *argv[])
 		if (now() < tick)
 			continue;
 		tick += 1.0;
-		/* Once a second: a byte on each, and reopen the lost. */
+		/* Once a second: a byte on each, and reopen the lost (for
+		 * half a second at most: a server not accepting makes each
+		 * connect wait). */
 		for (i = 0; i < n; i++) {
-			if (conns[i].fd == -1 && conn_open(&conns[i]) == -1) {
+			if (conns[i].fd == -1 && (now() > tick - 0.5 ||
+			    now() > end || conn_open(&conns[i]) == -1)) {
 				failed++;
 				continue;
 			}
