@@ -211,6 +211,33 @@ audit_checkpoint_message(const struct audit_checkpoint *cp,
 	memcpy(p, cp->head, AUDIT_HASHBYTES);
 }
 
+/* Ed25519 over msg with sk; key_id names the signing key.  0 or -1. */
+static int
+sign_message(const unsigned char *msg, size_t len,
+    const unsigned char sk[AUDIT_SIGN_SECRETBYTES],
+    unsigned char sig[AUDIT_SIGBYTES], char key_id[AUDIT_KEYID_LEN + 1])
+{
+	if (crypto_sign_detached(sig, NULL, msg, len, sk) != 0)
+		return -1;
+	audit_key_id(sk + AUDIT_SIGN_SECRETBYTES - AUDIT_SIGN_PUBBYTES,
+	    AUDIT_SIGN_PUBBYTES, key_id);
+	return 0;
+}
+
+/* 0 when sig over msg verifies with pk and key_id is pk's id. */
+static int
+verify_message(const unsigned char *msg, size_t len,
+    const unsigned char sig[AUDIT_SIGBYTES], const char *key_id,
+    const unsigned char pk[AUDIT_SIGN_PUBBYTES])
+{
+	char	 id[AUDIT_KEYID_LEN + 1];
+
+	audit_key_id(pk, AUDIT_SIGN_PUBBYTES, id);
+	if (memcmp(id, key_id, sizeof(id)) != 0)
+		return -1;
+	return crypto_sign_verify_detached(sig, msg, len, pk) == 0 ? 0 : -1;
+}
+
 int
 audit_checkpoint_sign(struct audit_checkpoint *cp,
     const unsigned char sk[AUDIT_SIGN_SECRETBYTES])
@@ -220,11 +247,7 @@ audit_checkpoint_sign(struct audit_checkpoint *cp,
 	if (cp == NULL || sk == NULL)
 		return -1;
 	audit_checkpoint_message(cp, msg);
-	if (crypto_sign_detached(cp->sig, NULL, msg, sizeof(msg), sk) != 0)
-		return -1;
-	audit_key_id(sk + AUDIT_SIGN_SECRETBYTES - AUDIT_SIGN_PUBBYTES,
-	    AUDIT_SIGN_PUBBYTES, cp->key_id);
-	return 0;
+	return sign_message(msg, sizeof(msg), sk, cp->sig, cp->key_id);
 }
 
 int
@@ -232,16 +255,11 @@ audit_checkpoint_verify(const struct audit_checkpoint *cp,
     const unsigned char pk[AUDIT_SIGN_PUBBYTES])
 {
 	unsigned char	 msg[AUDIT_CHECKPOINT_MSGBYTES];
-	char		 id[AUDIT_KEYID_LEN + 1];
 
 	if (cp == NULL || pk == NULL)
 		return -1;
-	audit_key_id(pk, AUDIT_SIGN_PUBBYTES, id);
-	if (memcmp(id, cp->key_id, sizeof(id)) != 0)
-		return -1;
 	audit_checkpoint_message(cp, msg);
-	return crypto_sign_verify_detached(cp->sig, msg, sizeof(msg), pk) ==
-	    0 ? 0 : -1;
+	return verify_message(msg, sizeof(msg), cp->sig, cp->key_id, pk);
 }
 
 /* Refuses what JSON numbers cannot carry exactly: < 0 or > 2^53 - 1. */
@@ -595,11 +613,7 @@ audit_head_sign(struct audit_head_seal *hs,
 	if (hs == NULL || sk == NULL)
 		return -1;
 	head_message(hs, msg);
-	if (crypto_sign_detached(hs->sig, NULL, msg, sizeof(msg), sk) != 0)
-		return -1;
-	audit_key_id(sk + AUDIT_SIGN_SECRETBYTES - AUDIT_SIGN_PUBBYTES,
-	    AUDIT_SIGN_PUBBYTES, hs->key_id);
-	return 0;
+	return sign_message(msg, sizeof(msg), sk, hs->sig, hs->key_id);
 }
 
 int
@@ -607,14 +621,9 @@ audit_head_verify(const struct audit_head_seal *hs,
     const unsigned char pk[AUDIT_SIGN_PUBBYTES])
 {
 	unsigned char	 msg[HEAD_MSGBYTES];
-	char		 id[AUDIT_KEYID_LEN + 1];
 
 	if (hs == NULL || pk == NULL)
 		return -1;
-	audit_key_id(pk, AUDIT_SIGN_PUBBYTES, id);
-	if (strcmp(id, hs->key_id) != 0)
-		return -1;
 	head_message(hs, msg);
-	return crypto_sign_verify_detached(hs->sig, msg, sizeof(msg), pk) ==
-	    0 ? 0 : -1;
+	return verify_message(msg, sizeof(msg), hs->sig, hs->key_id, pk);
 }
