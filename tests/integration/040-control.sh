@@ -54,16 +54,23 @@ check "still answers after garbage" sh -c "$CTL show status >/dev/null"
 # up to a cap, its requests are then not read, and it is dropped.
 payload='{"argv":["show","stats"]}'
 frame=$(printf '\\000\\000\\000\\001\\000\\000\\000\\%03o\\000\\001\\000\\000%s' "${#payload}" "$payload")
-for i in $(seq 1 20000); do printf "$frame"; done >"$T/frames"
+for i in $(seq 1 1000); do printf "$frame"; done >"$T/frames1k"
+for i in $(seq 1 100); do cat "$T/frames1k"; done >"$T/frames"
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$POLRECD_PID/status"; }
 rss0=$(rss)
 (cat "$T/frames"; sleep 14) | timeout 20 socat -u - "UNIX-CONNECT:$T/ctl.sock" 2>/dev/null &
 reader=$!
 sleep 3
 rss1=$(rss)
-echo "# a client not reading 20,000 replies: polrecd RSS ${rss0} kB before, ${rss1} kB after 3 s"
-check "its replies are bounded: RSS grew by less than 32 MB ($(( (rss1 - rss0) / 1024 )) MB)" \
-    test $((rss1 - rss0)) -lt 32768
+echo "# a client not reading 100,000 replies (150 MB): polrecd RSS ${rss0} kB before, ${rss1} kB after 3 s"
+# A sanitizer's quarantine keeps freed memory: the bound is for the
+# plain build.
+if ldd "$POLRECD" | grep -q libasan; then
+	ok "its replies are bounded: # SKIP under AddressSanitizer ($(( (rss1 - rss0) / 1024 )) MB)"
+else
+	check "its replies are bounded: RSS grew by less than 32 MB ($(( (rss1 - rss0) / 1024 )) MB)" \
+	    test $((rss1 - rss0)) -lt 32768
+fi
 check "polrecctl still answers meanwhile" sh -c "$CTL show status >/dev/null"
 check "it is dropped for not reading" wait_for 15 log_has 'did not read its replies'
 wait $reader 2>/dev/null || true
