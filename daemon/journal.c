@@ -51,6 +51,10 @@ struct journal {
 	size_t			 j_appended;	/* in the open transaction */
 	uint64_t		 j_signed_at;	/* monotonic, last checkpoint */
 	struct event		*j_sign_timer;	/* checkpoint_interval */
+	/* Unsigned events other than the records of checkpoints leaving
+	 * the host: only these make a checkpoint due with time, or an idle
+	 * appliance would sign, witness and stamp their receipts for ever. */
+	size_t			 j_real_unsigned;
 	uint64_t		 j_datakey_at;
 	int			 j_sign_now;	/* checkpoint at next flush */
 	int64_t			 j_cp_announced;	/* last checkpoint sent */
@@ -410,6 +414,9 @@ journal_add(struct polrecd *sc, const struct trail_event *ev)
 	}
 	TAILQ_INSERT_TAIL(&j->j_held, he, he_entry);
 	j->j_nheld++;
+	if (strcmp(ev->kind, "witness") != 0 &&
+	    strcmp(ev->kind, "timestamp") != 0)
+		j->j_real_unsigned++;
 	sc->sc_stats.audit_events++;
 	commit_want(sc->sc_commit);
 }
@@ -489,8 +496,8 @@ journal_flush(struct polrecd *sc, sqlite3 *db, char *err, size_t errlen)
 	}
 	if (trail_unsigned(j->j_trail) > 0 && (j->j_sign_now ||
 	    trail_unsigned(j->j_trail) >= c->audit_checkpoint_events ||
-	    now - j->j_signed_at >=
-	    (uint64_t)c->audit_checkpoint_interval * 1000000)) {
+	    (j->j_real_unsigned > 0 && now - j->j_signed_at >=
+	    (uint64_t)c->audit_checkpoint_interval * 1000000))) {
 		if (trail_checkpoint(j->j_trail, polrecd_utc_us(), err,
 		    errlen) == -1)
 			return -1;
@@ -513,6 +520,8 @@ journal_done(struct polrecd *sc, int committed)
 	}
 	trail_committed(j->j_trail);
 	j->j_sign_now = 0;
+	if (trail_unsigned(j->j_trail) == 0)
+		j->j_real_unsigned = 0;
 	free(j->j_ts_token);
 	j->j_ts_token = NULL;
 	while (j->j_appended > 0 && (he = TAILQ_FIRST(&j->j_held)) != NULL) {
@@ -540,7 +549,7 @@ arm_sign_timer(struct journal *j)
 	struct timeval	 tv;
 	uint64_t	 due, now = polrecd_now_us();
 
-	if (trail_unsigned(j->j_trail) == 0 ||
+	if (trail_unsigned(j->j_trail) == 0 || j->j_real_unsigned == 0 ||
 	    evtimer_pending(j->j_sign_timer, NULL))
 		return;
 	due = j->j_signed_at +
@@ -573,7 +582,8 @@ journal_tick(struct polrecd *sc)
 
 	if (j == NULL)
 		return;
-	if (trail_unsigned(j->j_trail) > 0 && now - j->j_signed_at >=
+	if (trail_unsigned(j->j_trail) > 0 && j->j_real_unsigned > 0 &&
+	    now - j->j_signed_at >=
 	    (uint64_t)sc->sc_conf->audit_checkpoint_interval * 1000000) {
 		j->j_sign_now = 1;
 		commit_want(sc->sc_commit);
