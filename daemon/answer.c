@@ -69,23 +69,58 @@ journal_result(struct polrecd *sc, const struct call_leg *leg,
 	    leg->cl_reason : NULL, NULL, r);
 }
 
+/* The leg is ours: keep it alive, build its group, report recording. */
+static void
+take_over(struct polrecd *sc, struct call_leg *leg)
+{
+	/* A leg stored before its answer went out, restored: as answered. */
+	if (leg->cl_capacity == 0)
+		leg->cl_capacity =
+		    (uint32_t)sc->sc_conf->recording_participant_capacity;
+	if (leg->cl_callback == NULL)
+		leg->cl_callback = legs_intern(sc, answer_callback_uri(sc));
+	legs_touch(sc, leg);
+	recording_start_keepalive(sc, leg);
+	joins_group_new(sc, leg);
+	if (leg->cl_state == LEG_ESTABLISHED)
+		recording_update(sc, leg);
+}
+
+/* Graph ended the call while the answer was in flight: end it now. */
+static int
+end_if_wanted(struct polrecd *sc, struct call_leg *leg)
+{
+	if (leg->cl_end_why == NULL || leg->cl_ended_us != 0)
+		return 0;
+	legs_end(sc, leg, leg->cl_end_why);
+	return 1;
+}
+
+static void
+missed(struct polrecd *sc, struct call_leg *leg, const char *why,
+    const struct graph_result *r)
+{
+	leg->cl_outcome = OUTCOME_MISSED;
+	sc->sc_stats.answers_missed++;
+	journal_leg(sc, leg, "missed", "missed", why != NULL ? why :
+	    leg->cl_decision != DECIDE_ANSWER ? leg->cl_reason : NULL, NULL, r);
+	legs_end(sc, leg, "missed");
+}
+
 static void
 finish_failed(struct polrecd *sc, struct call_leg *leg,
     const struct graph_result *r, const char *what)
 {
-	journal_result(sc, leg, r->missed ? "missed" : what,
-	    r->missed ? "missed" : "failed", r);
 	if (r->missed) {
-		leg->cl_outcome = OUTCOME_MISSED;
-		sc->sc_stats.answers_missed++;
 		log_warnx("call %s: MISSED: no %s could be sent within the "
 		    "%lld ms budget (%d attempt(s), last %ld%s%s)", leg->cl_id,
 		    what, sc->sc_conf->recording_answer_budget_ms, r->attempts,
 		    r->status, r->error != NULL ? ", " : "",
 		    r->error != NULL ? r->error : "");
-		legs_end(sc, leg, "missed");
+		missed(sc, leg, NULL, r);
 		return;
 	}
+	journal_result(sc, leg, what, "failed", r);
 	leg->cl_outcome = OUTCOME_FAILED;
 	sc->sc_stats.answer_failures++;
 	log_warnx("call %s: %s failed: HTTP %ld code %s request-id %s after "
@@ -97,12 +132,92 @@ finish_failed(struct polrecd *sc, struct call_leg *leg,
 }
 
 static void
+on_verdict(struct polrecd *sc, struct call_leg *leg, enum leg_verdict v,
+    const char *why, const struct graph_result *r)
+{
+	char	*detail = NULL;
+
+	switch (v) {
+	case LEG_VERDICT_ANSWERED:
+		leg->cl_outcome = OUTCOME_ANSWERED;
+		sc->sc_stats.answers_confirmed++;
+		xasprintf(&detail, "{\"confirmed_by\":\"graph\"}");
+		journal_leg(sc, leg, "answer", "ok", why, detail, r);
+		log_info("call %s: answered, as Graph says; taking the leg "
+		    "over", leg->cl_id);
+		if (!end_if_wanted(sc, leg))
+			take_over(sc, leg);
+		break;
+	case LEG_VERDICT_REJECTED:
+		leg->cl_outcome = OUTCOME_REJECTED;
+		xasprintf(&detail, "{\"confirmed_by\":\"graph\"}");
+		journal_leg(sc, leg, "reject", "ok", leg->cl_reason, detail, r);
+		legs_end(sc, leg, "rejected");
+		break;
+	default:
+		log_warnx("call %s: MISSED: Graph says the %s did not take "
+		    "(%s)", leg->cl_id, leg->cl_decision == DECIDE_ANSWER ?
+		    "answer" : "reject", why);
+		missed(sc, leg, why, r);
+		break;
+	}
+	free(detail);
+}
+
+/*
+ * The leg's own notifications say the call is coming up while polrecd
+ * asks Graph about its answer: that is Graph's word already.
+ */
+void
+answer_seen_up(struct polrecd *sc, struct call_leg *leg)
+{
+	if (leg->cl_outcome != OUTCOME_PENDING || !confirm_active(leg) ||
+	    leg->cl_decision != DECIDE_ANSWER)
+		return;
+	confirm_stop(leg);
+	on_verdict(sc, leg, LEG_VERDICT_ANSWERED, leg->cl_confirm_why, NULL);
+}
+
+/* Ask Graph what became of the leg's answer or reject. */
+void
+answer_confirm(struct polrecd *sc, struct call_leg *leg, const char *why)
+{
+	confirm_start(sc, leg, why, on_verdict);
+}
+
+/*
+ * Graph ended the call: at once, unless an answer, reject or its check
+ * is in flight, whose outcome is recorded first.
+ */
+void
+answer_end_wanted(struct polrecd *sc, struct call_leg *leg, const char *why)
+{
+	if (leg->cl_op_answer != NULL || confirm_active(leg)) {
+		leg->cl_end_why = why;
+		return;
+	}
+	legs_end(sc, leg, why);
+}
+
+/* No clear reply: Graph may have taken it.  409: it took an earlier one. */
+static int
+unsure(const struct graph_result *r)
+{
+	return r->unsure || r->status == 409;
+}
+
+static void
 on_answered(const struct graph_result *r, void *arg)
 {
 	struct call_leg	*leg = arg;
 	struct polrecd	*sc = leg->cl_sc;
 
 	leg->cl_op_answer = NULL;
+	if (!r->ok && unsure(r)) {
+		answer_confirm(sc, leg, r->missed ? "answer cut off at the "
+		    "budget" : "answer without a clear reply");
+		return;
+	}
 	if (!r->ok) {
 		finish_failed(sc, leg, r, "answer");
 		return;
@@ -116,8 +231,8 @@ on_answered(const struct graph_result *r, void *arg)
 	    "ms); request-id %s", leg->cl_id, ms_since(leg->cl_arrival_us),
 	    r->attempts, sc->sc_conf->recording_answer_budget_ms,
 	    r->request_id[0] ? r->request_id : "-");
-	recording_start_keepalive(sc, leg);
-	joins_group_new(sc, leg);
+	if (!end_if_wanted(sc, leg))
+		take_over(sc, leg);
 }
 
 static void
@@ -127,6 +242,11 @@ on_rejected(const struct graph_result *r, void *arg)
 	struct polrecd	*sc = leg->cl_sc;
 
 	leg->cl_op_answer = NULL;
+	if (!r->ok && unsure(r)) {
+		answer_confirm(sc, leg, r->missed ? "reject cut off at the "
+		    "budget" : "reject without a clear reply");
+		return;
+	}
 	if (!r->ok) {
 		finish_failed(sc, leg, r, "reject");
 		return;
@@ -276,6 +396,31 @@ journal_invitation(struct polrecd *sc, const struct call_leg *leg,
 	cJSON_free(personal);
 }
 
+static void
+replace(char **p, const char *s)
+{
+	free(*p);
+	*p = dup_or_null(s);
+}
+
+/*
+ * An invitation for a leg already known is acted on again only when the
+ * first came to nothing here: missed or refused, or stored undecided
+ * before a restart and not yet settled with Graph (a second answer that
+ * Graph refuses as already answered is settled by asking it).
+ */
+static int
+resent(const struct call_leg *leg)
+{
+	if (leg->cl_ended_us != 0)
+		return leg->cl_outcome == OUTCOME_MISSED ||
+		    leg->cl_outcome == OUTCOME_FAILED;
+	if (leg->cl_outcome != OUTCOME_PENDING)
+		return 0;
+	return confirm_active(leg) || (leg->cl_restored &&
+	    leg->cl_op_answer == NULL && leg->cl_op_media == NULL);
+}
+
 void
 answer_invitation(struct polrecd *sc, const struct notification *n,
     uint64_t arrival_us, const char *msgid)
@@ -287,7 +432,16 @@ answer_invitation(struct polrecd *sc, const struct notification *n,
 	enum decision		 d;
 	const char		*reason;
 
-	if ((leg = legs_find(sc, n->call_id)) != NULL) {
+	if ((leg = legs_find(sc, n->call_id)) != NULL && resent(leg)) {
+		/* Teams asks again: the first went unanswered. */
+		sc->sc_stats.invitations_reopened++;
+		log_info("call %s: invitation again (msg %s) after %s; "
+		    "answering it anew", leg->cl_id, msgid,
+		    leg->cl_ended_us != 0 ? legs_outcome_name(leg->cl_outcome) :
+		    "an answer not yet confirmed");
+		confirm_stop(leg);
+		legs_reopen(sc, leg);
+	} else if (leg != NULL) {
 		journal_invitation(sc, leg, n, msgid, "duplicate");
 		sc->sc_stats.duplicate_invitations++;
 		log_info("call %s: duplicate invitation (msg %s); already %s "
@@ -303,12 +457,15 @@ answer_invitation(struct polrecd *sc, const struct notification *n,
 	pol.draining = sc->sc_draining;
 	d = decide_invitation(&pol, n, legs_live(sc), &reason);
 
-	leg = legs_create(sc, n->call_id);
+	if (leg == NULL)
+		leg = legs_create(sc, n->call_id);
 	leg->cl_arrival_us = arrival_us;
-	leg->cl_tenant = dup_or_null(decide_tenant(n));
-	leg->cl_chain = dup_or_null(call->call_chain_id);
-	leg->cl_policy = dup_or_null(call->bot.policy_identifier);
-	leg->cl_observed = dup_or_null(call->incoming.observed_participant_id);
+	replace(&leg->cl_tenant, decide_tenant(n));
+	replace(&leg->cl_chain, call->call_chain_id);
+	replace(&leg->cl_policy, call->bot.policy_identifier);
+	replace(&leg->cl_observed, call->incoming.observed_participant_id);
+	free(leg->cl_paired);
+	free(leg->cl_other);
 	leg->cl_paired = journal_recorders(call->bot.paired_recorders,
 	    call->bot.n_paired_recorders);
 	leg->cl_other = journal_recorders(call->bot.other_recorders,
@@ -332,10 +489,18 @@ start(void *arg)
 	const struct conf	*c = sc->sc_conf;
 	uint64_t		 deadline, arrival_us = leg->cl_arrival_us;
 
-	if (!commit_ok(sc->sc_commit))
-		log_warnx("call %s: the leg could not be stored; answering "
-		    "all the same (a blocked call is the worse failure)",
+	if (!commit_ok(sc->sc_commit)) {
+		/*
+		 * Nothing goes out that the trail cannot show: the
+		 * notification gets 503, Teams sends it again (or turns to
+		 * the paired recorder), and the leg is forgotten here.
+		 */
+		log_warnx("call %s: the invitation could not be stored; not "
+		    "answered, the notification is refused for a re-send",
 		    leg->cl_id);
+		legs_discard(sc, leg);
+		return;
+	}
 	if (leg->cl_ended_us != 0)
 		return;
 	if (leg->cl_decision != DECIDE_ANSWER) {

@@ -37,6 +37,7 @@ struct commit {
 	struct waitq	 c_waiting;	/* woken by the next commit */
 	int		 c_pending;	/* c_ev is active */
 	int		 c_ok;		/* the last commit's result */
+	int		 c_full;	/* it failed for want of space */
 	time_t		 c_last_warn;
 };
 
@@ -158,12 +159,19 @@ static int
 write_all(struct commit *c, char *err, size_t errlen)
 {
 	struct polrecd	*sc = c->c_sc;
+	int		 code;
 
-	if (db_exec(c->c_db, "BEGIN IMMEDIATE", err, errlen) == -1)
+	c->c_full = 0;
+	if (db_exec(c->c_db, "BEGIN IMMEDIATE", err, errlen) == -1) {
+		code = sqlite3_extended_errcode(c->c_db) & 0xff;
+		c->c_full = code == SQLITE_FULL;
 		return -1;
+	}
 	if (legstore_flush(sc, c->c_db, err, errlen) == -1 ||
 	    journal_flush(sc, c->c_db, err, errlen) == -1 ||
 	    db_exec(c->c_db, "COMMIT", err, errlen) == -1) {
+		code = sqlite3_extended_errcode(c->c_db) & 0xff;
+		c->c_full = code == SQLITE_FULL;
 		if (!sqlite3_get_autocommit(c->c_db))
 			sqlite3_exec(c->c_db, "ROLLBACK", NULL, NULL, NULL);
 		legstore_done(sc, 0);
@@ -189,6 +197,10 @@ on_commit(evutil_socket_t fd, short what, void *arg)
 	c->c_pending = 0;
 	c->c_ok = !(legstore_dirty(sc) || journal_dirty(sc)) ||
 	    write_all(c, err, sizeof(err)) == 0;
+	/* Out of room: the reserve is for this; at once, before any reply. */
+	if (!c->c_ok && (c->c_full || reserve_disk_full(sc->sc_reserve)) &&
+	    reserve_release(sc->sc_reserve))
+		c->c_ok = write_all(c, err, sizeof(err)) == 0;
 	us = polrecd_now_us() - t0;
 	if (c->c_ok) {
 		sc->sc_stats.commits++;

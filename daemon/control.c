@@ -197,6 +197,7 @@ cmd_show_status(struct control_client *cc, int argc, char **argv,
 	cJSON_AddNumberToObject(o, "graph_token_expires_in",
 	    (double)token_expires_in(sc->sc_token));
 	add_integrity(o, sc);
+	reserve_status(sc->sc_reserve, o);
 	return o;
 }
 
@@ -498,6 +499,13 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(answers_sent);
 	STAT(answers_ok);
 	STAT(answers_missed);
+	STAT(answers_confirmed);
+	STAT(confirm_started);
+	STAT(confirm_verdicts);
+	STAT(confirm_retries);
+	STAT(invitations_reopened);
+	STAT(disk_reserve_released);
+	STAT(notifications_refused_disk);
 	STAT(answer_failures);
 	STAT(rejects_sent);
 	STAT(rejects_ok);

@@ -46,6 +46,7 @@ struct graph_op {
 	size_t			 go_max_response;
 	int			 go_attempts;
 	int			 go_reauthed;	/* retried once after a 401 */
+	int			 go_unsure;	/* an attempt had no clear reply */
 	char			 go_crid[37];	/* this attempt's */
 	struct fetch_xfer	*go_xfer;
 	struct event		*go_timer;	/* backoff, or the deadline */
@@ -155,6 +156,7 @@ complete(struct graph_op *op, struct graph_result *res)
 	void		*arg = op->go_arg;
 
 	res->attempts = op->go_attempts;
+	res->unsure = !res->ok && op->go_unsure;
 	res->elapsed_us = polrecd_now_us() - op->go_started_us;
 	if (res->request_id == NULL)
 		res->request_id = "";
@@ -281,6 +283,9 @@ on_response(const struct fetch_response *r, void *arg)
 	if (res.request_id == NULL && res.gerr.request_id[0] != '\0')
 		res.request_id = res.gerr.request_id;
 	op->go_sc->sc_stats.graph_failures++;
+	/* Sent, and no word on whether Graph acted on it (503: it did not). */
+	if (!r->ok || (r->status >= 500 && r->status != 503))
+		op->go_unsure = 1;
 
 	if (r->ok && r->status == 401 && op->go_auth == GRAPH_AUTH_TOKEN &&
 	    !op->go_reauthed) {

@@ -51,6 +51,8 @@ struct graph_result {
 	int		 ok;		/* 2xx */
 	long		 status;	/* last HTTP status; 0: none */
 	int		 missed;	/* deadline passed before success */
+	int		 unsure;	/* an attempt may have been taken:
+					   no reply, or a 5xx */
 	int		 permanent;	/* a failure not worth retrying */
 	const char	*error;		/* transport error, or NULL */
 	struct graph_error gerr;	/* from the error body, "" if none */

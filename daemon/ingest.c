@@ -50,6 +50,7 @@ struct inbound {
 	int			 in_status;
 	char			*in_body;
 	long long		 in_expires;
+	uint64_t		 in_request;	/* its events, in the journal */
 };
 
 static void	 authenticate(struct inbound *);
@@ -383,6 +384,44 @@ backlogged(struct inbound *in)
 	inbound_free(in);
 }
 
+static int
+has_invitation(const struct notif_batch *batch)
+{
+	size_t	 i;
+
+	for (i = 0; i < batch->n; i++)
+		if (notif_is_invitation(&batch->v[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * The reserve kept for the legs already answered is being spent: a new
+ * invitation would take from it.  Teams sends it again, or to the paired
+ * recorder.
+ */
+static void
+disk_full(struct inbound *in)
+{
+	static time_t	 warned;
+	time_t		 now = time(NULL);
+
+	in->in_sc->sc_stats.notifications_refused_disk++;
+	refuse(in, "deferred", "disk_full", 503, 1);
+	if (now - warned >= 10) {
+		warned = now;
+		log_warnx("invitations refused (503): %llu so far; the "
+		    "database's file system is full",
+		    (unsigned long long)
+		    in->in_sc->sc_stats.notifications_refused_disk);
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(in->in_req),
+	    "Retry-After", "1");
+	http_reply_error(in->in_req, 503, "serviceUnavailable",
+	    "the audit trail's disk is full; retry");
+	inbound_free(in);
+}
+
 /* Answer with status and an optional JSON body, then forget the request. */
 static void
 send_reply(struct inbound *in, int status, const char *body, size_t len)
@@ -413,6 +452,9 @@ on_committed(void *arg)
 	size_t		 len = in->in_body != NULL ? strlen(in->in_body) : 0;
 
 	if (!commit_ok(sc->sc_commit)) {
+		/* Not acknowledged: not recorded as if it were. */
+		journal_request_drop(sc, in->in_request);
+		refuse(in, "deferred", "storage_failed", 503, 0);
 		sc->sc_stats.replies_refused_storage++;
 		log_warnx("msg %s: not acknowledged (503): the database "
 		    "failed", in->in_msgid);
@@ -532,7 +574,14 @@ process(struct inbound *in, long long expires, const char *tid)
 		inbound_free(in);
 		return;
 	}
+	if (sc->sc_disk_low && has_invitation(batch)) {
+		notif_batch_free(batch);
+		disk_full(in);
+		return;
+	}
+	in->in_request = journal_request_begin(sc);
 	if (tid != NULL && check_tenants(in, batch, tid) > 0) {
+		journal_request_end(sc);
 		sc->sc_stats.auth_tenant_mismatch++;
 		notif_batch_free(batch);
 		/* Answered once the refusal is on the disk, like the rest. */
@@ -563,6 +612,7 @@ process(struct inbound *in, long long expires, const char *tid)
 		} else if (r != NULL)
 			resp = r;
 	}
+	journal_request_end(sc);
 	notif_batch_free(batch);
 	/* A join decision goes back in the body (200), or plain 202. */
 	reply(in, resp != NULL ? 200 : 202, resp, expires);

@@ -40,6 +40,7 @@ struct held_event {
 	struct trail_event	 he_ev;
 	char			*he_strings;	/* one block, wiped */
 	size_t			 he_size;
+	uint64_t		 he_request;	/* made for it; 0: none */
 };
 TAILQ_HEAD(held_eventq, held_event);
 
@@ -49,6 +50,8 @@ struct journal {
 	struct held_eventq	 j_held;
 	size_t			 j_nheld;
 	size_t			 j_appended;	/* in the open transaction */
+	uint64_t		 j_request;	/* events made now are its */
+	uint64_t		 j_next_request;
 	uint64_t		 j_signed_at;	/* monotonic, last checkpoint */
 	struct event		*j_sign_timer;	/* checkpoint_interval */
 	/* Unsigned events other than the records of checkpoints leaving
@@ -412,6 +415,7 @@ journal_add(struct polrecd *sc, const struct trail_event *ev)
 		e->personal = p;
 		e->personal_len = plen;
 	}
+	he->he_request = j->j_request;
 	TAILQ_INSERT_TAIL(&j->j_held, he, he_entry);
 	j->j_nheld++;
 	if (strcmp(ev->kind, "witness") != 0 &&
@@ -427,6 +431,51 @@ held_free(struct held_event *he)
 	sodium_memzero(he->he_strings, he->he_size);
 	free(he->he_strings);
 	free(he);
+}
+
+/*
+ * Events made while a request is handled are that request's: if its
+ * commit fails it is refused (503), and what it would have recorded is
+ * dropped with journal_request_drop() rather than written later under a
+ * reply that never went out; the sender sends it again.
+ */
+uint64_t
+journal_request_begin(struct polrecd *sc)
+{
+	struct journal	*j = sc->sc_journal;
+
+	if (j == NULL)
+		return 0;
+	j->j_request = ++j->j_next_request;
+	return j->j_request;
+}
+
+void
+journal_request_end(struct polrecd *sc)
+{
+	if (sc->sc_journal != NULL)
+		sc->sc_journal->j_request = 0;
+}
+
+size_t
+journal_request_drop(struct polrecd *sc, uint64_t request)
+{
+	struct journal		*j = sc->sc_journal;
+	struct held_event	*he, *next;
+	size_t			 n = 0;
+
+	if (j == NULL || request == 0)
+		return 0;
+	for (he = TAILQ_FIRST(&j->j_held); he != NULL; he = next) {
+		next = TAILQ_NEXT(he, he_entry);
+		if (he->he_request != request)
+			continue;
+		TAILQ_REMOVE(&j->j_held, he, he_entry);
+		held_free(he);
+		j->j_nheld--;
+		n++;
+	}
+	return n;
 }
 
 /*

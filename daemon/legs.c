@@ -146,6 +146,8 @@ leg_free(struct call_leg *leg)
 	commit_unwait(sc->sc_commit, &leg->cl_commit);
 	if (leg->cl_ev_keepalive != NULL)
 		event_free(leg->cl_ev_keepalive);
+	if (leg->cl_ev_confirm != NULL)
+		event_free(leg->cl_ev_confirm);
 	graph_cancel(leg->cl_op_answer);
 	graph_cancel(leg->cl_op_media);
 	graph_cancel(leg->cl_op_keepalive);
@@ -219,6 +221,46 @@ legs_create(struct polrecd *sc, const char *id)
 	sc->sc_stats.legs_created++;
 	legs_touch(sc, leg);
 	return leg;
+}
+
+/*
+ * A new invitation for a leg that came to nothing (missed, refused, or
+ * undecided since a restart): live again, from the start.
+ */
+void
+legs_reopen(struct polrecd *sc, struct call_leg *leg)
+{
+	struct legs	*l = sc->sc_legs;
+
+	if (leg->cl_ended_us != 0) {
+		TAILQ_REMOVE(&l->ended, leg, cl_entry);
+		TAILQ_INSERT_TAIL(&l->live, leg, cl_entry);
+		l->nlive++;
+		leg->cl_ended_us = 0;
+	}
+	graph_cancel(leg->cl_op_answer);
+	leg->cl_op_answer = NULL;
+	leg->cl_state = LEG_INCOMING;
+	leg->cl_outcome = OUTCOME_PENDING;
+	leg->cl_end_reason = leg->cl_end_why = NULL;
+	leg->cl_restored = 0;
+	legs_touch(sc, leg);
+}
+
+/* A leg whose invitation could not be stored: as if never seen. */
+void
+legs_discard(struct polrecd *sc, struct call_leg *leg)
+{
+	struct legs	*l = sc->sc_legs;
+
+	if (leg->cl_ended_us != 0)
+		TAILQ_REMOVE(&l->ended, leg, cl_entry);
+	else {
+		TAILQ_REMOVE(&l->live, leg, cl_entry);
+		l->nlive--;
+	}
+	tdelete(leg, &l->root, leg_cmp);
+	leg_free(leg);
 }
 
 /* A leg read back from the database: live, or ended at ended_us. */
@@ -318,6 +360,16 @@ legs_end(struct polrecd *sc, struct call_leg *leg, const char *why)
 
 	if (leg->cl_ended_us != 0)
 		return;
+	/* Ended before any answer or reject got through: missed. */
+	if (leg->cl_outcome == OUTCOME_PENDING) {
+		leg->cl_outcome = OUTCOME_MISSED;
+		sc->sc_stats.answers_missed++;
+		journal_leg(sc, leg, "missed", "missed", why, NULL, NULL);
+		log_warnx("call %s: MISSED: %s before an answer got through",
+		    leg->cl_id, why);
+	}
+	confirm_stop(leg);
+	leg->cl_end_why = NULL;
 	if (leg->cl_ev_keepalive != NULL) {
 		event_free(leg->cl_ev_keepalive);
 		leg->cl_ev_keepalive = NULL;
@@ -438,10 +490,12 @@ apply_call(struct polrecd *sc, struct call_leg *leg,
 	}
 	leg->cl_state = next;
 	log_info("call %s: %s", leg->cl_id, leg_state_name(next));
+	if (next == LEG_ESTABLISHING || next == LEG_ESTABLISHED)
+		answer_seen_up(sc, leg);
 	if (next == LEG_ESTABLISHED)
 		recording_update(sc, leg);
 	else if (next == LEG_TERMINATED)
-		legs_end(sc, leg, "terminated by Graph");
+		answer_end_wanted(sc, leg, "terminated by Graph");
 }
 
 /* Our own leg: hang up (best effort), then end it here. */

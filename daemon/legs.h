@@ -25,6 +25,7 @@ struct graph_op;
 struct event;
 struct evhttp_request;
 struct sqlite3;
+struct graph_result;
 
 #define LEG_KEEP_ENDED_SEC	300	/* ended legs remembered */
 
@@ -85,7 +86,14 @@ struct call_leg {
 	char			 cl_rec_context[37];
 	struct graph_op		*cl_op_rec;
 
-	struct graph_op		*cl_op_answer;	/* answer or reject */
+	struct graph_op		*cl_op_answer;	/* answer, reject, or the
+						   GET that confirms them */
+	struct event		*cl_ev_confirm;	/* ask Graph again */
+	const char		*cl_confirm_why;	/* static */
+	uint64_t		 cl_confirm_since;
+	int			 cl_confirm_tries;
+	const char		*cl_end_why;	/* static: ended by Graph while
+						   the answer was in flight */
 	struct graph_op		*cl_op_media;	/* blob request */
 	struct graph_op		*cl_op_keepalive;
 	struct event		*cl_ev_keepalive;
@@ -106,6 +114,8 @@ void		 legs_shutdown(struct polrecd *);
 struct call_leg	*legs_find(struct polrecd *, const char *id);
 struct call_leg	*legs_create(struct polrecd *, const char *id);
 void		 legs_end(struct polrecd *, struct call_leg *, const char *why);
+void		 legs_reopen(struct polrecd *, struct call_leg *);
+void		 legs_discard(struct polrecd *, struct call_leg *);
 char		*legs_notify(struct polrecd *, const struct notification *,
 		    uint64_t arrival_us, const char *msgid);
 const unsigned char *legs_key(const struct polrecd *);
@@ -142,7 +152,25 @@ void		 joins_left(struct polrecd *, struct call_leg *, const char *);
 void		 joins_journal_leave(struct polrecd *, const struct call_leg *,
 		    const char *pid, const char *by);
 
+/*
+ * confirm.c: what became of an answer or reject whose reply polrecd did
+ * not see, asked of Graph until it says; cb gets the verdict (never
+ * LEG_VERDICT_RECHECK) and Graph's last reply.
+ */
+typedef void	(*confirm_cb)(struct polrecd *, struct call_leg *,
+		    enum leg_verdict, const char *why,
+		    const struct graph_result *);
+void		 confirm_start(struct polrecd *, struct call_leg *,
+		    const char *why, confirm_cb);
+void		 confirm_stop(struct call_leg *);
+int		 confirm_active(const struct call_leg *);
+
 /* answer.c */
+void		 answer_confirm(struct polrecd *, struct call_leg *,
+		    const char *why);
+void		 answer_seen_up(struct polrecd *, struct call_leg *);
+void		 answer_end_wanted(struct polrecd *, struct call_leg *,
+		    const char *why);
 void		 answer_invitation(struct polrecd *,
 		    const struct notification *, uint64_t arrival_us,
 		    const char *msgid);

@@ -314,6 +314,7 @@ main(int argc, char *argv[])
 	}
 	if ((sc.sc_token = token_new(&sc)) == NULL)
 		fatalx("cannot load the Graph client credentials");
+	sc.sc_reserve = reserve_new(&sc);
 	if ((sc.sc_commit = commit_new(&sc)) == NULL)
 		fatalx("cannot open the database %s",
 		    sc.sc_conf->audit_database);
@@ -363,6 +364,8 @@ main(int argc, char *argv[])
 	sc.sc_journal = NULL;
 	commit_free(sc.sc_commit);
 	sc.sc_commit = NULL;
+	reserve_free(sc.sc_reserve);
+	sc.sc_reserve = NULL;
 	/* Then tear down in reverse order of start-up. */
 	resume_shutdown(&sc);
 	http_free(sc.sc_http);

@@ -59,6 +59,11 @@ struct stats {
 	uint64_t	 answers_sent;
 	uint64_t	 answers_ok;
 	uint64_t	 answers_missed;
+	uint64_t	 answers_confirmed;	/* taken, said by Graph's GET */
+	uint64_t	 confirm_started;	/* outcomes asked of Graph */
+	uint64_t	 confirm_verdicts;
+	uint64_t	 confirm_retries;	/* Graph did not say; asked again */
+	uint64_t	 invitations_reopened;	/* re-sent after a miss */
 	uint64_t	 answer_failures;
 	uint64_t	 rejects_sent;
 	uint64_t	 rejects_ok;
@@ -95,6 +100,8 @@ struct stats {
 	uint64_t	 timestamps;		/* RFC 3161 tokens received */
 	uint64_t	 timestamp_failures;
 	uint64_t	 integrity_breaks;	/* found at start-up */
+	uint64_t	 disk_reserve_released;
+	uint64_t	 notifications_refused_disk;
 };
 
 struct polrecd {
@@ -113,6 +120,8 @@ struct polrecd {
 	struct resume	*sc_resume;
 	struct witness	*sc_witness;
 	struct refused	*sc_refused;
+	struct reserve	*sc_reserve;
+	int		 sc_disk_low;	/* the reserve is spent */
 	/* Reload the configuration (polrecctl reload): 0, or -1 with why. */
 	int		(*sc_reload)(struct polrecd *, const char *by,
 			    char *err, size_t errlen);
@@ -180,6 +189,9 @@ char		*journal_recorders(const void *refs, size_t n);
 struct graph_result;
 void		 journal_graph_result(struct trail_event *,
 		    const struct graph_result *);
+uint64_t	 journal_request_begin(struct polrecd *);
+void		 journal_request_end(struct polrecd *);
+size_t		 journal_request_drop(struct polrecd *, uint64_t);
 void		 journal_leg(struct polrecd *, const struct call_leg *,
 		    const char *kind, const char *outcome, const char *reason,
 		    const char *detail, const struct graph_result *);
@@ -187,6 +199,14 @@ void		 journal_simple(struct polrecd *, const char *kind,
 		    const char *outcome, const char *reason, const char *detail);
 
 /* refused.c: refused requests, aggregated into the trail once a second */
+/* reserve.c: room on the database's file system for the evidence */
+struct reserve	*reserve_new(struct polrecd *);
+void		 reserve_free(struct reserve *);
+int		 reserve_release(struct reserve *);
+int		 reserve_disk_full(const struct reserve *);
+struct cJSON;
+void		 reserve_status(const struct reserve *, struct cJSON *);
+
 struct refused	*refused_new(struct polrecd *);
 void		 refused_free(struct refused *);
 void		 refused_note(struct polrecd *, const char *outcome,

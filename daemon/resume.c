@@ -3,6 +3,8 @@
  * /communications/calls/{id} for each, a few at a time so that 100,000
  * legs do not flood Graph.  A 404 ends the leg here; a known call takes
  * the state Graph reports, is kept alive at once and then on its timer.
+ * A leg stored before its answer's outcome was is settled by asking
+ * Graph what became of it (answer.c, confirm.c): taken over, or missed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,20 +29,6 @@ struct resume {
 };
 
 static void	 next_checks(struct resume *);
-
-static void
-finish_pending(struct polrecd *sc, struct call_leg *leg)
-{
-	/* Decided, but no answer got through before the restart. */
-	if (leg->cl_outcome == OUTCOME_PENDING &&
-	    leg->cl_state < LEG_ESTABLISHING) {
-		leg->cl_outcome = OUTCOME_MISSED;
-		sc->sc_stats.answers_missed++;
-		log_warnx("call %s: MISSED: not answered before the restart",
-		    leg->cl_id);
-		legs_end(sc, leg, "not answered before the restart");
-	}
-}
 
 static void
 on_checked(const struct graph_result *r, void *arg)
@@ -78,19 +66,10 @@ on_checked(const struct graph_result *r, void *arg)
 			leg->cl_state = next;
 			legs_touch(sc, leg);
 		}
-		if (leg->cl_outcome == OUTCOME_PENDING &&
-		    leg->cl_decision == DECIDE_ANSWER &&
-		    leg->cl_state >= LEG_ESTABLISHING) {
-			leg->cl_outcome = OUTCOME_ANSWERED;
-			legs_touch(sc, leg);
-		}
 		if (leg->cl_state == LEG_TERMINATED) {
 			legs_end(sc, leg, "terminated by Graph");
 			goto next;
 		}
-		finish_pending(sc, leg);
-		if (leg->cl_ended_us != 0)
-			goto next;
 		if (leg->cl_state == LEG_ESTABLISHED)
 			recording_update(sc, leg);
 	}
@@ -115,6 +94,16 @@ next_checks(struct resume *rs)
 		if (leg == NULL || leg->cl_ended_us != 0 ||
 		    leg->cl_op_keepalive != NULL)
 			continue;
+		/*
+		 * Stored before its answer or reject went out, or before
+		 * Graph's reply was: what became of it is Graph's to say.
+		 */
+		if (leg->cl_outcome == OUTCOME_PENDING) {
+			if (!confirm_active(leg) && leg->cl_op_answer == NULL)
+				answer_confirm(sc, leg, "not settled before "
+				    "the restart");
+			continue;
+		}
 		sc->sc_stats.restore_checks++;
 		rs->r_inflight++;
 		leg->cl_op_keepalive = graph_call(sc, "GET", leg->cl_id, NULL,

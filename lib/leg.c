@@ -84,6 +84,56 @@ leg_next_state(enum leg_state cur, enum notif_change change,
 	return to;
 }
 
+/*
+ * answering: the attempt was an answer (else a reject).  seen: how far
+ * the leg got on its own notifications.  known: Graph has the call (not
+ * a 404).
+ */
+enum leg_verdict
+leg_verdict(int answering, enum leg_state seen, int known,
+    enum call_state graph_state, uint64_t waited_us, uint64_t window_us)
+{
+	enum leg_state	 now;
+
+	if (answering && seen >= LEG_ESTABLISHING && seen < LEG_TERMINATED)
+		return LEG_VERDICT_ANSWERED;
+	if (!known)
+		return LEG_VERDICT_MISSED;
+	now = leg_next_state(LEG_INCOMING, NOTIF_CHANGE_UPDATED, graph_state,
+	    NULL);
+	switch (now) {
+	case LEG_ESTABLISHING:
+	case LEG_ESTABLISHED:
+	case LEG_TERMINATING:
+		/* Up: only an answer puts the bot in the call. */
+		return answering ? LEG_VERDICT_ANSWERED : LEG_VERDICT_MISSED;
+	case LEG_TERMINATED:
+		/* Ended before it was up: a reject ends it so; an answer
+		 * that Graph took would have shown establishing first. */
+		return answering ? LEG_VERDICT_MISSED : LEG_VERDICT_REJECTED;
+	default:
+		break;
+	}
+	return waited_us < window_us ? LEG_VERDICT_RECHECK :
+	    LEG_VERDICT_MISSED;
+}
+
+const char *
+leg_verdict_name(enum leg_verdict v)
+{
+	switch (v) {
+	case LEG_VERDICT_ANSWERED:
+		return "answered";
+	case LEG_VERDICT_REJECTED:
+		return "rejected";
+	case LEG_VERDICT_MISSED:
+		return "missed";
+	case LEG_VERDICT_RECHECK:
+		return "recheck";
+	}
+	return "unknown";
+}
+
 void
 roster_init(struct roster *r)
 {

@@ -35,6 +35,26 @@ enum leg_state	 leg_next_state(enum leg_state cur, enum notif_change,
 		    enum call_state, int *moved);
 
 /*
+ * What became of an answer or reject whose reply polrecd did not see
+ * (cut off at the budget, a 5xx, a restart between sending and
+ * committing), from what Graph says of the call now: the leg's state,
+ * and whether Graph knows the call at all.  A call still ringing
+ * (incoming) may yet take a late answer: RECHECK until `waited_us` is
+ * past `window_us`, then MISSED.
+ */
+enum leg_verdict {
+	LEG_VERDICT_ANSWERED,
+	LEG_VERDICT_REJECTED,
+	LEG_VERDICT_MISSED,
+	LEG_VERDICT_RECHECK,
+};
+
+enum leg_verdict leg_verdict(int answering, enum leg_state seen,
+		    int known, enum call_state graph_state,
+		    uint64_t waited_us, uint64_t window_us);
+const char	*leg_verdict_name(enum leg_verdict);
+
+/*
  * The participants of a leg, by a keyed 64-bit hash of their id (so a
  * leg holds no identity in memory longer than needed, and stays small).
  * Recorders (application or applicationInstance identities, the bot

@@ -142,12 +142,21 @@ check "missed: several attempts inside the budget" test "$n1" -ge 3
 check "missed: no answer after the budget" test "$n1" = "$n2"
 check "missed: counted" test "$(stat_of answers_missed)" = 1
 sim_ctl DELETE /_sim/faults >/dev/null
-# A Graph that is slow past the budget: the request is abandoned in time.
+# A Graph that is slow past the budget: the request is abandoned in time,
+# but Graph takes it late.  polrecd does not guess: it asks Graph, learns
+# the call is up, and takes the leg over (one answer, recorded once).
 sim_ctl POST /_sim/faults '{"action":"answer","delay_ms":2000,"count":1}' >/dev/null
 play_files "$(invitation c0000008-0000-4000-8000-000000000008)"
-check "answer slower than the budget: missed" \
-    wait_for 5 log_has 'call c0000008-0000-4000-8000-000000000008: MISSED'
-sleep 2
+check "answer slower than the budget: cut off, then Graph is asked" \
+    wait_for 5 log_has 'call c0000008-0000-4000-8000-000000000008: answer cut off at the budget: no clear word'
+check "answer slower than the budget: Graph took it late; the leg is taken over" \
+    wait_for 8 log_has 'call c0000008-0000-4000-8000-000000000008: answered, as Graph says'
+check "... and it is not recorded missed" \
+    sh -c "! grep -q 'call c0000008-0000-4000-8000-000000000008: MISSED' $T/polrecd.log"
+check "... kept alive and in a recorder group" \
+    test "$(ctl -j show calls | jq -r '.calls[] | select(.id == "c0000008-0000-4000-8000-000000000008") | "\(.outcome) \(.group_capacity)"')" = "answered 1"
+check "... one answer at Graph" test "$(count_requests answer c0000008-0000-4000-8000-000000000008)" = 1
+check "the late answer counts as confirmed" test "$(stat_of answers_confirmed)" = 1
 
 # 100 invitations: one token request, not 100; all answered in budget.
 tokens_before=$(sim_ctl GET /_sim/stats | jq .tokens_issued)

@@ -1174,6 +1174,49 @@ test_roster_gone_apply(void **state)
 	pl_free(&pl);
 }
 
+/* What Graph says of a call whose answer or reject went unconfirmed. */
+static void
+test_verdict(void **state)
+{
+	const uint64_t	 w = 15000000;
+
+	(void)state;
+	/* Graph took the answer: the call is up, or on its way. */
+	assert_int_equal(leg_verdict(1, LEG_ANSWERING, 1,
+	    CALL_STATE_ESTABLISHED, 0, w), LEG_VERDICT_ANSWERED);
+	assert_int_equal(leg_verdict(1, LEG_ANSWERING, 1,
+	    CALL_STATE_ESTABLISHING, 0, w), LEG_VERDICT_ANSWERED);
+	assert_int_equal(leg_verdict(1, LEG_ANSWERING, 1, CALL_STATE_HOLD, 0,
+	    w), LEG_VERDICT_ANSWERED);
+	/* Our own notifications said so already, whatever GET says now. */
+	assert_int_equal(leg_verdict(1, LEG_ESTABLISHED, 0,
+	    CALL_STATE_UNKNOWN, 0, w), LEG_VERDICT_ANSWERED);
+	/* A 404 or a call that ended before it was up: missed. */
+	assert_int_equal(leg_verdict(1, LEG_ANSWERING, 0,
+	    CALL_STATE_UNKNOWN, 0, w), LEG_VERDICT_MISSED);
+	assert_int_equal(leg_verdict(1, LEG_ANSWERING, 1,
+	    CALL_STATE_TERMINATED, 0, w), LEG_VERDICT_MISSED);
+	/* Still ringing: ask again inside the window, then missed. */
+	assert_int_equal(leg_verdict(1, LEG_ANSWERING, 1,
+	    CALL_STATE_INCOMING, w - 1, w), LEG_VERDICT_RECHECK);
+	assert_int_equal(leg_verdict(1, LEG_ANSWERING, 1,
+	    CALL_STATE_INCOMING, w, w), LEG_VERDICT_MISSED);
+	assert_int_equal(leg_verdict(1, LEG_INCOMING, 1, CALL_STATE_UNKNOWN,
+	    0, w), LEG_VERDICT_RECHECK);
+	/* A reject ends the call; it never brings the bot in. */
+	assert_int_equal(leg_verdict(0, LEG_ANSWERING, 1,
+	    CALL_STATE_TERMINATED, 0, w), LEG_VERDICT_REJECTED);
+	assert_int_equal(leg_verdict(0, LEG_ANSWERING, 1,
+	    CALL_STATE_ESTABLISHED, 0, w), LEG_VERDICT_MISSED);
+	assert_int_equal(leg_verdict(0, LEG_ESTABLISHED, 1,
+	    CALL_STATE_ESTABLISHED, 0, w), LEG_VERDICT_MISSED);
+	assert_int_equal(leg_verdict(0, LEG_ANSWERING, 0,
+	    CALL_STATE_UNKNOWN, 0, w), LEG_VERDICT_MISSED);
+	assert_string_equal(leg_verdict_name(LEG_VERDICT_RECHECK), "recheck");
+	assert_string_equal(leg_verdict_name((enum leg_verdict)99),
+	    "unknown");
+}
+
 static int
 setup(void **state)
 {
@@ -1201,6 +1244,7 @@ main(void)
 		cmocka_unit_test(test_roster_unpack_hostile),
 		cmocka_unit_test(test_roster_gone),
 		cmocka_unit_test(test_roster_gone_apply),
+		cmocka_unit_test(test_verdict),
 	};
 
 	return cmocka_run_group_tests_name("leg", tests, setup, NULL);
