@@ -145,8 +145,11 @@ on_verdict(struct polrecd *sc, struct call_leg *leg, enum leg_verdict v,
 		journal_leg(sc, leg, "answer", "ok", why, detail, r);
 		log_info("call %s: answered, as Graph says; taking the leg "
 		    "over", leg->cl_id);
-		if (!end_if_wanted(sc, leg))
+		if (!end_if_wanted(sc, leg)) {
+			/* No keep-alive went out since the answer. */
+			recording_keepalive_now(sc, leg);
 			take_over(sc, leg);
+		}
 		break;
 	case LEG_VERDICT_REJECTED:
 		leg->cl_outcome = OUTCOME_REJECTED;
@@ -472,6 +475,13 @@ answer_invitation(struct polrecd *sc, const struct notification *n,
 	    call->bot.n_other_recorders);
 	leg->cl_decision = d;
 	leg->cl_reason = reason;
+	if (d == DECIDE_ANSWER) {
+		/* Stored with the leg: a restart before Graph's reply
+		 * still knows whom the group holds. */
+		leg->cl_capacity = (uint32_t)c->recording_participant_capacity;
+		leg->cl_callback = legs_intern(sc, answer_callback_uri(sc));
+		joins_group_new(sc, leg);
+	}
 	journal_invitation(sc, leg, n, msgid, decision_name(d));
 	log_info("call %s: decided %s (%s) in %llu us", leg->cl_id,
 	    decision_name(d), reason,

@@ -19,8 +19,9 @@
 #include "trail.h"
 #include "xmalloc.h"
 
-/* The leg's group, from its answer on; the first member is the observed
- * participant of the invitation. */
+/* The leg's group, kept from the decision to answer (so that it is
+ * stored before the answer goes out) and used from the answer on; the
+ * first member is the observed participant of the invitation. */
 void
 joins_group_new(struct polrecd *sc, struct call_leg *leg)
 {
@@ -140,7 +141,8 @@ joins_decide(struct polrecd *sc, struct call_leg *leg,
 		gp.invite_uri = c->recording_invite_url != NULL ?
 		    c->recording_invite_url : answer_callback_uri(sc);
 	memset(&d, 0, sizeof(d));
-	if (leg == NULL || leg->cl_group == NULL) {
+	if (leg == NULL || leg->cl_group == NULL ||
+	    leg->cl_outcome != OUTCOME_ANSWERED) {
 		d.verdict = JOIN_REJECT_BUSY;
 		d.reason = leg == NULL ? "leg_unknown" : leg->cl_ended_us != 0 ?
 		    "leg_ended" : "leg_not_answered";
