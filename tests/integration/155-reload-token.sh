@@ -15,6 +15,12 @@ reload_once() {
 	local n
 	n=$(reloads)
 	if [ "$1" = hup ]; then kill -HUP "$POLRECD_PID"; else ctl reload >/dev/null; fi
+	wait_for 5 test "$(reloads)" -gt "$n" && return 0
+	# Seen now and then under load: a SIGHUP with no reload.  Said, and
+	# sent once more, so that the token count is what this tests.
+	[ "$1" = hup ] || return 1
+	echo "# a SIGHUP not acted on within 5 s; sending another"
+	kill -HUP "$POLRECD_PID"
 	wait_for 5 test "$(reloads)" -gt "$n"
 }
 check "token at start-up" wait_for 5 log_has 'graph token: acquired'
@@ -23,7 +29,8 @@ check "one token request at start-up ($n0)" test "$n0" -eq 1
 
 ok=0
 for i in $(seq 1 25); do
-	reload_once hup && reload_once ctl && ok=$((ok + 2))
+	reload_once hup && ok=$((ok + 1)) || echo "# reload $i by SIGHUP not seen"
+	reload_once ctl && ok=$((ok + 1)) || echo "# reload $i by polrecctl not seen"
 done
 check "50 reloads done (25 SIGHUP, 25 polrecctl reload): $ok" test "$ok" -eq 50
 sleep 0.3
