@@ -487,6 +487,8 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(replays);
 	STAT(key_fetches);
 	STAT(key_fetch_failures);
+	STAT(key_refetches);
+	STAT(auth_key_deferred);
 	STAT(token_fetches);
 	STAT(token_failures);
 	STAT(graph_requests);

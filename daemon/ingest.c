@@ -40,8 +40,8 @@ struct inbound {
 	struct evhttp_request	*in_req;
 	uint64_t		 in_arrival;
 	struct waiter		 in_waiter;
-	struct event		*in_deadline;
-	int			 in_waited;
+	struct event		*in_deadline;	/* of the wait for keys */
+	char			 in_kid[LOG_ID_MAX];	/* unknown, for logs */
 	const char		*in_replay_id;	/* raw message id, or NULL */
 	char			 in_msgid[LOG_ID_MAX];	/* for logs */
 	char			 in_peer[64];
@@ -355,6 +355,28 @@ unavailable(struct inbound *in)
 	    "Retry-After", "1");
 	http_reply_error(in->in_req, 503, "serviceUnavailable",
 	    "signing keys not available yet; retry");
+	inbound_free(in);
+}
+
+/*
+ * The token names a key id the cached set lacks and no set fetched since
+ * the request came says whether it exists: the signature cannot be
+ * judged.  A 401 would lose a real invitation signed with a new key
+ * (Teams does not retry it); a 503 is retried.
+ */
+static void
+key_deferred(struct inbound *in)
+{
+	in->in_sc->sc_stats.auth_key_deferred++;
+	refuse(in, "deferred", "key_refetch", 503, 1);
+	if (auth_log_allowed())
+		log_warnx("notification deferred (503): key_refetch; key id %s "
+		    "not in the signing keys and not fetched since; peer %s "
+		    "msg %s", in->in_kid, in->in_peer, in->in_msgid);
+	evhttp_add_header(evhttp_request_get_output_headers(in->in_req),
+	    "Retry-After", "1");
+	http_reply_error(in->in_req, 503, "serviceUnavailable",
+	    "signing key not known yet; retry");
 	inbound_free(in);
 }
 
@@ -673,16 +695,13 @@ policy_from_conf(const struct conf *c, struct jwt_policy *p)
 static void
 on_keys_ready(void *arg)
 {
-	struct inbound	*in = arg;
-
-	evtimer_del(in->in_deadline);
-	authenticate(in);
+	authenticate(arg);
 }
 
 static void
 on_key_deadline(evutil_socket_t fd, short what, void *arg)
 {
-	struct inbound	*in = arg;
+	struct inbound		*in = arg;
 
 	(void)fd;
 	(void)what;
@@ -691,25 +710,28 @@ on_key_deadline(evutil_socket_t fd, short what, void *arg)
 	if (keys_get(in->in_sc->sc_keys) == NULL)
 		unavailable(in);
 	else
-		deny(in, "unknown_kid", NULL);
+		key_deferred(in);
 }
 
-/* Hold the request until the key fetch under way ends (bounded). */
+/*
+ * Hold the request until the key fetch under way or planned ends; all
+ * waits of a request together last at most KEY_WAIT_SEC.
+ */
 static void
 wait_for_keys(struct inbound *in)
 {
 	struct timeval	 tv = { KEY_WAIT_SEC, 0 };
 
-	in->in_waited = 1;
-	if (in->in_deadline == NULL)
-		in->in_deadline = evtimer_new(in->in_sc->sc_base,
-		    on_key_deadline, in);
 	if (in->in_deadline == NULL) {
-		unavailable(in);
-		return;
+		if ((in->in_deadline = evtimer_new(in->in_sc->sc_base,
+		    on_key_deadline, in)) == NULL ||
+		    evtimer_add(in->in_deadline, &tv) == -1) {
+			wipe_bearer(in->in_req);
+			unavailable(in);
+			return;
+		}
 	}
 	keys_wait(in->in_sc->sc_keys, &in->in_waiter, on_keys_ready, in);
-	evtimer_add(in->in_deadline, &tv);
 }
 
 static void
@@ -732,10 +754,10 @@ authenticate(struct inbound *in)
 		return;
 	}
 	if ((set = keys_get(sc->sc_keys)) == NULL) {
-		if (keys_fetching(sc->sc_keys) && !in->in_waited)
+		if (keys_unknown_kid(sc->sc_keys, "", in->in_arrival) ==
+		    KEYS_WAIT)
 			wait_for_keys(in);
 		else {
-			keys_refresh_for_unknown(sc->sc_keys);
 			wipe_bearer(in->in_req);
 			unavailable(in);
 		}
@@ -744,11 +766,24 @@ authenticate(struct inbound *in)
 	policy_from_conf(sc->sc_conf, &policy);
 	memset(&claims, 0, sizeof(claims));
 	r = jwt_verify(token, strlen(token), set, &policy, &claims);
-	if (r == JWT_UNKNOWN_KID && !in->in_waited &&
-	    keys_refresh_for_unknown(sc->sc_keys)) {
-		wait_for_keys(in);
-		return;
+	/* A token without a kid names no key a refetch could bring. */
+	if (r == JWT_UNKNOWN_KID && claims.kid[0] != '\0') {
+		log_sanitize(in->in_kid, sizeof(in->in_kid), claims.kid);
+		switch (keys_unknown_kid(sc->sc_keys, claims.kid,
+		    in->in_arrival)) {
+		case KEYS_WAIT:
+			wait_for_keys(in);
+			return;
+		case KEYS_LIMITED:
+			wipe_bearer(in->in_req);
+			key_deferred(in);
+			return;
+		case KEYS_UNKNOWN:
+			break;
+		}
 	}
+	if (in->in_deadline != NULL)
+		evtimer_del(in->in_deadline);
 	wipe_bearer(in->in_req);
 	if (r != JWT_OK) {
 		deny(in, jwt_result_name(r), &claims);

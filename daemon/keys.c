@@ -10,11 +10,13 @@
 #include "fetch.h"
 #include "jwt.h"
 #include "keys.h"
+#include "kidrate.h"
 #include "log.h"
 #include "polrecd.h"
 #include "xmalloc.h"
 
-#define KEYS_UNKNOWN_KID_INTERVAL	60	/* seconds between such refetches */
+#define KEYS_KID_INTERVAL_SEC	10	/* a kid asks for a refetch once */
+#define KEYS_REFETCH_FLOOR_MS	1000	/* between fetch starts, for kids */
 #define KEYS_BACKOFF_MIN		1
 #define KEYS_BACKOFF_MAX		60
 #define KEYS_FETCH_TIMEOUT_MS		5000
@@ -26,8 +28,11 @@ struct keys {
 	struct jwks		*k_jwks;
 	struct fetch_xfer	*k_xfer;	/* the fetch under way */
 	struct event		*k_timer;	/* next refresh or retry */
+	struct event		*k_soon;	/* a refetch a kid asked for */
 	struct waitq		 k_waiters;
-	time_t			 k_last_unknown; /* last refetch for a kid */
+	struct kidrate		 k_kids;	/* kids that asked, recently */
+	uint64_t		 k_started_us;	/* the last fetch's start */
+	uint64_t		 k_set_us;	/* start of the fetch of k_jwks */
 	int			 k_backoff;
 	int			 k_fetching;
 };
@@ -35,15 +40,6 @@ struct keys {
 static void	 keys_start(struct keys *);
 static void	 keys_schedule(struct keys *, int);
 static int	 get_document(struct keys *, const char *, fetch_cb);
-
-static time_t
-mono_seconds(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 static void
 fetch_done(struct keys *k, int ok)
@@ -93,6 +89,7 @@ on_jwks(const struct fetch_response *r, void *arg)
 		log_info("signing keys: %zu key(s) loaded", jwks_count(set));
 	jwks_free(k->k_jwks);
 	k->k_jwks = set;
+	k->k_set_us = k->k_started_us;
 	fetch_done(k, 1);
 }
 
@@ -161,6 +158,7 @@ keys_start(struct keys *k)
 	if (k->k_fetching)
 		return;
 	k->k_fetching = 1;
+	k->k_started_us = polrecd_now_us();
 	if (get_document(k, k->k_sc->sc_conf->auth_openid_configuration_url,
 	    on_openid) == -1)
 		fetch_done(k, 0);
@@ -190,7 +188,11 @@ keys_new(struct polrecd *sc)
 	k = xcalloc(1, sizeof(*k));
 	k->k_sc = sc;
 	TAILQ_INIT(&k->k_waiters);
-	if ((k->k_timer = evtimer_new(sc->sc_base, on_timer, k)) == NULL) {
+	kidrate_init(&k->k_kids, KEYS_KID_INTERVAL_SEC * 1000000ULL);
+	if ((k->k_timer = evtimer_new(sc->sc_base, on_timer, k)) == NULL ||
+	    (k->k_soon = evtimer_new(sc->sc_base, on_timer, k)) == NULL) {
+		if (k->k_timer != NULL)
+			event_free(k->k_timer);
 		free(k);
 		return NULL;
 	}
@@ -206,6 +208,7 @@ keys_free(struct keys *k)
 	if (k->k_xfer != NULL)
 		fetch_cancel(k->k_xfer);
 	event_free(k->k_timer);
+	event_free(k->k_soon);
 	jwks_free(k->k_jwks);
 	free(k);
 }
@@ -216,25 +219,47 @@ keys_get(const struct keys *k)
 	return k->k_jwks;
 }
 
-int
-keys_fetching(const struct keys *k)
+/*
+ * Teams does not retry a 401, so a kid is judged unknown only by a key
+ * set fetched after the request came; until then the request waits for
+ * a fetch, bounded by its caller.  Each kid may start one refetch
+ * every KEYS_KID_INTERVAL_SEC and fetches start at most once every
+ * KEYS_REFETCH_FLOOR_MS (or the backoff while the endpoint fails), one
+ * at a time, so that a flood of made-up kids costs the key endpoint at
+ * most one request a second; a new kid waits for the next fetch, never
+ * for another kid's interval.  Grants are no more frequent than fetches,
+ * so the table of kids never forgets one within its interval.
+ */
+enum keys_verdict
+keys_unknown_kid(struct keys *k, const char *kid, uint64_t arrival_us)
 {
-	return k->k_fetching;
-}
+	struct timeval	 tv;
+	uint64_t	 now, at, floor_us;
 
-int
-keys_refresh_for_unknown(struct keys *k)
-{
-	if (k->k_fetching)
-		return 1;
-	if (k->k_last_unknown != 0 &&
-	    mono_seconds() - k->k_last_unknown < KEYS_UNKNOWN_KID_INTERVAL)
-		return 0;
-	k->k_last_unknown = mono_seconds();
-	log_info("signing keys: unknown key id, refetching");
-	evtimer_del(k->k_timer);
-	keys_start(k);
-	return k->k_fetching;
+	if (k->k_jwks != NULL && k->k_set_us >= arrival_us)
+		return KEYS_UNKNOWN;
+	if (k->k_fetching || evtimer_pending(k->k_soon, NULL))
+		return KEYS_WAIT;
+	now = polrecd_now_us();
+	if (!kidrate_ask(&k->k_kids, kid, now))
+		return KEYS_LIMITED;
+	k->k_sc->sc_stats.key_refetches++;
+	floor_us = k->k_backoff > 0 ? (uint64_t)k->k_backoff * 1000000 :
+	    KEYS_REFETCH_FLOOR_MS * 1000ULL;
+	at = k->k_started_us + floor_us;
+	if (k->k_started_us == 0 || now >= at) {
+		log_info("signing keys: unknown key id, refetching");
+		evtimer_del(k->k_timer);
+		keys_start(k);
+		return k->k_fetching ? KEYS_WAIT : KEYS_LIMITED;
+	}
+	tv.tv_sec = (time_t)((at - now) / 1000000);
+	tv.tv_usec = (suseconds_t)((at - now) % 1000000);
+	log_info("signing keys: unknown key id, refetching in %lld ms",
+	    (long long)((at - now) / 1000));
+	if (evtimer_add(k->k_soon, &tv) == -1)
+		return KEYS_LIMITED;
+	return KEYS_WAIT;
 }
 
 void

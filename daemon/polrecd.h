@@ -47,6 +47,8 @@ struct stats {
 	uint64_t	 replays;
 	uint64_t	 key_fetches;
 	uint64_t	 key_fetch_failures;
+	uint64_t	 key_refetches;		/* started for unknown kids */
+	uint64_t	 auth_key_deferred;	/* 503: kid not judged yet */
 	uint64_t	 token_fetches;
 	uint64_t	 token_failures;
 	uint64_t	 graph_requests;

@@ -34,6 +34,7 @@
 #define TOKEN_BACKOFF_MAX_MS	30000
 #define TOKEN_TIMEOUT_MS	10000
 #define TOKEN_SECRET_MAX	1024
+#define TOKEN_PEM_MAX		(64 * 1024)	/* a certificate or key file */
 
 enum cred_kind {
 	CRED_NONE,
@@ -48,6 +49,9 @@ struct token {
 	EVP_PKEY		*tk_key;
 	X509			*tk_cert;
 	char			*tk_url;	/* token endpoint */
+	/* BLAKE2b of every input of a token request, to tell a reload that
+	 * changed them from one that did not: never a copy of a secret. */
+	unsigned char		 tk_cred_hash[crypto_generichash_BYTES];
 	char			*tk_token;	/* sodium_malloc'd, or NULL */
 	uint64_t		 tk_expires_us;	/* monotonic */
 	struct fetch_xfer	*tk_xfer;
@@ -80,24 +84,78 @@ drop_credentials(struct token *tk)
 	tk->tk_kind = CRED_NONE;
 }
 
+/* A field of the credential hash: its length first, so none runs into
+ * the next; NULL differs from "". */
+static void
+hash_field(crypto_generichash_state *st, const void *p, size_t len)
+{
+	unsigned char	 n[9];
+	size_t		 i;
+
+	n[0] = p != NULL;
+	for (i = 0; i < 8; i++)
+		n[1 + i] = (unsigned char)((uint64_t)len >> (8 * i));
+	crypto_generichash_update(st, n, sizeof(n));
+	if (p != NULL)
+		crypto_generichash_update(st, p, len);
+}
+
+static void
+hash_string(crypto_generichash_state *st, const char *s)
+{
+	hash_field(st, s, s != NULL ? strlen(s) : 0);
+}
+
+/*
+ * A PEM file read once into guarded memory: parsed (into *cert if cert
+ * is not NULL, else into *pkey) and hashed from the same bytes, wiped.
+ */
+static int
+load_pem(const char *path, crypto_generichash_state *st, X509 **cert,
+    EVP_PKEY **pkey)
+{
+	FILE		*f;
+	BIO		*bio = NULL;
+	char		*buf;
+	size_t		 n;
+	int		 rv = -1;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		log_warn("graph: %s", path);
+		return -1;
+	}
+	if ((buf = sodium_malloc(TOKEN_PEM_MAX)) == NULL)
+		fatalx("sodium_malloc");
+	n = fread(buf, 1, TOKEN_PEM_MAX, f);
+	if (ferror(f) || n == TOKEN_PEM_MAX) {
+		log_warnx("graph: %s: %s", path, ferror(f) ? "read error" :
+		    "larger than 64 KiB");
+		goto done;
+	}
+	hash_field(st, buf, n);
+	if ((bio = BIO_new_mem_buf(buf, (int)n)) == NULL)
+		goto done;
+	if (cert != NULL)
+		*cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	else
+		*pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	rv = 0;
+ done:
+	BIO_free(bio);
+	sodium_free(buf);
+	fclose(f);
+	return rv;
+}
+
 /* The certificate and its key; they must belong together. */
 static int
-load_cert(struct token *tk, const struct conf *c)
+load_cert(struct token *tk, const struct conf *c,
+    crypto_generichash_state *st)
 {
-	FILE	*f;
-
-	if ((f = fopen(c->graph_client_cert_file, "r")) == NULL) {
-		log_warn("graph: %s", c->graph_client_cert_file);
+	if (load_pem(c->graph_client_cert_file, st, &tk->tk_cert, NULL) ==
+	    -1 || load_pem(c->graph_client_key_file, st, NULL,
+	    &tk->tk_key) == -1)
 		return -1;
-	}
-	tk->tk_cert = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	if ((f = fopen(c->graph_client_key_file, "r")) == NULL) {
-		log_warn("graph: %s", c->graph_client_key_file);
-		return -1;
-	}
-	tk->tk_key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
 	if (tk->tk_cert == NULL || tk->tk_key == NULL) {
 		log_warnx("graph: cannot read the client certificate %s or "
 		    "its key %s (PEM expected)", c->graph_client_cert_file,
@@ -112,27 +170,31 @@ load_cert(struct token *tk, const struct conf *c)
 	return 0;
 }
 
+/* The credentials, the endpoint, and the hash of all that goes into a
+ * token request (tk_cred_hash). */
 static int
 load_credentials(struct token *tk, const struct conf *c)
 {
-	char	 err[256];
+	crypto_generichash_state st;
+	char			 err[256];
+	unsigned char		 kind;
+	int			 rv = -1;
 
 	drop_credentials(tk);
+	crypto_generichash_init(&st, NULL, 0, sizeof(tk->tk_cred_hash));
 	if (c->graph_client_secret_file != NULL) {
 		if ((tk->tk_secret = sodium_malloc(TOKEN_SECRET_MAX)) == NULL)
 			fatalx("sodium_malloc");
 		if (conf_read_secret(c->graph_client_secret_file,
 		    tk->tk_secret, TOKEN_SECRET_MAX, err, sizeof(err)) == -1) {
 			log_warnx("graph: client secret: %s", err);
-			drop_credentials(tk);
-			return -1;
+			goto done;
 		}
 		tk->tk_kind = CRED_SECRET;
+		hash_string(&st, tk->tk_secret);
 	} else if (c->graph_client_cert_file != NULL) {
-		if (load_cert(tk, c) == -1) {
-			drop_credentials(tk);
-			return -1;
-		}
+		if (load_cert(tk, c, &st) == -1)
+			goto done;
 		tk->tk_kind = CRED_CERT;
 	}
 	free(tk->tk_url);
@@ -143,7 +205,19 @@ load_credentials(struct token *tk, const struct conf *c)
 		    "https://login.microsoftonline.com/%s/oauth2/v2.0/token",
 		    c->graph_tenant_id != NULL ? c->graph_tenant_id :
 		    "organizations");
-	return 0;
+	kind = (unsigned char)tk->tk_kind;
+	hash_field(&st, &kind, 1);
+	hash_string(&st, tk->tk_url);
+	hash_string(&st, c->graph_app_id);
+	hash_string(&st, c->graph_tenant_id);
+	rv = 0;
+ done:
+	crypto_generichash_final(&st, tk->tk_cred_hash,
+	    sizeof(tk->tk_cred_hash));
+	sodium_memzero(&st, sizeof(st));
+	if (rv == -1)
+		drop_credentials(tk);
+	return rv;
 }
 
 /* name=escaped(value), appended with '&' as needed. */
@@ -345,7 +419,12 @@ token_free(struct token *tk)
 	free(tk);
 }
 
-/* After a reload the credentials may differ: fetch a token with them now. */
+/*
+ * After a reload: a new token only when what goes into a token request
+ * changed (the secret or certificate files' contents, token_url, app_id,
+ * tenant_id).  A reload that changed none of it keeps the token, and the
+ * fetch or retry under way: SIGHUP storms cost Entra nothing.
+ */
 int
 token_reconfigure(struct token *tk)
 {
@@ -364,7 +443,11 @@ token_reconfigure(struct token *tk)
 		tk->tk_key = old.tk_key;
 		tk->tk_cert = old.tk_cert;
 		tk->tk_url = old.tk_url;
-		log_warnx("graph: reload keeps the previous credentials");
+		memcpy(tk->tk_cred_hash, old.tk_cred_hash,
+		    sizeof(tk->tk_cred_hash));
+		sodium_memzero(&old, sizeof(old));
+		log_warnx("graph: reload keeps the previous credentials and "
+		    "token");
 		return -1;
 	}
 	if (old.tk_secret != NULL)
@@ -372,6 +455,16 @@ token_reconfigure(struct token *tk)
 	EVP_PKEY_free(old.tk_key);
 	X509_free(old.tk_cert);
 	free(old.tk_url);
+	if (sodium_memcmp(old.tk_cred_hash, tk->tk_cred_hash,
+	    sizeof(tk->tk_cred_hash)) == 0) {
+		sodium_memzero(&old, sizeof(old));
+		log_debug("graph: credentials unchanged; keeping the token");
+		return 0;
+	}
+	sodium_memzero(&old, sizeof(old));
+	log_info("graph token: credentials changed on reload (%s); fetching "
+	    "a new token", tk->tk_kind == CRED_CERT ? "certificate" :
+	    tk->tk_kind == CRED_SECRET ? "secret" : "none");
 	if (tk->tk_xfer != NULL) {
 		fetch_cancel(tk->tk_xfer);
 		tk->tk_xfer = NULL;

@@ -312,6 +312,7 @@ int		 idp_check_bearer(struct sim *, const char *);
 void		 idp_clear_tokens(struct sim *);
 void		 idp_show_state(struct sim *, struct evhttp_request *);
 void		 idp_set_state(struct sim *, struct evhttp_request *);
+void		 idp_set_secret(struct sim *, struct evhttp_request *);
 
 /* certs.c: -c certificates and Entra client assertions signed by them. */
 struct evkeyvalq;
@@ -391,6 +392,7 @@ enum token_form {
 	TOK_FORM_RS256,		/* the signing key and its kid */
 	TOK_FORM_SECOND_KEY,	/* the second -k key and its kid */
 	TOK_FORM_UNKNOWN_KID,
+	TOK_FORM_RANDOM_KID,	/* a fresh random kid per token */
 	TOK_FORM_OTHER_KEY,
 	TOK_FORM_TRUNCATED_SIG,
 	TOK_FORM_ALG_NONE,

@@ -473,3 +473,28 @@ parse_state(const char *name, enum sim_idp_state *state)
 		}
 	return -1;
 }
+
+/*
+ * POST /_sim/secret: the body's first line becomes the one client secret
+ * accepted, as when a secret is rotated in the app registration.
+ */
+void
+idp_set_secret(struct sim *sim, struct evhttp_request *req)
+{
+	char	*body;
+	size_t	 len, n;
+
+	if ((body = sim_read_body(req, &len)) == NULL ||
+	    (n = strcspn(body, "\r\n")) == 0) {
+		sim_reply_error(req, HTTP_BADREQUEST,
+		    "the body must be the new secret");
+		free(body);
+		return;
+	}
+	sodium_memzero(body + n, len - n);
+	sodium_memzero(sim->secret, strlen(sim->secret));
+	free(sim->secret);
+	sim->secret = body;
+	log_info("client secret replaced");
+	sim_reply_json(req, HTTP_OK, NULL);
+}

@@ -66,6 +66,8 @@ static const struct notify_token notify_tokens[] = {
 	    "(key confusion)" },
 	{ "unknown-kid", TOK_CLAIMS_VALID, TOK_FORM_UNKNOWN_KID,
 	    "RS256 by the signing key, kid no-such-kid" },
+	{ "random-kid", TOK_CLAIMS_VALID, TOK_FORM_RANDOM_KID,
+	    "RS256 by the signing key, a new random kid each time" },
 	{ "other-key", TOK_CLAIMS_VALID, TOK_FORM_OTHER_KEY,
 	    "RS256 by an unpublished key, with the signing key's kid" },
 	{ "truncated-sig", TOK_CLAIMS_VALID, TOK_FORM_TRUNCATED_SIG,

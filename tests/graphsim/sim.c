@@ -45,6 +45,7 @@ static void	deferred_run(struct sim_deferred *);
  *   POST   keys/retire?kid=K	K leaves the JWKS (409 for the signer)
  *   GET    idp			{"state": "up" | "down" | "slow"}
  *   POST   idp?state=S		OpenID document and JWKS up, down or slow
+ *   POST   secret		the body's first line: the client secret
  *   GET    faults		the armed faults (faults.c)
  *   POST   faults		arm one
  *   DELETE faults		disarm all
@@ -74,6 +75,7 @@ static const struct control_route {
 	{ "keys/retire", EVHTTP_REQ_POST,  keys_retire },
 	{ "idp",	EVHTTP_REQ_GET,	   idp_show_state },
 	{ "idp",	EVHTTP_REQ_POST,   idp_set_state },
+	{ "secret",	EVHTTP_REQ_POST,   idp_set_secret },
 	{ "faults",	EVHTTP_REQ_GET,	   faults_show },
 	{ "faults",	EVHTTP_REQ_POST,   faults_arm },
 	{ "faults",	EVHTTP_REQ_DELETE, faults_clear },

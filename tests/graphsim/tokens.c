@@ -87,6 +87,12 @@ tokens_mint(struct sim *sim, enum token_claims kind, enum token_form form,
 		    &jwt) == -1)
 			goto done;
 		break;
+	case TOK_FORM_RANDOM_KID:
+		randombytes_buf(raw, 16);
+		if (jwt_base64url_encode(raw, 16, &header) == -1 ||
+		    jwt_sign_rs256(signer->key, header, claims, &jwt) == -1)
+			goto done;
+		break;
 	case TOK_FORM_OTHER_KEY:
 		/* One unpublished key per run: RSA key generation is slow. */
 		if (sim->other_key == NULL &&

@@ -269,7 +269,7 @@ heads() {
 }
 
 KINDS=$("$SIM" tokens | awk '{ print $1 }')
-check "tokens lists 19 kinds" test "$(printf '%s\n' "$KINDS" | wc -l)" = 19
+check "tokens lists 20 kinds" test "$(printf '%s\n' "$KINDS" | wc -l)" = 20
 steps=
 for k in $KINDS; do
 	steps="$steps${steps:+,}{\"token\":\"$k\",\"body\":{\"value\":[]}}"
@@ -280,14 +280,14 @@ printf '{"name":"kinds","target":"%s","steps":[%s]}' "$RECV_URL" "$steps" \
 check "every token kind posted: 202s" \
     sh -c "'$SIM' play '$T/kinds.json' >'$T/kinds.out' 2>&1"
 heads | cut -d'|' -f1 >"$T/authz"
-check "19 notifications received" test "$(wc -l <"$T/authz")" = 19
+check "20 notifications received" test "$(wc -l <"$T/authz")" = 20
 paste -d' ' <(printf '%s\n' $KINDS) "$T/authz" >"$T/kinds.authz"
 authz() { awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "$T/kinds.authz"; }
 jwt() { authz "$1" | sed 's/^Bearer //'; }
 hdr() { b64u_bin "$(jwt "$1" | cut -d. -f1)"; }
 pay() { b64u_bin "$(jwt "$1" | cut -d. -f2)"; }
-check "the token kinds give 19 different Authorization headers" \
-    test "$(sort -u "$T/authz" | wc -l)" = 19
+check "the token kinds give 20 different Authorization headers" \
+    test "$(sort -u "$T/authz" | wc -l)" = 20
 check "none: no Authorization header" test "$(authz none)" = "-"
 check "not-bearer: Basic dXNlcjpwYXNz" test "$(authz not-bearer)" = "Basic dXNlcjpwYXNz"
 check "garbage: Bearer base64url without dots" \
@@ -322,6 +322,9 @@ check "hs256-pubkey: HS256 keyed with the public key's PEM" test \
 check "unknown-kid: kid no-such-kid, signed by the real key" sh -c \
     "test '$(hdr unknown-kid | jq -r .kid)' = no-such-kid"
 check "unknown-kid: verifies with the first key" rs256_ok "$(jwt unknown-kid)" "$T/pub1.pem"
+check "random-kid: a 22-character random kid" sh -c \
+    "hdr_kid='$(hdr random-kid | jq -r .kid)'; [ \${#hdr_kid} = 22 ] && [ \$hdr_kid != '$K1' ]"
+check "random-kid: verifies with the first key" rs256_ok "$(jwt random-kid)" "$T/pub1.pem"
 check "other-key: the published kid" test "$(hdr other-key | jq -r .kid)" = "$K1"
 check "other-key: does not verify" not rs256_ok "$(jwt other-key)" "$T/pub1.pem"
 check "truncated-sig: 10 characters short" \
