@@ -244,6 +244,16 @@ legs_reopen(struct polrecd *sc, struct call_leg *leg)
 	leg->cl_outcome = OUTCOME_PENDING;
 	leg->cl_end_reason = leg->cl_end_why = NULL;
 	leg->cl_restored = 0;
+	if (leg->cl_group == NULL) {
+		/* Ended: nothing of the first attempt carries over. */
+		leg->cl_capture = CAPTURE_UNKNOWN;
+		leg->cl_rec_wanted = leg->cl_rec_sent = REC_NONE;
+		leg->cl_rec_confirmed = REC_NONE;
+		leg->cl_result_code = leg->cl_result_subcode = -1;
+		free(leg->cl_result_text);
+		leg->cl_result_text = NULL;
+		leg->cl_blob_issued = 0;
+	}
 	legs_touch(sc, leg);
 }
 
