@@ -329,6 +329,7 @@ main(int argc, char *argv[])
 	if (legs_init(&sc) == -1)
 		fatalx("cannot load the state key from %s",
 		    sc.sc_conf->audit_key_dir);
+	replays_restore(&sc);
 	if (legstore_restore(&sc) == -1)
 		fatalx("cannot restore the call legs from %s",
 		    sc.sc_conf->audit_database);

@@ -201,6 +201,9 @@ void		 journal_simple(struct polrecd *, const char *kind,
 		    const char *outcome, const char *reason, const char *detail);
 
 /* refused.c: refused requests, aggregated into the trail once a second */
+/* replays.c: acknowledged message ids, back after a restart */
+void		 replays_restore(struct polrecd *);
+
 /* reserve.c: room on the database's file system for the evidence */
 struct reserve	*reserve_new(struct polrecd *);
 void		 reserve_free(struct reserve *);

@@ -62,6 +62,18 @@ check "B: answered" wait_for 5 log_has "call $B: answered in"
 check "C: never sent again: missed once Graph shows it still ringing past the window" \
     wait_for 25 log_has "call $C: MISSED: Graph says the answer did not take"
 
+# Acknowledged just before a kill -9 (Teams may never have seen the 202):
+# sent again after the restart, it is answered as before, not recorded
+# as received twice.
+s=$(play_one "$(invitation e1000000-0000-4000-8000-00000000000e)" acked-then-killed)
+check "an invitation is acknowledged ($s)" test "$s" = 202
+kill9
+start_polrecd
+check "the acknowledged message ids are restored" log_has 'replays: .* acknowledged before the restart'
+s=$(play_one "$(invitation e1000000-0000-4000-8000-00000000000e)" acked-then-killed)
+check "sent again after the restart: answered as before ($s)" test "$s" = 202
+check "... as a replay, not acted on again" log_has 'msg acked-then-killed: replayed; answered as before'
+
 # D: Graph refuses (503) until the budget is gone: missed; Teams sends it
 # again and it is answered.
 stop_polrecd
@@ -85,6 +97,8 @@ check "C: one outcome in the trail, missed" test "$(outcomes_of $C)" = "missed:m
 check "D: missed, then answered on the re-sent invitation" \
     test "$(outcomes_of $D)" = "missed:missed answer:ok"
 check "each call answered once at Graph" test "$(jq -r 'select(.action == "answer" and .status == 202) | .call_id' "$T/graph-requests.jsonl" | sort | uniq -d)" = ""
+check "the message acknowledged before the kill is recorded accepted once" \
+    test "$(q "SELECT group_concat(outcome) FROM audit_event WHERE kind = 'notification' AND msg_id = 'acked-then-killed'")" = accepted,replayed
 check "no leg ends pending" test "$(q "SELECT count(*) FROM leg_state WHERE outcome = 'pending'")" = 0
 check "the trail verifies" sh -c "build/polrecctl -f $T/polrecd.conf audit verify >$T/verify.out 2>&1"
 exit $FAILED

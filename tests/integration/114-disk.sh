@@ -19,15 +19,6 @@ umount_disk() { umount -l "$T/disk" 2>/dev/null || true; }
 trap 'umount_disk; cleanup' EXIT
 
 q() { sqlite3 "$T/disk/audit.db" "$1"; }
-n=0
-# play_one FILE MSGID: post FILE signed, as message MSGID; prints the status.
-play_one() {
-	local scen="$T/one-$$-$RANDOM.json"
-	printf '{"name":"one","steps":[{"file":"%s","message_id":"%s","expect_status":202}]}\n' \
-	    "$1" "$2" >"$scen"
-	"$SIM" play -u "$WEBHOOK" "$scen" >"$T/play-one.out" 2>&1 || true
-	sed -n 's/.*step [0-9.]*: \([0-9]*\) (expected.*/\1/p' "$T/play-one.out" | tail -n 1
-}
 fill() { dd if=/dev/zero of="$T/disk/fill$1" bs=64k 2>/dev/null || true; sync; }
 status_disk() { ctl -j show status | jq -c '.disk'; }
 established() {

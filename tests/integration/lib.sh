@@ -202,6 +202,16 @@ play_files() {
 	"$SIM" play -u "$WEBHOOK" "$scen" >>"$T/play.out" 2>&1
 }
 
+# play_one FILE MSGID: the simulator posts FILE, signed, as message MSGID;
+# prints the HTTP status polrecd answered.
+play_one() {
+	local scen="$T/one-$$-$RANDOM.json"
+	printf '{"name":"one","steps":[{"file":"%s","message_id":"%s","expect_status":202}]}\n' \
+	    "$1" "$2" >"$scen"
+	"$SIM" play -u "$WEBHOOK" "$scen" >"$T/play-one.out" 2>&1 || true
+	sed -n 's/.*step [0-9.]*: \([0-9]*\) (expected.*/\1/p' "$T/play-one.out" | tail -n 1
+}
+
 # sim_ctl METHOD PATH [BODY]: the simulator's control API.
 sim_ctl() { "$SIM" ctl -S "$SIM_URL" "$@"; }
 
