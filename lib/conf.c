@@ -138,6 +138,8 @@ static const struct directive directives[] = {
 	    S(audit_checkpoint_interval), 1, 86400, NULL },
 	{ "audit", "max_pending_events", CT_UINT, S(audit_max_pending), 10,
 	    10000000, NULL },
+	{ "audit", "startup_check_seconds", CT_UINT,
+	    S(audit_startup_check_sec), 1, 86400, NULL },
 	{ "audit", "witness_url", CT_OUTURL, S(audit_witness_url), 0, 0, NULL },
 	{ "audit", "tsa_url", CT_URL, S(audit_tsa_url), 0, 0, NULL },
 	{ "audit", "retention_min", CT_DURATION, S(audit_retention_min), 0,
@@ -278,6 +280,7 @@ conf_defaults(struct conf *c)
 	c->audit_checkpoint_events = 1000;
 	c->audit_checkpoint_interval = 60;
 	c->audit_max_pending = 100000;
+	c->audit_startup_check_sec = 30;
 	c->audit_retention_min = CONF_RETENTION_MIN_DEFAULT;
 	c->control_socket = xstrdup("/run/polrecd/ctl.sock");
 }
