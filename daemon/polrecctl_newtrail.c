@@ -34,8 +34,16 @@ trail_at(const char *path, char *err, size_t errlen)
 {
 	struct stat	 st;
 	sqlite3		*db;
+	char		 wal[PATH_MAX];
 	int		 has;
 
+	/* A WAL left without its database would be read into the new
+	 * one: old pages in a new trail. */
+	if (snprintf(wal, sizeof(wal), "%s-wal", path) < (int)sizeof(wal) &&
+	    stat(wal, &st) == 0 && st.st_size > 0 && stat(path, &st) == -1) {
+		snprintf(err, errlen, "%s: a WAL without its database", wal);
+		return -1;
+	}
 	if (stat(path, &st) == -1) {
 		if (errno == ENOENT)
 			return 0;

@@ -90,6 +90,7 @@ examine(const struct conf *c, enum found *found, const char **what)
 	struct stat	 st;
 	sqlite3		*db = NULL;
 	char		 err[512];
+	uint64_t	 t0;
 	int		 rc, has, rv = -1;
 
 	if (stat(path, &st) == -1) {
@@ -119,6 +120,7 @@ examine(const struct conf *c, enum found *found, const char **what)
 		    "audit new-trail` " SEE_MANUAL, path, err);
 		return -1;
 	}
+	t0 = polrecd_now_us();
 	rc = db_quick_check(db, (int)c->audit_startup_check_sec, err,
 	    sizeof(err));
 	if (rc == 1 || rc == -1) {
@@ -129,6 +131,9 @@ examine(const struct conf *c, enum found *found, const char **what)
 		    "`polrecctl audit new-trail` " SEE_MANUAL, path, err);
 		goto done;
 	}
+	if (rc == 0)
+		log_info("database %s: integrity check passed in %llu ms", path,
+		    (unsigned long long)(polrecd_now_us() - t0) / 1000);
 	if (rc == 2)
 		log_warnx("database %s: the integrity check at start-up was "
 		    "cut off after %lld s ([audit] startup_check_seconds): the "
