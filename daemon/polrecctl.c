@@ -62,7 +62,8 @@ usage(void)
 	    "[-k signing.pub]\n"
 	    "  audit export [-d database] [-s since] [-u until] [-c call_id] "
 	    "[-K auditor.key]\n"
-	    "  audit checkpoint [-d database]\n");
+	    "  audit checkpoint [-d database]\n"
+	    "  audit new-trail [-d database] [-r reason]\n");
 	exit(2);
 }
 

@@ -19,6 +19,14 @@
 int	 polrecctl_keys(int argc, char *argv[], const char *conffile);
 int	 polrecctl_audit(int argc, char *argv[], const char *conffile);
 
+/* audit new-trail: the authorisation polrecd needs to start a new trail
+ * on a missing or empty database while the appliance's keys exist. */
+int	 polrecctl_new_trail(int argc, char *argv[], const char *conffile);
+
+/* After keys init made the keys of -f's key_dir: the first trail is
+ * authorised with them, when no trail is there yet. */
+void	 polrecctl_first_trail(const char *conffile, const char *key_dir);
+
 /*
  * The [audit] directive a command needs and was not given: "database"
  * or "key_dir" from the configuration file, malloc'd.  NULL with a

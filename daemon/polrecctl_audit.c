@@ -85,6 +85,9 @@ audit_usage(const char *cmd)
 	if (cmd == NULL || strcmp(cmd, "checkpoint") == 0)
 		fprintf(stderr, "usage: polrecctl audit checkpoint "
 		    "[-d database]\n");
+	if (cmd == NULL)
+		fprintf(stderr, "usage: polrecctl audit new-trail "
+		    "[-d database] [-r reason]\n");
 	return CTL_EXIT_USAGE;
 }
 
@@ -578,7 +581,7 @@ int
 polrecctl_audit(int argc, char *argv[], const char *conffile)
 {
 	static const char *const names[] = { "verify", "export",
-	    "checkpoint" };
+	    "checkpoint", "new-trail" };
 
 	if (sodium_init() < 0) {
 		fprintf(stderr, "polrecctl: cannot initialise libsodium\n");
@@ -586,13 +589,15 @@ polrecctl_audit(int argc, char *argv[], const char *conffile)
 	}
 	if (argc < 2)
 		return audit_usage(NULL);
-	switch (polrecctl_subcommand("audit", argv[1], names, 3)) {
+	switch (polrecctl_subcommand("audit", argv[1], names, 4)) {
 	case 0:
 		return audit_verify(argc - 1, argv + 1, conffile);
 	case 1:
 		return audit_export(argc - 1, argv + 1, conffile);
 	case 2:
 		return audit_checkpoint(argc - 1, argv + 1, conffile);
+	case 3:
+		return polrecctl_new_trail(argc - 1, argv + 1, conffile);
 	default:
 		return CTL_EXIT_USAGE;
 	}

@@ -206,6 +206,8 @@ keys_init(int argc, char *argv[], const char *conffile)
 		    "trail, and polrecd never needs it.\n",
 		    secret_dir != NULL ? secret_dir : "",
 		    secret_dir != NULL ? "/" : "", secret_name);
+	/* Provisioning the keys is the explicit act for the first trail. */
+	polrecctl_first_trail(conffile, dir);
 	rv = CTL_EXIT_OK;
 done:
 	sodium_memzero(&k, sizeof(k));

@@ -223,7 +223,8 @@ int
 main(int argc, char *argv[])
 {
 	struct polrecd	 sc;
-	char		*errs = NULL;
+	char		*errs = NULL, *authz = NULL, by[32];
+	long long	 authz_uid;
 	int		 ch, foreground = 0, checkonly = 0, verbose = 0;
 
 	memset(&sc, 0, sizeof(sc));
@@ -274,8 +275,11 @@ main(int argc, char *argv[])
 	}
 	if (checkonly) {
 		fprintf(stderr, "%s: configuration OK\n", sc.sc_conf_path);
+		/* The database polrecd would refuse, said the same way. */
+		ch = startcheck_database(sc.sc_conf, 1, &authz, &authz_uid);
+		free(authz);
 		conf_free(sc.sc_conf);
-		return 0;
+		return ch == -1 ? 1 : 0;
 	}
 
 	/* Nothing polrecd creates is for others: the database, its WAL. */
@@ -314,6 +318,9 @@ main(int argc, char *argv[])
 	}
 	if ((sc.sc_token = token_new(&sc)) == NULL)
 		fatalx("cannot load the Graph client credentials");
+	/* Refused: said in one line; nothing was created. */
+	if (startcheck_database(sc.sc_conf, 0, &authz, &authz_uid) == -1)
+		exit(1);
 	sc.sc_reserve = reserve_new(&sc);
 	if ((sc.sc_commit = commit_new(&sc)) == NULL)
 		fatalx("cannot open the database %s",
@@ -324,6 +331,11 @@ main(int argc, char *argv[])
 	sc.sc_reload = reload;
 	sc.sc_witness = witness_new(&sc);
 	sc.sc_refused = refused_new(&sc);
+	if (authz != NULL) {
+		/* The new trail's first event. */
+		snprintf(by, sizeof(by), "uid %lld", authz_uid);
+		journal_simple(&sc, "new_trail", "authorised", by, authz);
+	}
 	journal_simple(&sc, "restart", "started", NULL,
 	    "{\"version\":\"" POLREC_VERSION "\"}");
 	if (legs_init(&sc) == -1)
@@ -333,6 +345,16 @@ main(int argc, char *argv[])
 	if (legstore_restore(&sc) == -1)
 		fatalx("cannot restore the call legs from %s",
 		    sc.sc_conf->audit_database);
+	if (authz != NULL) {
+		/* Committed before the authorisation is used up. */
+		commit_flush(sc.sc_commit);
+		if (!commit_ok(sc.sc_commit))
+			fatalx("cannot record the new trail in %s",
+			    sc.sc_conf->audit_database);
+		startcheck_done(sc.sc_conf);
+		free(authz);
+		authz = NULL;
+	}
 	if (media_init(&sc) == -1)
 		fatalx("cannot load the media agent secret");
 	if (sc.sc_conf->auth_mode == AUTH_MODE_JWT &&

@@ -143,6 +143,11 @@ int64_t		 polrecd_utc_us(void);		/* CLOCK_REALTIME, µs */
 int64_t		 polrecd_utc_of(uint64_t mono_us);	/* then, as UTC */
 uint64_t	 polrecd_mono_of(int64_t utc_us);	/* and back */
 
+/* startcheck.c: the database polrecd finds at start-up */
+int		 startcheck_database(const struct conf *, int checkonly,
+		    char **authz, long long *uid);
+void		 startcheck_done(const struct conf *);
+
 /* commit.c */
 struct commit	*commit_new(struct polrecd *);
 void		 commit_flush(struct commit *);

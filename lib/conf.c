@@ -140,6 +140,8 @@ static const struct directive directives[] = {
 	    10000000, NULL },
 	{ "audit", "disk_reserve_mb", CT_UINT, S(audit_disk_reserve_mb), 0,
 	    1024 * 1024, NULL },
+	{ "audit", "startup_check_seconds", CT_UINT,
+	    S(audit_startup_check_sec), 1, 86400, NULL },
 	{ "audit", "witness_url", CT_OUTURL, S(audit_witness_url), 0, 0, NULL },
 	{ "audit", "tsa_url", CT_URL, S(audit_tsa_url), 0, 0, NULL },
 	{ "audit", "retention_min", CT_DURATION, S(audit_retention_min), 0,
@@ -281,6 +283,7 @@ conf_defaults(struct conf *c)
 	c->audit_checkpoint_interval = 60;
 	c->audit_max_pending = 100000;
 	c->audit_disk_reserve_mb = 64;
+	c->audit_startup_check_sec = 30;
 	c->audit_retention_min = CONF_RETENTION_MIN_DEFAULT;
 	c->control_socket = xstrdup("/run/polrecd/ctl.sock");
 }

@@ -103,6 +103,7 @@ struct conf {
 	long long	 audit_checkpoint_interval;	/* or T seconds */
 	long long	 audit_max_pending;	/* events; then 503 */
 	long long	 audit_disk_reserve_mb;	/* kept free for the trail */
+	long long	 audit_startup_check_sec;	/* quick_check bound */
 	char		*audit_witness_url;	/* checkpoints POSTed there */
 	char		*audit_tsa_url;		/* RFC 3161, time-stamps them */
 	long long	 audit_retention_min;	/* seconds; prune floor */

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -349,6 +350,102 @@ db_protect_open(const char *path, gid_t gid, char *err, size_t errlen)
 	if (protect_path(path, gid, err, errlen) == -1)
 		return -1;
 	return protect_sidecars(path, gid, 1, err, errlen);
+}
+
+int
+db_has_trail(sqlite3 *db, int *has, char *err, size_t errlen)
+{
+	int	 version, tables = 0, events = 0;
+
+	*has = 0;
+	if (pragma_int(db, "PRAGMA user_version", &version) == -1) {
+		snprintf(err, errlen, "not a database: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if (version == 0) {
+		if (pragma_int(db, "SELECT count(*) FROM sqlite_schema",
+		    &tables) == -1 || tables > 0) {
+			snprintf(err, errlen, "not a polrec database: it has "
+			    "tables of its own");
+			return -1;
+		}
+		return 0;
+	}
+	if (pragma_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = "
+	    "'table' AND name IN ('audit_event', 'audit_checkpoint')",
+	    &tables) == -1) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if (tables < 2)
+		return 0;
+	if (pragma_int(db, "SELECT EXISTS (SELECT 1 FROM audit_event) OR "
+	    "EXISTS (SELECT 1 FROM audit_checkpoint)", &events) == -1) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	*has = events != 0;
+	return 0;
+}
+
+/* The progress handler: stop once the deadline has passed. */
+static int
+past_deadline(void *arg)
+{
+	const struct timespec	*deadline = arg;
+	struct timespec		 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > deadline->tv_sec ||
+	    (now.tv_sec == deadline->tv_sec &&
+	    now.tv_nsec >= deadline->tv_nsec);
+}
+
+#define QUICK_CHECK_STEPS	10000	/* VM steps between deadline looks */
+
+int
+db_quick_check(sqlite3 *db, int seconds, char *err, size_t errlen)
+{
+	struct timespec		 deadline;
+	sqlite3_stmt		*st;
+	const unsigned char	*v;
+	char			*p;
+	int			 rc, rv = -1;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += seconds;
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st,
+	    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_progress_handler(db, QUICK_CHECK_STEPS, past_deadline,
+	    &deadline);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		v = sqlite3_column_text(st, 0);
+		if (v != NULL && strcmp((const char *)v, "ok") == 0)
+			rv = 0;
+		else {
+			snprintf(err, errlen, "%s", v != NULL ?
+			    (const char *)v : "no answer");
+			/* SQLite's report has lines: one log line. */
+			for (p = err; (p = strchr(p, '\n')) != NULL; )
+				*p = ' ';
+			rv = 1;
+		}
+	} else if (rc == SQLITE_INTERRUPT) {
+		snprintf(err, errlen, "not finished in %d s", seconds);
+		rv = 2;
+	} else if ((rc & 0xff) == SQLITE_CORRUPT ||
+	    (rc & 0xff) == SQLITE_NOTADB) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		rv = 1;
+	} else
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_progress_handler(db, 0, NULL, NULL);
+	return rv;
 }
 
 void

@@ -65,6 +65,22 @@ int	 db_protect_open(const char *path, gid_t gid, char *err,
 /* Run SQL without results; 0 or -1 with SQLite's message in err. */
 int	 db_exec(struct sqlite3 *, const char *sql, char *err, size_t errlen);
 
+/*
+ * Whether the database holds an audit trail: an event or a checkpoint.
+ * A database with no tables, or polrec's tables and nothing in the
+ * trail, has none.  0 with *has set, or -1 with a message (not a
+ * database, or one with tables of another program).
+ */
+int	 db_has_trail(struct sqlite3 *, int *has, char *err, size_t errlen);
+
+/*
+ * PRAGMA quick_check, given at most `seconds`: 0 the file is sound, 1
+ * damaged (err: SQLite's first finding), 2 the bound was hit before
+ * the end, -1 the check could not run (err says why).
+ */
+int	 db_quick_check(struct sqlite3 *, int seconds, char *err,
+	    size_t errlen);
+
 void	 db_close(struct sqlite3 *);
 
 #endif

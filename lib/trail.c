@@ -570,7 +570,7 @@ trail_append(struct trail *t, const struct trail_event *ev, int64_t *seq,
 	struct audit_value	 cols[AUDIT_NCOLUMNS];
 	unsigned char		*sealed = NULL;
 	size_t			 sealedlen = 0;
-	int			 personal, rv = -1;
+	int			 personal, first, rv = -1;
 
 	if (ev->kind == NULL) {
 		snprintf(err, errlen, "audit event without a kind");
@@ -582,7 +582,10 @@ trail_append(struct trail *t, const struct trail_event *ev, int64_t *seq,
 		    "%zu bytes is over the limit", ev->kind, ev->personal_len);
 		return -1;
 	}
-	if (ensure_keys(t, ev, err, errlen) == -1)
+	/* A new trail's first event (new_trail: who authorised it) comes
+	 * before the records of its keys. */
+	first = t->pending.seq == 0 && !personal;
+	if (!first && ensure_keys(t, ev, err, errlen) == -1)
 		goto done;
 	if (personal && ensure_datakey(t, ev, err, errlen) == -1)
 		goto done;
@@ -603,6 +606,8 @@ trail_append(struct trail *t, const struct trail_event *ev, int64_t *seq,
 		goto done;
 	if (seq != NULL)
 		*seq = t->pending.seq;
+	if (first && ensure_keys(t, ev, err, errlen) == -1)
+		goto done;
 	rv = 0;
 done:
 	free(sealed);

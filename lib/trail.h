@@ -236,6 +236,17 @@ int		 trail_check_tail(struct sqlite3 *,
 		    int64_t max_events, int seal_required,
 		    struct trail_tail_check *);
 
+/*
+ * Whether this appliance signed the trail: 1 when a checkpoint or the
+ * head seal names pk's key id, or nothing is signed yet; 0 when every
+ * one names another key (the first in `other`): another appliance's
+ * trail.  -1 with a message.
+ */
+int		 trail_signed_with(struct sqlite3 *,
+		    const unsigned char pk[AUDIT_SIGN_PUBBYTES],
+		    char other[AUDIT_KEYID_LEN + 1], char *err,
+		    size_t errlen);
+
 /* What to export; zero values mean no bound. */
 struct trail_filter {
 	int64_t			 since_utc_us;	/* utc_us >= since */

@@ -934,3 +934,49 @@ trail_check_tail(sqlite3 *db, const unsigned char pk[AUDIT_SIGN_PUBBYTES],
 	free(r);
 	return rc;
 }
+
+/*
+ * Whose trail: the key ids of the checkpoints and of the head seal.  A
+ * signature that does not verify is trail_check_tail's to find; here
+ * only the signer named matters.
+ */
+int
+trail_signed_with(sqlite3 *db, const unsigned char pk[AUDIT_SIGN_PUBBYTES],
+    char other[AUDIT_KEYID_LEN + 1], char *err, size_t errlen)
+{
+	sqlite3_stmt		*st;
+	const unsigned char	*id;
+	char			 own[AUDIT_KEYID_LEN + 1];
+	int64_t			 head = 0;
+	int			 rc, ours = 0, theirs = 0;
+
+	other[0] = '\0';
+	audit_key_id(pk, AUDIT_SIGN_PUBBYTES, own);
+	if (trail_query_int(db, "SELECT count(*) FROM sqlite_schema WHERE "
+	    "type = 'table' AND name = 'audit_head'", 0, &head, err,
+	    errlen) == -1)
+		return -1;
+	if (sqlite3_prepare_v2(db, head > 0 ?
+	    "SELECT key_id FROM audit_checkpoint UNION ALL "
+	    "SELECT key_id FROM audit_head" :
+	    "SELECT key_id FROM audit_checkpoint", -1, &st,
+	    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !ours) {
+		id = sqlite3_column_text(st, 0);
+		if (id != NULL && strcmp((const char *)id, own) == 0)
+			ours = 1;
+		else if (!theirs++)
+			snprintf(other, AUDIT_KEYID_LEN + 1, "%s", id != NULL ?
+			    (const char *)id : "?");
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return ours || !theirs ? 1 : 0;
+}

@@ -125,6 +125,7 @@ ctl drain off >/dev/null
 # max_calls.
 stop_polrecd
 rm -f "$T"/audit.db*
+new_trail "a fresh database for the budget"
 write_conf "[recording]
 answer_budget_ms = 700
 max_calls = 101"
@@ -194,6 +195,7 @@ start_sim -c "$T/client-cert.pem"
 CLIENT_CRED="client_cert_file = $T/client-cert.pem
 client_key_file = $T/client-key.pem" write_conf
 rm -f "$T"/audit.db*	# else Example 3's leg is restored, and a duplicate
+new_trail "a fresh database for certificate credentials"
 start_polrecd
 wait_keys
 check "certificate credentials: token acquired" \

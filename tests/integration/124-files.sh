@@ -61,6 +61,7 @@ check "polrecd stops cleanly" stop_polrecd
 
 # A new database, the group set from the start.
 rm -f "$DB" "$DB-wal" "$DB-shm"
+new_trail "a new database for the file modes"
 umask_start
 post tests/scenarios/notifications/p2p-established.json >/dev/null
 check "a new database under umask 000: db, -wal, -shm 0640, group $AGRP" \

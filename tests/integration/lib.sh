@@ -106,6 +106,17 @@ make_keys() {
 	fi
 }
 
+# new_trail [REASON]: after the database was removed, the keys kept,
+# authorise polrecd to start a new trail (polrecctl audit new-trail).
+new_trail() {
+	if ! build/polrecctl -f "$T/polrecd.conf" audit new-trail \
+	    -r "${1:-test}" >"$T/new-trail.log" 2>&1; then
+		not_ok "polrecctl audit new-trail"
+		sed 's/^/#   /' "$T/new-trail.log"
+		exit 1
+	fi
+}
+
 # start_polrecd: run it in the foreground mode and learn its port.
 start_polrecd() {
 	make_keys

@@ -734,6 +734,61 @@ test_protect(void **state)
 	assert_non_null(strstr(fx.err, "not a regular file"));
 }
 
+/*
+ * What polrecd checks at start-up: whether a trail is there, and SQLite's
+ * quick_check, sound, damaged and cut off by its bound.
+ */
+static void
+test_startup_checks(void **state)
+{
+	sqlite3		*db;
+	unsigned char	 junk[8192];
+	uint32_t	 seed = 13;
+	size_t		 i;
+	int		 fd, has = -1;
+
+	(void)state;
+	assert_int_equal(db_open(fx.path, &db, fx.err, sizeof(fx.err)), 0);
+	assert_int_equal(db_has_trail(db, &has, fx.err, sizeof(fx.err)), 0);
+	assert_int_equal(has, 0);
+	raw_exec(db, "INSERT INTO audit_event (seq, utc_us, mono_us, "
+	    "clock_synced, kind, hash) VALUES (1, 1, 1, 0, 'new_trail', "
+	    "x'00')");
+	raw_exec(db, "CREATE TABLE filler (n INTEGER, pad TEXT); "
+	    "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c "
+	    "WHERE n < 20000) INSERT INTO filler SELECT n, "
+	    "hex(randomblob(40)) FROM c");
+	assert_int_equal(db_has_trail(db, &has, fx.err, sizeof(fx.err)), 0);
+	assert_int_equal(has, 1);
+	assert_int_equal(db_quick_check(db, 30, fx.err, sizeof(fx.err)), 0);
+	/* A bound already passed stops it at the first look. */
+	assert_int_equal(db_quick_check(db, 0, fx.err, sizeof(fx.err)), 2);
+	assert_non_null(strstr(fx.err, "not finished"));
+	assert_int_equal(db_quick_check(db, 30, fx.err, sizeof(fx.err)), 0);
+	db_close(db);
+
+	/* 8 KiB of noise over two pages in the middle. */
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (unsigned char)lcg(&seed);
+	assert_true((fd = open(fx.path, O_WRONLY)) != -1);
+	assert_int_equal(pwrite(fd, junk, sizeof(junk), 40 * 4096),
+	    (ssize_t)sizeof(junk));
+	close(fd);
+	assert_int_equal(db_open_readonly(fx.path, 0, &db, fx.err,
+	    sizeof(fx.err)), 0);
+	assert_int_equal(db_quick_check(db, 30, fx.err, sizeof(fx.err)), 1);
+	assert_null(strchr(fx.err, '\n'));
+	db_close(db);
+
+	/* Tables of another program: not a database polrecd wrote. */
+	unlink(fx.path);
+	db = raw_open(fx.path);
+	raw_exec(db, "CREATE TABLE t (x)");
+	assert_int_equal(db_has_trail(db, &has, fx.err, sizeof(fx.err)), -1);
+	assert_non_null(strstr(fx.err, "tables of its own"));
+	sqlite3_close(db);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -756,6 +811,7 @@ main(void)
 		T(test_views_last_by_seq),
 		T(test_views_upgrade),
 		T(test_protect),
+		T(test_startup_checks),
 	};
 
 	return cmocka_run_group_tests_name("db", tests, NULL, NULL);

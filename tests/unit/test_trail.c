@@ -1151,6 +1151,8 @@ test_check_tail(void **state)
 	struct trail_tail_check	 c;
 	struct trail		*t;
 	sqlite3			*db;
+	char			 other[AUDIT_KEYID_LEN + 1];
+	char			 own[AUDIT_KEYID_LEN + 1];
 
 	(void)state;
 	copy_file("base.db", "x");
@@ -1210,11 +1212,18 @@ test_check_tail(void **state)
 	assert_non_null(strstr(c.problem, "damaged"));
 	db_close(db);
 
-	/* Checkpoints of another key only: nothing of ours to start from. */
+	/* Checkpoints of another key only: nothing of ours to start from,
+	 * and, at start-up, another appliance's trail. */
 	copy_file("base.db", "x");
 	db = open_db("x");
 	assert_int_equal(trail_check_tail(db, sign2_pk, 1000, 0, &c), 1);
 	assert_int_equal(c.anchor_seq, 0);
+	assert_int_equal(trail_signed_with(db, sign_pk, other, err_buf,
+	    sizeof(err_buf)), 1);
+	assert_int_equal(trail_signed_with(db, sign2_pk, other, err_buf,
+	    sizeof(err_buf)), 0);
+	audit_key_id(sign_pk, sizeof(sign_pk), own);
+	assert_string_equal(other, own);
 	/* Bounded: too far from our last checkpoint is a problem too. */
 	assert_int_equal(trail_check_tail(db, sign_pk, 1, 1, &c), 1);
 	assert_non_null(strstr(c.problem, "in the last 2 events"));
