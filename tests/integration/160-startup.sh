@@ -43,7 +43,7 @@ check "database removed, keys kept: polrecd refuses to start" \
 show_log
 check "... in one line that says what to do" \
     test "$(grep -c 'polrecctl audit new-trail' "$T/polrecd.log")" = 1
-check "... and creates nothing" sh -c "! ls '$DB'* >/dev/null 2>&1"
+check "... and creates nothing" sh -c "! ls '$DB' '$DB-wal' '$DB-shm' >/dev/null 2>&1"
 check "polrecd -n says the same, exit 1" \
     sh -c "! '$POLRECD' -n -f '$T/polrecd.conf' 2>'$T/n.out' &&
 	grep -q 'does not exist, but' '$T/n.out'"
