@@ -12,8 +12,7 @@ wait_keys
 wait_for 10 log_has 'graph token: acquired'
 start_load "$RATE" "$FAULT_SECONDS"
 check "the load ran" wait_load
-check "polrecd stops cleanly" stop_polrecd
-keep_log
+stop_clean
 check "some invitations were acknowledged" test "$(acked)" -gt 0
 reconcile_check "happy path"
 check "the trail verifies" verify_trail

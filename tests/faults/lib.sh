@@ -8,6 +8,7 @@
 FAULT_SECONDS=${FAULT_SECONDS:-15}
 RATE=${RATE:-100}
 RECONCILE=tests/faults/reconcile
+DB=$T/audit.db
 LOAD_PID=
 RESTARTS=0
 
@@ -15,7 +16,7 @@ RESTARTS=0
 pick_port() {
 	local p
 	while :; do
-		p=$(( 20000 + RANDOM % 30000 ))
+		p=$(( 10000 + RANDOM % 20000 ))
 		ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || break
 	done
 	echo "$p"
@@ -28,10 +29,10 @@ faults_conf() {
 	sed -i "s/^listen = 127.0.0.1:0$/listen = 127.0.0.1:$PORT/" "$T/polrecd.conf"
 }
 
-# The log of every run of polrecd, in order.
+# The logs of the runs before this one, in order (start_polrecd empties
+# polrecd.log).
 keep_log() {
 	[ -f "$T/polrecd.log" ] && cat "$T/polrecd.log" >>"$T/polrecd-runs.log"
-	: >"$T/polrecd.log"
 }
 
 # restart: start polrecd again on the same database (and port).
@@ -50,12 +51,14 @@ kill9() {
 }
 
 # start_load RATE SECONDS [LOAD OPTIONS]: the simulator's load, in the
-# background, logging to $T/load.jsonl; wait_load waits for its summary.
+# background, logging to $LOADLOG (default $T/load.jsonl); wait_load
+# waits for its summary.
+LOADLOG=$T/load.jsonl
 start_load() {
 	local rate=$1 secs=$2
 	shift 2
 	"$SIM" load -S "$SIM_URL" -u "http://127.0.0.1:$PORT/api/calling" \
-	    -o "$T/load.jsonl" -R "$rate" -d "$secs" "$@" \
+	    -o "$LOADLOG" -R "$rate" -d "$secs" "$@" \
 	    >>"$T/load.out" 2>>"$T/load.err" &
 	LOAD_PID=$!
 }
@@ -75,14 +78,19 @@ sleep_random() {
 }
 
 # acked: how many messages the load has had acknowledged so far.
-acked() { grep -c '"ev":"final".*"status":2' "$T/load.jsonl" 2>/dev/null || true; }
+acked() { grep -c '"ev":"final".*"status":2' "$LOADLOG" 2>/dev/null || true; }
+# finals_not_2xx: final statuses other than 2xx, as "status count" lines.
+finals_not_2xx() {
+	jq -r 'select(.ev == "final" and (.status < 200 or .status > 299)) | .status' \
+	    "$LOADLOG" 2>/dev/null | sort | uniq -c | awk '{print $2 "x" $1}' | tr '\n' ' '
+}
 
 # reconcile_check WHAT: polrecd must be stopped; runs reconcile, prints
 # its line and the offending ids, and fails the check unless it is clean.
 reconcile_check() {
 	local rc=0
-	"$RECONCILE" -v -l "$T/load.jsonl" -r "$T/graph-requests.jsonl" \
-	    -d "$T/audit.db" >"$T/reconcile.out" 2>&1 || rc=$?
+	"$RECONCILE" -v -l "$LOADLOG" -r "$T/graph-requests.jsonl" \
+	    -d "$DB" >"$T/reconcile.out" 2>&1 || rc=$?
 	sed 's/^/# /' "$T/reconcile.out" | head -n 60
 	if [ "$rc" -eq 0 ]; then
 		ok "reconcile: ${1:-trail, client and Graph agree}"
@@ -94,19 +102,13 @@ reconcile_check() {
 
 # verify_trail: polrecctl audit verify on the stopped database.
 verify_trail() {
-	build/polrecctl audit verify -k "$T/keys/signing.pub" -d "$T/audit.db" \
+	build/polrecctl audit verify -k "$T/keys/signing.pub" -d "$DB" \
 	    >"$T/verify.out" 2>&1 || { sed 's/^/#   /' "$T/verify.out" | tail -n 10; return 1; }
 }
 
 # stop_clean: polrecd stops on SIGTERM, exit 0 (a check).
 stop_clean() {
 	if stop_polrecd; then ok "polrecd stops cleanly"; else not_ok "polrecd stops cleanly"; fi
-	keep_log
 }
 
-# Where the logs are when something failed: keep them for a developer.
-fault_cleanup_hint() {
-	if [ "$FAILED" -ne 0 ] && [ -n "${KEEP_T:-}" ]; then
-		echo "# kept: $T"
-	fi
-}
+[ -n "${KEEP_T:-}" ] && echo "# files in $T (KEEP_T)"

@@ -514,8 +514,10 @@ print_report(const char *path, const char *text)
 
 /*
  * load [-S sim_url] -u target -o log [-R rate] [-d seconds] [-x retries]
- * [-t timeout] [-m inv,est,term,join] [-D dir]: the simulator posts a
- * mixed load (load.c) and answers with a summary when it is over; the
+ * [-t timeout] [-m inv,est,term,join] [-a age_ms] [-D dir]: the
+ * simulator posts a
+ * mixed load (load.c; updates go to calls invited age_ms or more
+ * ago) and answers with a summary when it is over; the
  * templates are the notifications in dir, inlined here.
  */
 int
@@ -535,15 +537,16 @@ client_load(int argc, char **argv)
 	const char	*dir = "tests/scenarios/notifications", *mix = NULL;
 	const char	*synopsis = "load [-S sim_url] -u target_url -o log "
 			    "[-R rate] [-d seconds] [-x retries] [-t timeout] "
-			    "[-m inv,est,term,join] [-D dir]";
+			    "[-m inv,est,term,join] [-a age_ms] [-D dir]";
 	const char	*errstr;
 	cJSON		*req, *tmpl, *t;
 	char		*text, *url, *path, abspath[PATH_MAX];
 	long long	 rate = 100, seconds = 10, retries = 3, timeout = 5;
+	long long	 age = -1;
 	size_t		 i;
 	int		 ch, rv = 1;
 
-	while ((ch = getopt(argc, argv, "S:u:o:R:d:x:t:m:D:")) != -1) {
+	while ((ch = getopt(argc, argv, "S:u:o:R:d:x:t:m:D:a:")) != -1) {
 		switch (ch) {
 		case 'S':
 			sim = optarg;
@@ -580,6 +583,11 @@ client_load(int argc, char **argv)
 		case 'D':
 			dir = optarg;
 			break;
+		case 'a':
+			age = strtonum(optarg, 0, 600000, &errstr);
+			if (errstr != NULL)
+				client_usage(synopsis);
+			break;
 		default:
 			client_usage(synopsis);
 		}
@@ -602,6 +610,8 @@ client_load(int argc, char **argv)
 	cJSON_AddNumberToObject(req, "timeout", timeout);
 	if (mix != NULL)
 		cJSON_AddStringToObject(req, "mix", mix);
+	if (age >= 0)
+		cJSON_AddNumberToObject(req, "age_ms", age);
 	tmpl = cJSON_AddObjectToObject(req, "templates");
 	for (i = 0; i < sizeof(templates) / sizeof(templates[0]); i++) {
 		char	*f;

@@ -23,7 +23,7 @@
 #define LOAD_MAX_INFLIGHT	2000	/* posts; past it the load falls behind */
 #define LOAD_TOKEN_MS		1000	/* one token this long, then a new one */
 #define LOAD_BACKOFF_MS		250	/* doubled per re-send */
-#define LOAD_AGE_MS		1500	/* a call this old gets updates */
+#define LOAD_AGE_MS		3000	/* a call this old gets updates */
 
 enum load_kind {
 	LK_INVITATION,
@@ -66,6 +66,7 @@ struct load {
 	long long		 seconds;
 	int			 retries;
 	int			 timeout;
+	long long		 age_ms;	/* before updates to a call */
 	int			 mix[LK_MAX];	/* weights */
 	cJSON			*tmpl[LK_MAX];
 	struct event		*tick;
@@ -162,6 +163,12 @@ load_parse(struct load *ld, const cJSON *j, const char **errstr)
 	ld->seconds = 10;
 	ld->retries = 3;
 	ld->timeout = 5;
+	ld->age_ms = LOAD_AGE_MS;
+	if ((t = jsonx_get(j, "age_ms")) != NULL) {
+		if (jsonx_item_integer(t, 0, 600000, &v) == -1)
+			return -1;
+		ld->age_ms = v;
+	}
 	if ((t = jsonx_get(j, "rate")) != NULL) {
 		if (jsonx_item_integer(t, 1, 10000, &v) == -1)
 			return -1;
@@ -261,7 +268,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* A call invited LOAD_AGE_MS ago or more, not ended (unless any). */
+/* A call invited age_ms ago or more, not ended (unless any). */
 static struct load_call *
 pick_call(struct load *ld, long long now, int any)
 {
@@ -270,7 +277,7 @@ pick_call(struct load *ld, long long now, int any)
 
 	/* Old enough: the first n of them. */
 	for (n = ld->ncalls; n > 0; n--)
-		if (now - ld->calls[n - 1].invited_ms >= LOAD_AGE_MS)
+		if (now - ld->calls[n - 1].invited_ms >= ld->age_ms)
 			break;
 	if (n == 0)
 		return NULL;
