@@ -2,7 +2,7 @@
 #   make SANITIZE=address,undefined     sanitizer build (objects rebuilt)
 #   make WERROR=1                       warnings are errors (CI)
 #   make install DESTDIR=... PREFIX=...
-# Targets: all (default), check, demo, fuzz, install, clean.
+# Targets: all (default), check, demo, fuzz, faults, soak, install, clean.
 
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
@@ -142,6 +142,21 @@ check: deps
 
 units: $(UNITS) $(TOOLS)
 
+# The fault suite (tests/faults/): short loads under kill -9, Graph
+# faults, full disk, damaged databases, SIGHUP, control-socket abuse,
+# each held against the trail by tests/faults/reconcile.  Longer with
+# FAULT_SECONDS=.  `make soak DURATION=s`: 500 notifications/s with
+# faults at random, RSS and descriptors sampled.
+FAULT_SECONDS ?= 8
+DURATION ?= 300
+faults: deps
+	@$(MAKE) --no-print-directory all units
+	@FAULT_SECONDS=$(FAULT_SECONDS) tests/faults/run
+
+soak: deps
+	@$(MAKE) --no-print-directory all units
+	@DURATION=$(DURATION) tests/faults/soak
+
 # Test tools (tests/tools/): never installed.
 $(B)/tools/%: tests/tools/%.c $(B)/libpolrec.a $(B)/.flags
 	@mkdir -p $(@D)
@@ -166,7 +181,7 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check units fuzz fuzzers deps demo install clean FORCE
+.PHONY: all check units fuzz fuzzers faults soak deps demo install clean FORCE
 SHELL := /bin/bash
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

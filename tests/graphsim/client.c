@@ -511,3 +511,135 @@ print_report(const char *path, const char *text)
 	cJSON_Delete(r);
 	return passed ? 0 : -1;
 }
+
+/*
+ * load [-S sim_url] -u target -o log [-R rate] [-d seconds] [-x retries]
+ * [-t timeout] [-m inv,est,term,join] [-a age_ms] [-D dir]: the
+ * simulator posts a
+ * mixed load (load.c; updates go to calls invited age_ms or more
+ * ago) and answers with a summary when it is over; the
+ * templates are the notifications in dir, inlined here.
+ */
+int
+client_load(int argc, char **argv)
+{
+	static const struct {
+		const char	*kind;
+		const char	*file;
+	} templates[] = {
+		{ "invitation", "example3-invitation.json" },
+		{ "established", "p2p-established.json" },
+		{ "terminated", "terminated-deleted.json" },
+		{ "joining", "participant-joining.json" },
+	};
+	struct exchange	 x;
+	const char	*sim = NULL, *target = NULL, *logpath = NULL;
+	const char	*dir = "tests/scenarios/notifications", *mix = NULL;
+	const char	*synopsis = "load [-S sim_url] -u target_url -o log "
+			    "[-R rate] [-d seconds] [-x retries] [-t timeout] "
+			    "[-m inv,est,term,join] [-a age_ms] [-D dir]";
+	const char	*errstr;
+	cJSON		*req, *tmpl, *t;
+	char		*text, *url, *path, abspath[PATH_MAX];
+	long long	 rate = 100, seconds = 10, retries = 3, timeout = 5;
+	long long	 age = -1;
+	size_t		 i;
+	int		 ch, rv = 1;
+
+	while ((ch = getopt(argc, argv, "S:u:o:R:d:x:t:m:D:a:")) != -1) {
+		switch (ch) {
+		case 'S':
+			sim = optarg;
+			break;
+		case 'u':
+			target = optarg;
+			break;
+		case 'o':
+			logpath = optarg;
+			break;
+		case 'R':
+			rate = strtonum(optarg, 1, 10000, &errstr);
+			if (errstr != NULL)
+				client_usage(synopsis);
+			break;
+		case 'd':
+			seconds = strtonum(optarg, 1, 86400, &errstr);
+			if (errstr != NULL)
+				client_usage(synopsis);
+			break;
+		case 'x':
+			retries = strtonum(optarg, 0, 10, &errstr);
+			if (errstr != NULL)
+				client_usage(synopsis);
+			break;
+		case 't':
+			timeout = strtonum(optarg, 1, 60, &errstr);
+			if (errstr != NULL)
+				client_usage(synopsis);
+			break;
+		case 'm':
+			mix = optarg;
+			break;
+		case 'D':
+			dir = optarg;
+			break;
+		case 'a':
+			age = strtonum(optarg, 0, 600000, &errstr);
+			if (errstr != NULL)
+				client_usage(synopsis);
+			break;
+		default:
+			client_usage(synopsis);
+		}
+	}
+	if (optind != argc || target == NULL || logpath == NULL ||
+	    (url = sim_url(sim)) == NULL)
+		client_usage(synopsis);
+	/* The simulator writes the log: it may run elsewhere. */
+	if (logpath[0] != '/' && realpath(".", abspath) != NULL) {
+		xasprintf(&path, "%s/%s", abspath, logpath);
+	} else
+		path = xstrdup(logpath);
+
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "target", target);
+	cJSON_AddStringToObject(req, "log", path);
+	cJSON_AddNumberToObject(req, "rate", rate);
+	cJSON_AddNumberToObject(req, "seconds", seconds);
+	cJSON_AddNumberToObject(req, "retries", retries);
+	cJSON_AddNumberToObject(req, "timeout", timeout);
+	if (mix != NULL)
+		cJSON_AddStringToObject(req, "mix", mix);
+	if (age >= 0)
+		cJSON_AddNumberToObject(req, "age_ms", age);
+	tmpl = cJSON_AddObjectToObject(req, "templates");
+	for (i = 0; i < sizeof(templates) / sizeof(templates[0]); i++) {
+		char	*f;
+
+		xasprintf(&f, "%s/%s", dir, templates[i].file);
+		t = parse_file(f);
+		free(f);
+		if (t == NULL)
+			goto done;
+		cJSON_AddItemToObject(tmpl, templates[i].kind, t);
+	}
+	if ((text = cJSON_PrintUnformatted(req)) == NULL)
+		fatalx("cJSON_PrintUnformatted");
+	if (exchange(url, EVHTTP_REQ_POST, "/_sim/load", text,
+	    (int)(seconds + (retries + 1) * (timeout + 8) + 60), &x) == -1)
+		log_warnx("%s: %s", url, x.error);
+	else {
+		printf("%s\n", x.body);
+		if (x.status == HTTP_OK)
+			rv = 0;
+		else
+			log_warnx("load: %d", x.status);
+	}
+	free(x.body);
+	cJSON_free(text);
+ done:
+	cJSON_Delete(req);
+	free(path);
+	free(url);
+	return rv;
+}

@@ -196,6 +196,7 @@ struct evdns_base;
 struct lifecycle_post;
 struct media_event;
 struct notify;
+struct load;
 struct play;
 struct sim_deferred;
 struct sim_tsa;
@@ -235,6 +236,7 @@ struct sim {
 
 	TAILQ_HEAD(, notify)	 notifies;
 	TAILQ_HEAD(, play)	 plays;
+	TAILQ_HEAD(, load)	 loads;
 	TAILQ_HEAD(, sim_deferred) deferred;
 	enum sim_lifecycle_mode	 lifecycle_mode;
 	int			 lifecycle_delay_ms;
@@ -432,6 +434,8 @@ struct notify_spec {
 	const char		*message_id;	/* NULL: a fresh one */
 	int			 own;		/* the simulator's */
 	const char		*bearer;	/* a shared secret, or NULL */
+	const char		*authorization;	/* minted already, or NULL */
+	int			 timeout_s;	/* 0: SIM_NOTIFY_TIMEOUT */
 };
 
 typedef void	(*notify_done_cb)(const struct notify_result *, void *);
@@ -449,6 +453,10 @@ int		 play_start(struct sim *, struct evhttp_request *,
 		    const char *, size_t, char *, size_t);
 void		 play_abort_all(struct sim *);
 
+/* load.c: a mixed load of notifications at a rate, re-sent as Teams does. */
+void		 load_start(struct sim *, struct evhttp_request *);
+void		 load_abort_all(struct sim *);
+
 /* keys.c: RSA key files and the published key set. */
 int		 keys_load(const char *, int, EVP_PKEY **);
 EVP_PKEY	*keys_generate(void);
@@ -462,5 +470,6 @@ void		 keys_retire(struct sim *, struct evhttp_request *);
 int		 client_play(int, char **);
 int		 client_requests(int, char **);
 int		 client_ctl(int, char **);
+int		 client_load(int, char **);
 
 #endif

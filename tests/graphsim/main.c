@@ -38,6 +38,7 @@ static const struct command {
 	{ "requests",	client_requests },
 	{ "keygen",	cmd_keygen },
 	{ "ctl",	client_ctl },
+	{ "load",	client_load },
 	{ "tokens",	cmd_tokens },
 };
 
@@ -56,6 +57,10 @@ usage(void)
 	    "scenario.json ...\n"
 	    "       polrec-graphsim requests [-S sim_url]\n"
 	    "       polrec-graphsim ctl [-S sim_url] method path [body]\n"
+	    "       polrec-graphsim load [-S sim_url] -u target_url -o log "
+	    "[-R rate] [-d seconds]\n"
+	    "           [-x retries] [-t timeout] [-m inv,est,term,join] "
+	    "[-D templates_dir]\n"
 	    "       polrec-graphsim keygen -k keyfile\n"
 	    "       polrec-graphsim tokens\n");
 	exit(2);
@@ -243,6 +248,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	log_debug("signal %d", (int)sig);
 	play_abort_all(sim);
+	load_abort_all(sim);
 	sim_defer_flush(sim);
 	event_base_loopexit(sim->base, &grace);
 }

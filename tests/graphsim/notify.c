@@ -208,12 +208,15 @@ notify_send(struct sim *sim, const struct notify_spec *spec,
 		tok = &notify_tokens[0];
 	if (spec->bearer != NULL)
 		xasprintf(&authz, "Bearer %s", spec->bearer);
+	else if (spec->authorization != NULL)
+		authz = xstrdup(spec->authorization);
 	else if (tokens_mint(sim, tok->claims, tok->form, &authz,
 	    &errstr) == -1) {
 		snprintf(n->error, sizeof(n->error), "%s", errstr);
 		goto fail;
 	}
-	evhttp_connection_set_timeout(n->evcon, SIM_NOTIFY_TIMEOUT);
+	evhttp_connection_set_timeout(n->evcon, spec->timeout_s > 0 ?
+	    spec->timeout_s : SIM_NOTIFY_TIMEOUT);
 	if ((req = evhttp_request_new(response_cb, n)) == NULL)
 		fatalx("evhttp_request_new");
 	evhttp_request_set_error_cb(req, error_cb);

@@ -40,6 +40,7 @@ static void	deferred_run(struct sim_deferred *);
  *   POST   reset		forget requests, counters and media
  *				sessions; lifecycle normal/20, media auto
  *   POST   play		play a scenario, answer with its report
+ *   POST   load		a mixed load at a rate; answer when done (load.c)
  *   GET    keys		{"signing": kid, "published": [kids]}
  *   POST   keys/rotate		a new in-memory RSA-2048 key signs from now
  *   POST   keys/retire?kid=K	K leaves the JWKS (409 for the signer)
@@ -70,6 +71,7 @@ static const struct control_route {
 	{ "stats",	EVHTTP_REQ_GET,	   control_stats },
 	{ "reset",	EVHTTP_REQ_POST,   control_reset },
 	{ "play",	EVHTTP_REQ_POST,   control_play },
+	{ "load",	EVHTTP_REQ_POST,   load_start },
 	{ "keys",	EVHTTP_REQ_GET,	   keys_show },
 	{ "keys/rotate", EVHTTP_REQ_POST,  keys_rotate },
 	{ "keys/retire", EVHTTP_REQ_POST,  keys_retire },
@@ -121,6 +123,7 @@ sim_new(struct event_base *base)
 	sim->records = xcalloc(SIM_MAX_RECORDS, sizeof(*sim->records));
 	TAILQ_INIT(&sim->notifies);
 	TAILQ_INIT(&sim->plays);
+	TAILQ_INIT(&sim->loads);
 	TAILQ_INIT(&sim->deferred);
 	TAILQ_INIT(&sim->lifecycle_posts);
 	TAILQ_INIT(&sim->media_events);
@@ -151,6 +154,7 @@ sim_free(struct sim *sim)
 	 * they set off is then cancelled with every other post.
 	 */
 	play_abort_all(sim);
+	load_abort_all(sim);
 	sim_defer_flush(sim);
 	lifecycle_cancel_all(sim);
 	media_cancel_all(sim);
