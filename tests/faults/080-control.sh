@@ -14,7 +14,7 @@ start_polrecd
 wait_keys
 wait_for 10 log_has 'graph token: acquired'
 start_load "$RATE" "$FAULT_SECONDS"
-python3 tests/faults/ctl-abuse.py "$T/ctl.sock" $(( FAULT_SECONDS - 2 )) \
+tests/faults/ctl-abuse "$T/ctl.sock" $(( FAULT_SECONDS - 2 )) \
     "$IDLE" "$NOREAD" "$GARBAGE" >"$T/abuse.out" 2>&1 &
 ABUSE=$!
 sleep 2
