@@ -25,6 +25,7 @@
 #include "newtrail.h"
 #include "polrecd.h"
 #include "trail.h"
+#include "xmalloc.h"
 
 #define SEE_MANUAL	"(see polrecd(8), DATABASE AT START-UP)"
 
@@ -35,6 +36,19 @@ enum found {
 };
 
 /* A zero-length file, with no WAL that could hold its pages. */
+static int
+has_wal(const char *path)
+{
+	struct stat	 st;
+	char		*wal;
+	int		 rv;
+
+	xasprintf(&wal, "%s-wal", path);
+	rv = stat(wal, &st) == 0;
+	free(wal);
+	return rv;
+}
+
 static int
 zero_length(const char *path, const struct stat *st)
 {
@@ -113,7 +127,9 @@ examine(const struct conf *c, enum found *found, const char **what)
 		*what = "is an empty file";
 		return 0;
 	}
-	if (db_open_readonly(path, 0, &db, err, sizeof(err)) == -1) {
+	/* Look, touch nothing: no -wal or -shm made for a refused file. */
+	if (db_open_untouched(path, 0, !has_wal(path), &db, err,
+	    sizeof(err)) == -1) {
 		log_warnx("database %s is not a database polrecd wrote (%s): "
 		    "refusing to start on it; restore it from a backup, or "
 		    "move it aside and authorise a new trail with `polrecctl "

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "xmalloc.h"
 
 #define DB_BUSY_TIMEOUT_MS	2000
 #define DB_APPLICATION_ID	1886351986	/* "polr", set by 001 */
@@ -193,15 +195,55 @@ fail:
 	return -1;
 }
 
+/*
+ * A URI for the file that tells SQLite it will not change while open
+ * (immutable=1): no locks, no -wal or -shm created beside it.  Only
+ * right when no -wal exists, or its pages would be ignored.
+ */
+static char *
+immutable_uri(const char *path)
+{
+	char		*uri, *q;
+	const char	*p;
+
+	uri = q = xmalloc(strlen("file:?immutable=1") + 3 * strlen(path) + 1);
+	q += sprintf(q, "file:");
+	for (p = path; *p != '\0'; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			q += sprintf(q, "%%%02x", (unsigned char)*p);
+		else
+			*q++ = *p;
+	}
+	strcpy(q, "?immutable=1");
+	return uri;
+}
+
 int
 db_open_readonly(const char *path, int min_version, sqlite3 **dbp,
     char *err, size_t errlen)
 {
+	return db_open_untouched(path, min_version, 0, dbp, err, errlen);
+}
+
+int
+db_open_untouched(const char *path, int min_version, int immutable,
+    sqlite3 **dbp, char *err, size_t errlen)
+{
 	sqlite3	*db = NULL;
+	char	*uri;
 	int	 have;
 
 	*dbp = NULL;
-	if ((db = open_file(path, SQLITE_OPEN_READONLY, err, errlen)) == NULL)
+	if (immutable) {
+		if (too_short(path, err, errlen))
+			return -1;
+		uri = immutable_uri(path);
+		db = open_file(uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+		    err, errlen);
+		free(uri);
+	} else
+		db = open_file(path, SQLITE_OPEN_READONLY, err, errlen);
+	if (db == NULL)
 		return -1;
 	if (pragma_int(db, "PRAGMA user_version", &have) == -1) {
 		snprintf(err, errlen, "%s: not a polrec database: %s", path,

@@ -41,6 +41,10 @@ int	 db_open(const char *path, struct sqlite3 **, char *err, size_t errlen);
 int	 db_open_from(const char *path, struct sqlite3 **, int *from,
 	    char *err, size_t errlen);
 
+/* Read-only, creating nothing: with immutable, for a file with no -wal
+ * (its -wal and -shm are neither read nor made). */
+int	 db_open_untouched(const char *path, int min_version, int immutable,
+	    struct sqlite3 **, char *err, size_t errlen);
 /* Open read-only (never creating, never migrating); the schema must be
  * at least `min_version`.  0 or -1 with a message. */
 int	 db_open_readonly(const char *path, int min_version,
