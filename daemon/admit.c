@@ -74,6 +74,7 @@ struct admit_conn {
 	struct evbuffer_cb_entry *ac_input_cb;
 	struct admit_net	*ac_net;	/* NULL until checked */
 	int			 ac_checked;
+	int			 ac_answering;	/* requests read, not answered */
 	enum conn_state		 ac_state;
 	uint64_t		 ac_since_us;	/* of the state */
 };
@@ -302,12 +303,12 @@ victim(struct admit *a, const struct admit_conn *self)
 		most = 0;
 		TAILQ_FOREACH(c, &a->a_conns, ac_entry)
 			if (c != self && c->ac_checked && c->ac_net != NULL &&
-			    (int)c->ac_state == want &&
+			    (int)c->ac_state == want && c->ac_answering == 0 &&
 			    c->ac_net->an_count > most)
 				most = c->ac_net->an_count;
 		TAILQ_FOREACH(c, &a->a_conns, ac_entry)
 			if (c != self && c->ac_checked && c->ac_net != NULL &&
-			    (int)c->ac_state == want &&
+			    (int)c->ac_state == want && c->ac_answering == 0 &&
 			    c->ac_net->an_count == most &&
 			    (best == NULL || c->ac_since_us < best->ac_since_us))
 				best = c;
@@ -402,6 +403,13 @@ on_check(evutil_socket_t unused, short what, void *arg)
 	}
 	c->ac_net = net_get(a, key);
 	c->ac_net->an_count++;
+	/*
+	 * Its first request came in whole before this check ran, and is
+	 * being acted on: a 503 now would deny what may be recorded as
+	 * acknowledged.  It was let in; it counts from here on.
+	 */
+	if (c->ac_answering > 0)
+		return;
 	if (netaddr_parse(host, &addr) == -1 || !allowed(a, &addr)) {
 		refuse(a, c, fd, ADMIT_NOT_ALLOWED);
 		return;
@@ -478,8 +486,8 @@ admit_bevcb(struct event_base *base, void *arg)
 	return bev;
 }
 
-void
-admit_request_read(struct admit *a, struct evhttp_request *req)
+static struct admit_conn *
+conn_of(struct admit *a, struct evhttp_request *req)
 {
 	struct evhttp_connection	*evcon;
 	struct bufferevent		*bev;
@@ -487,15 +495,41 @@ admit_request_read(struct admit *a, struct evhttp_request *req)
 
 	if ((evcon = evhttp_request_get_connection(req)) == NULL ||
 	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL)
-		return;
+		return NULL;
 	LIST_FOREACH(c, &a->a_bybev[bev_hash(bev)], ac_bucket)
-		if (c->ac_bev == bev) {
-			if (c->ac_state == CONN_READING) {
-				c->ac_state = CONN_IDLE;
-				c->ac_since_us = now_us();
-			}
-			return;
-		}
+		if (c->ac_bev == bev)
+			return c;
+	return NULL;
+}
+
+/* The reply went out: the connection may be evicted again. */
+static void
+on_answered(struct evhttp_request *req, void *arg)
+{
+	struct admit_conn	*c;
+
+	if ((c = conn_of(arg, req)) != NULL && c->ac_answering > 0)
+		c->ac_answering--;
+}
+
+/*
+ * A request came in whole and is being acted on: until its reply is
+ * sent its connection is neither refused nor evicted, or the sender
+ * would be told nothing (or 503) about what polrecd records it was told.
+ */
+void
+admit_request_read(struct admit *a, struct evhttp_request *req)
+{
+	struct admit_conn	*c;
+
+	if ((c = conn_of(a, req)) == NULL)
+		return;
+	c->ac_answering++;
+	evhttp_request_set_on_complete_cb(req, on_answered, a);
+	if (c->ac_state == CONN_READING) {
+		c->ac_state = CONN_IDLE;
+		c->ac_since_us = now_us();
+	}
 }
 
 static void
