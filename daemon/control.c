@@ -526,6 +526,9 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(joins_invited);
 	STAT(joins_repeated);
 	STAT(joins_slots_freed);
+	STAT(joins_not_answered);
+	STAT(joins_taken_back);
+	STAT(joins_pending_forgotten);
 	STAT(commits);
 	STAT(commit_failures);
 	STAT(commit_us_max);

@@ -474,8 +474,9 @@ on_committed(void *arg)
 	size_t		 len = in->in_body != NULL ? strlen(in->in_body) : 0;
 
 	if (!commit_ok(sc->sc_commit)) {
-		/* Not acknowledged: not recorded as if it were. */
+		/* Not acknowledged: not recorded, nor admitted, as if it were. */
 		journal_request_drop(sc, in->in_request);
+		joins_request_drop(sc, in->in_request);
 		refuse(in, "deferred", "storage_failed", 503, 0);
 		sc->sc_stats.replies_refused_storage++;
 		log_warnx("msg %s: not acknowledged (503): the database "
@@ -494,6 +495,7 @@ on_committed(void *arg)
 	if (in->in_replay_id != NULL && in->in_status < 400)
 		replay_remember(sc->sc_replay, in->in_replay_id,
 		    in->in_expires, in->in_status, in->in_body, len);
+	joins_request_done(sc, in->in_request);
 	send_reply(in, in->in_status, in->in_body, len);
 }
 
@@ -625,13 +627,17 @@ process(struct inbound *in, long long expires, const char *tid)
 			log_invitation(&batch->v[i], in->in_msgid);
 		} else
 			log_notification(&batch->v[i], in->in_msgid);
+		/*
+		 * The response carries one decision: a join after the first
+		 * is not decided (joins_not_answered says why).
+		 */
+		if (batch->v[i].kind == NOTIF_KIND_JOINING && resp != NULL) {
+			joins_not_answered(sc, &batch->v[i], in->in_msgid);
+			continue;
+		}
 		/* Decided now; Graph requests go out from the loop. */
 		r = legs_notify(sc, &batch->v[i], in->in_arrival, in->in_msgid);
-		if (r != NULL && resp != NULL) {
-			log_warnx("msg %s: more than one join in a batch; the "
-			    "response carries the first decision", in->in_msgid);
-			free(r);
-		} else if (r != NULL)
+		if (r != NULL)
 			resp = r;
 	}
 	journal_request_end(sc);

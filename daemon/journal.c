@@ -457,6 +457,13 @@ journal_request_end(struct polrecd *sc)
 		sc->sc_journal->j_request = 0;
 }
 
+/* The request being handled, or 0. */
+uint64_t
+journal_request_current(const struct polrecd *sc)
+{
+	return sc->sc_journal != NULL ? sc->sc_journal->j_request : 0;
+}
+
 size_t
 journal_request_drop(struct polrecd *sc, uint64_t request)
 {

@@ -149,6 +149,10 @@ void		 joins_group_new(struct polrecd *, struct call_leg *);
 char		*joins_decide(struct polrecd *, struct call_leg *,
 		    const struct notification *);
 void		 joins_left(struct polrecd *, struct call_leg *, const char *);
+void		 joins_not_answered(struct polrecd *,
+		    const struct notification *, const char *);
+void		 joins_request_done(struct polrecd *, uint64_t);
+void		 joins_request_drop(struct polrecd *, uint64_t);
 void		 joins_journal_leave(struct polrecd *, const struct call_leg *,
 		    const char *pid, const char *by);
 

@@ -84,6 +84,9 @@ struct stats {
 	uint64_t	 joins_invited;
 	uint64_t	 joins_repeated;	/* retransmits, answered as before */
 	uint64_t	 joins_slots_freed;	/* by participantLeft or roster */
+	uint64_t	 joins_not_answered;	/* not first in their request */
+	uint64_t	 joins_taken_back;	/* their request's commit failed */
+	uint64_t	 joins_pending_forgotten; /* past GROUP_PENDING_MAX */
 	uint64_t	 commits;
 	uint64_t	 commit_failures;
 	uint64_t	 commit_us_max;
@@ -199,6 +202,7 @@ void		 journal_graph_result(struct trail_event *,
 uint64_t	 journal_request_begin(struct polrecd *);
 void		 journal_request_end(struct polrecd *);
 size_t		 journal_request_drop(struct polrecd *, uint64_t);
+uint64_t	 journal_request_current(const struct polrecd *);
 void		 journal_leg(struct polrecd *, const struct call_leg *,
 		    const char *kind, const char *outcome, const char *reason,
 		    const char *detail, const struct graph_result *);

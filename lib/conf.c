@@ -268,6 +268,8 @@ conf_defaults(struct conf *c)
 	c->auth_openid_configuration_url = xstrdup(
 	    "https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration");
 	c->recording_participant_capacity = 1;
+	/* A join rejected keeps a person out; one invited is answered. */
+	c->recording_overflow = OVERFLOW_INVITE;
 	c->recording_media = MEDIA_SERVICE;
 	c->recording_tenants = list_split("*");
 	c->recording_policies = list_split("*");

@@ -1,6 +1,7 @@
 /* The recorder group of a call leg: who it records, and each join's answer. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -27,7 +28,8 @@ struct recorder_group {
 	struct group_member	*m;		/* sorted by hash, unique */
 	size_t			 n, alloc;
 	uint32_t		 capacity;
-	uint32_t		 used;		/* MEMBER_ACCEPTED in m */
+	uint32_t		 used;		/* slot holders in m */
+	uint32_t		 unidentified;	/* MEMBER_UNIDENTIFIED in m */
 	unsigned char		 key[GROUP_KEYBYTES];
 };
 
@@ -40,8 +42,13 @@ static int	 reserve(struct recorder_group *, size_t);
 static int	 known(const char *);
 static int	 allowed(char *const *, const char *);
 static int	 differs(const char *, const char *);
+static int	 holds(uint8_t);
 static void	 decide(struct join_decision *, enum join_verdict,
 		    const char *, int, const char *);
+static void	 unplaced(struct join_decision *, const struct group_policy *,
+		    const char *);
+static int	 unidentified_hash(const struct recorder_group *, uint64_t *,
+		    size_t *);
 static void	 decide_again(const struct group_policy *, uint8_t,
 		    struct join_decision *);
 static void	 decide_new(const struct recorder_group *,
@@ -51,6 +58,9 @@ static void	 insert(struct recorder_group *, size_t, uint64_t, uint8_t);
 static struct recorder_group *group_alloc(const char *, const char *,
 		    uint32_t, const unsigned char *);
 static int	 member_cmp(const void *, const void *);
+static int	 same_member(const struct group_pending_entry *,
+		    const struct group_pending_entry *);
+static void	 pending_remove(struct group_pending *, size_t);
 
 const char *
 join_verdict_name(enum join_verdict v)
@@ -104,6 +114,13 @@ differs(const char *ours, const char *theirs)
 	return known(ours) && known(theirs) && strcasecmp(ours, theirs) != 0;
 }
 
+/* The members that take a slot of the group. */
+static int
+holds(uint8_t kind)
+{
+	return kind == MEMBER_ACCEPTED || kind == MEMBER_UNIDENTIFIED;
+}
+
 static void
 decide(struct join_decision *d, enum join_verdict v, const char *reason,
     int repeat, const char *invite_uri)
@@ -112,6 +129,23 @@ decide(struct join_decision *d, enum join_verdict v, const char *reason,
 	d->reason = reason;
 	d->repeat = repeat;
 	d->invite_uri = invite_uri;
+}
+
+/*
+ * A join this group cannot take: a rejection would keep the person out
+ * of the meeting, so it is sent where a fresh invitation is answered
+ * (inviteNewBotResponse; UNCONFIRMED beyond the documentation's one
+ * sentence, graph-protocol.md 7.1), and rejected busy only when there
+ * is no such place.
+ */
+static void
+unplaced(struct join_decision *d, const struct group_policy *pol,
+    const char *reason)
+{
+	if (known(pol->invite_uri))
+		decide(d, JOIN_INVITE_NEW_BOT, reason, 0, pol->invite_uri);
+	else
+		decide(d, JOIN_REJECT_BUSY, reason, 0, NULL);
 }
 
 /*
@@ -126,6 +160,7 @@ decide_again(const struct group_policy *pol, uint8_t kind,
 {
 	switch (kind) {
 	case MEMBER_ACCEPTED:
+	case MEMBER_UNIDENTIFIED:	/* a hash collision, no more */
 		decide(d, JOIN_ACCEPT, "capacity", 1, NULL);
 		break;
 	case MEMBER_INVITED:
@@ -154,19 +189,43 @@ decide_new(const struct recorder_group *g, const struct group_policy *pol,
 		decide(d, JOIN_REJECT_FORBIDDEN, "tenant_not_allowed", 0, NULL);
 	else if (!allowed(pol->policies, policy))
 		decide(d, JOIN_REJECT_FORBIDDEN, "policy_not_allowed", 0, NULL);
+	/*
+	 * Allowed, but not this group's: a fresh invitation gets a leg of
+	 * its own tenant and policy.
+	 */
 	else if (differs(g->tenant, tenant) || differs(g->policy, policy))
-		decide(d, JOIN_REJECT_FORBIDDEN, "other_group", 0, NULL);
+		unplaced(d, pol, "other_group");
 	else if (pol->draining)
-		decide(d, JOIN_REJECT_BUSY, "draining", 0, NULL);
+		unplaced(d, pol, "draining");
 	else if (!leg_live)
-		decide(d, JOIN_REJECT_BUSY, "leg_ended", 0, NULL);
+		unplaced(d, pol, "leg_ended");
 	else if (g->used < g->capacity)
 		decide(d, JOIN_ACCEPT, "capacity", 0, NULL);
-	else if (known(pol->invite_uri))
-		decide(d, JOIN_INVITE_NEW_BOT, "overflow_invite", 0,
-		    pol->invite_uri);
 	else
-		decide(d, JOIN_REJECT_BUSY, "capacity_full", 0, NULL);
+		unplaced(d, pol, known(pol->invite_uri) ? "overflow_invite" :
+		    "capacity_full");
+}
+
+/*
+ * A member for a join that named no one: a hash no participant id has
+ * in practice (ids are printable, this one starts with a control
+ * character), unique in the group.  0 if none could be found.
+ */
+static int
+unidentified_hash(const struct recorder_group *g, uint64_t *hash,
+    size_t *pos)
+{
+	char		 name[48];
+	uint32_t	 i;
+
+	for (i = 0; i <= GROUP_MAX_MEMBERS; i++) {
+		snprintf(name, sizeof(name), "\001unidentified %u",
+		    g->unidentified + i);
+		*hash = idhash(name, g->key);
+		if (!find(g, *hash, pos))
+			return 1;
+	}
+	return 0;
 }
 
 /* At pos, with room reserved. */
@@ -179,8 +238,10 @@ insert(struct recorder_group *g, size_t pos, uint64_t hash, uint8_t kind)
 	g->m[pos].hash = hash;
 	g->m[pos].kind = kind;
 	g->n++;
-	if (kind == MEMBER_ACCEPTED)
+	if (holds(kind))
 		g->used++;
+	if (kind == MEMBER_UNIDENTIFIED)
+		g->unidentified++;
 }
 
 static struct recorder_group *
@@ -239,26 +300,33 @@ group_join(struct recorder_group *g, const struct group_policy *pol,
     const char *participant_id, const char *tenant, const char *policy,
     int leg_live, struct join_decision *d)
 {
-	uint64_t	 hash;
+	uint64_t	 hash = 0;
 	size_t		 pos;
 	uint8_t		 kind;
+	int		 anon;
 
 	if (d == NULL)
 		return -1;
-	if (g == NULL || pol == NULL || !known(participant_id)) {
-		decide(d, JOIN_REJECT_BUSY, "participant_unknown", 0, NULL);
+	memset(d, 0, sizeof(*d));
+	if (g == NULL || pol == NULL) {
+		decide(d, JOIN_REJECT_BUSY, "no_group", 0, NULL);
 		return -1;
 	}
-	hash = idhash(participant_id, g->key);
-	if (find(g, hash, &pos)) {
-		decide_again(pol, g->m[pos].kind, d);
-		return 0;
+	anon = !known(participant_id);
+	d->unidentified = anon;
+	if (!anon) {
+		hash = idhash(participant_id, g->key);
+		if (find(g, hash, &pos)) {
+			decide_again(pol, g->m[pos].kind, d);
+			d->member = hash;
+			return 0;
+		}
 	}
 
 	decide_new(g, pol, tenant, policy, leg_live, d);
 	switch (d->verdict) {
 	case JOIN_ACCEPT:
-		kind = MEMBER_ACCEPTED;
+		kind = anon ? MEMBER_UNIDENTIFIED : MEMBER_ACCEPTED;
 		break;
 	case JOIN_REJECT_FORBIDDEN:
 		kind = MEMBER_FORBIDDEN;
@@ -270,20 +338,43 @@ group_join(struct recorder_group *g, const struct group_policy *pol,
 		kind = MEMBER_REJECTED;
 		break;
 	}
+	/* No one to recognise on a retransmit: nothing to remember. */
+	if (anon && kind != MEMBER_UNIDENTIFIED)
+		return 0;
 	/*
 	 * An answer not remembered would change on retransmit, so a join
 	 * that cannot be remembered is refused instead of answered.
 	 */
-	if (kind != MEMBER_ACCEPTED && g->n - g->used >= GROUP_MAX_REMEMBERED) {
+	if (!holds(kind) && g->n - g->used >= GROUP_MAX_REMEMBERED) {
 		decide(d, JOIN_REJECT_BUSY, "too_many_participants", 0, NULL);
 		return -1;
 	}
-	if (reserve(g, g->n + 1) == -1) {
+	if ((anon && !unidentified_hash(g, &hash, &pos)) ||
+	    reserve(g, g->n + 1) == -1) {
 		decide(d, JOIN_REJECT_BUSY, "no_memory", 0, NULL);
 		return -1;
 	}
 	insert(g, pos, hash, kind);
+	d->added = 1;
+	d->member = hash;
 	return 0;
+}
+
+void
+group_join_unplaced(const struct group_policy *pol, const char *tenant,
+    const char *policy, const char *reason, struct join_decision *d)
+{
+	if (d == NULL)
+		return;
+	memset(d, 0, sizeof(*d));
+	if (pol == NULL)
+		decide(d, JOIN_REJECT_BUSY, reason, 0, NULL);
+	else if (!allowed(pol->tenants, tenant))
+		decide(d, JOIN_REJECT_FORBIDDEN, "tenant_not_allowed", 0, NULL);
+	else if (!allowed(pol->policies, policy))
+		decide(d, JOIN_REJECT_FORBIDDEN, "policy_not_allowed", 0, NULL);
+	else
+		unplaced(d, pol, reason);
 }
 
 /*
@@ -294,9 +385,18 @@ group_join(struct recorder_group *g, const struct group_policy *pol,
 int
 group_leave(struct recorder_group *g, const char *participant_id)
 {
+	size_t	 pos, i;
+
 	if (g == NULL || !known(participant_id))
 		return 0;
-	return group_leave_hash(g, idhash(participant_id, g->key));
+	if (find(g, idhash(participant_id, g->key), &pos) ||
+	    g->unidentified == 0)
+		return group_leave_hash(g, idhash(participant_id, g->key));
+	/* One of those who joined unnamed: any one, they are alike. */
+	for (i = 0; i < g->n; i++)
+		if (g->m[i].kind == MEMBER_UNIDENTIFIED)
+			return group_leave_hash(g, g->m[i].hash);
+	return 0;
 }
 
 int
@@ -307,9 +407,11 @@ group_leave_hash(struct recorder_group *g, uint64_t hash)
 
 	if (g == NULL || !find(g, hash, &pos))
 		return 0;
-	held = g->m[pos].kind == MEMBER_ACCEPTED;
+	held = holds(g->m[pos].kind);
 	if (held)
 		g->used--;
+	if (g->m[pos].kind == MEMBER_UNIDENTIFIED)
+		g->unidentified--;
 	memmove(&g->m[pos], &g->m[pos + 1],
 	    (g->n - pos - 1) * sizeof(g->m[0]));
 	g->n--;
@@ -457,7 +559,7 @@ group_import(const char *tenant, const char *policy, uint32_t capacity,
     const unsigned char key[GROUP_KEYBYTES])
 {
 	struct recorder_group	*g;
-	size_t			 i, accepted = 0;
+	size_t			 i, accepted = 0, anon = 0;
 
 	if (m == NULL && n > 0)
 		return NULL;
@@ -472,10 +574,13 @@ group_import(const char *tenant, const char *policy, uint32_t capacity,
 		goto fail;
 	memset(g->m, 0, n * sizeof(g->m[0]));
 	for (i = 0; i < n; i++) {
-		if (m[i].kind < MEMBER_ACCEPTED || m[i].kind > MEMBER_FORBIDDEN)
+		if (m[i].kind < MEMBER_ACCEPTED ||
+		    m[i].kind > MEMBER_UNIDENTIFIED)
 			goto fail;
-		if (m[i].kind == MEMBER_ACCEPTED)
+		if (holds(m[i].kind))
 			accepted++;
+		if (m[i].kind == MEMBER_UNIDENTIFIED)
+			anon++;
 		g->m[i].hash = m[i].hash;
 		g->m[i].kind = m[i].kind;
 	}
@@ -487,8 +592,111 @@ group_import(const char *tenant, const char *policy, uint32_t capacity,
 			goto fail;
 	g->n = n;
 	g->used = (uint32_t)accepted;
+	g->unidentified = (uint32_t)anon;
 	return g;
  fail:
 	group_free(g);
 	return NULL;
+}
+
+void
+group_pending_init(struct group_pending *p)
+{
+	if (p != NULL)
+		memset(p, 0, sizeof(*p));
+}
+
+static int
+same_member(const struct group_pending_entry *a,
+    const struct group_pending_entry *b)
+{
+	return a->member == b->member && strcmp(a->leg, b->leg) == 0;
+}
+
+static void
+pending_remove(struct group_pending *p, size_t i)
+{
+	memmove(&p->e[i], &p->e[i + 1], (p->n - i - 1) * sizeof(p->e[0]));
+	p->n--;
+}
+
+int
+group_pending_note(struct group_pending *p, uint64_t request,
+    const char *leg, const struct join_decision *d)
+{
+	struct group_pending_entry	*e;
+	size_t				 i;
+	int				 pending = 0;
+
+	if (p == NULL || leg == NULL || d == NULL || request == 0 ||
+	    strlen(leg) >= sizeof(p->e[0].leg))
+		return 0;
+	if (!d->added && !d->repeat)
+		return 0;
+	for (i = 0; i < p->n && !pending; i++)
+		pending = p->e[i].member == d->member &&
+		    strcmp(p->e[i].leg, leg) == 0;
+	/* A repeat of an admission already answered: nothing to undo. */
+	if (!d->added && !pending)
+		return 0;
+	if (p->n == GROUP_PENDING_MAX) {
+		pending_remove(p, 0);
+		p->forgotten++;
+	}
+	e = &p->e[p->n++];
+	memset(e, 0, sizeof(*e));
+	e->request = request;
+	e->member = d->member;
+	memcpy(e->leg, leg, strlen(leg) + 1);
+	return 1;
+}
+
+/* Answered once is answered: every note of those admissions goes. */
+void
+group_pending_done(struct group_pending *p, uint64_t request)
+{
+	struct group_pending_entry	 done;
+	size_t				 i, j;
+
+	if (p == NULL || request == 0)
+		return;
+	for (i = 0; i < p->n; ) {
+		if (p->e[i].request != request) {
+			i++;
+			continue;
+		}
+		done = p->e[i];
+		for (j = p->n; j-- > 0; )
+			if (same_member(&p->e[j], &done))
+				pending_remove(p, j);
+		i = 0;
+	}
+}
+
+size_t
+group_pending_drop(struct group_pending *p, uint64_t request,
+    void (*undo)(const char *, uint64_t, void *), void *arg)
+{
+	struct group_pending_entry	 gone;
+	size_t				 i, j, n = 0;
+	int				 other;
+
+	if (p == NULL || request == 0)
+		return 0;
+	for (i = 0; i < p->n; ) {
+		if (p->e[i].request != request) {
+			i++;
+			continue;
+		}
+		gone = p->e[i];
+		pending_remove(p, i);
+		for (j = 0, other = 0; j < p->n && !other; j++)
+			other = same_member(&p->e[j], &gone);
+		if (other)
+			continue;
+		n++;
+		if (undo != NULL)
+			undo(gone.leg, gone.member, arg);
+	}
+	return n;
 }

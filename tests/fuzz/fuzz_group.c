@@ -49,6 +49,7 @@ enum { OP_JOIN, OP_JOIN2, OP_RETRANSMIT, OP_LEAVE, OP_ROUNDTRIP,
 
 struct model {
 	uint32_t	 capacity, used;
+	uint32_t	 anon;		/* unidentified members, in used */
 	uint8_t		 kind[IDS];
 	const char	*tenant, *policy;
 };
@@ -67,6 +68,7 @@ static const char *const join_policies[] = {
 	"RecordAll", "recordall", "RecordSome", NULL,
 };
 
+static int	 holds(uint8_t);
 static int	 listed(char *const *, const char *);
 static int	 differs(const char *, const char *);
 static void	 model_join(struct model *, const struct group_policy *, int,
@@ -82,6 +84,13 @@ static void	 repack_group(const struct recorder_group *, const uint8_t *,
 		    size_t);
 static void	 run_unpack_group(const uint8_t *, size_t);
 static void	 run_unpack_roster(const uint8_t *, size_t);
+
+/* The kinds that take a slot. */
+static int
+holds(uint8_t kind)
+{
+	return kind == MEMBER_ACCEPTED || kind == MEMBER_UNIDENTIFIED;
+}
 
 static int
 listed(char *const *list, const char *s)
@@ -130,15 +139,12 @@ model_join(struct model *mo, const struct group_policy *pol, int k,
 		d->verdict = JOIN_REJECT_FORBIDDEN;
 		d->reason = "policy_not_allowed";
 	} else if (differs(mo->tenant, tenant) ||
-	    differs(mo->policy, policy)) {
-		d->verdict = JOIN_REJECT_FORBIDDEN;
-		d->reason = "other_group";
-	} else if (pol->draining) {
-		d->verdict = JOIN_REJECT_BUSY;
-		d->reason = "draining";
-	} else if (!live) {
-		d->verdict = JOIN_REJECT_BUSY;
-		d->reason = "leg_ended";
+	    differs(mo->policy, policy) || pol->draining || !live) {
+		/* Not placed here: invited where there is a place. */
+		d->verdict = uri ? JOIN_INVITE_NEW_BOT : JOIN_REJECT_BUSY;
+		d->reason = differs(mo->tenant, tenant) ||
+		    differs(mo->policy, policy) ? "other_group" :
+		    pol->draining ? "draining" : "leg_ended";
 	} else if (mo->used < mo->capacity) {
 		d->verdict = JOIN_ACCEPT;
 		d->reason = "capacity";
@@ -193,9 +199,10 @@ check_group(const struct recorder_group *g)
 	for (i = 0; i < n; i++) {
 		if (i > 0 && m[i - 1].hash >= m[i].hash)
 			abort();
-		if (m[i].kind < MEMBER_ACCEPTED || m[i].kind > MEMBER_FORBIDDEN)
+		if (m[i].kind < MEMBER_ACCEPTED ||
+		    m[i].kind > MEMBER_UNIDENTIFIED)
 			abort();
-		accepted += m[i].kind == MEMBER_ACCEPTED;
+		accepted += holds(m[i].kind);
 	}
 	if (accepted != group_used(g) || group_used(g) > group_capacity(g) ||
 	    group_capacity(g) == 0 || group_capacity(g) > GROUP_MAX_CAPACITY ||
@@ -296,8 +303,12 @@ run_program(const uint8_t *data, size_t size)
 		case OP_LEAVE:
 			snprintf(id, sizeof(id), "p%u", k);
 			rc = group_leave(g, id);
-			if (rc != (mo.kind[k] == MEMBER_ACCEPTED))
+			/* An id not held frees an unidentified member. */
+			if (rc != (mo.kind[k] == MEMBER_ACCEPTED ||
+			    (mo.kind[k] == 0 && mo.anon > 0)))
 				abort();
+			if (mo.kind[k] == 0 && rc)
+				mo.anon--;
 			mo.used -= (uint32_t)rc;
 			mo.kind[k] = 0;
 			break;
@@ -305,11 +316,26 @@ run_program(const uint8_t *data, size_t size)
 			g = roundtrip(g);
 			break;
 		case OP_NOID:
+			/* Decided as anyone, accepted into a slot of its own,
+			 * otherwise not remembered. */
 			used = group_used(g);
 			if (group_join(g, &pol, k & 1 ? "" : NULL, NULL, NULL,
-			    1, &d) != -1 || d.verdict != JOIN_REJECT_BUSY ||
-			    group_used(g) != used)
+			    1, &d) != 0 || !d.unidentified || d.repeat)
 				abort();
+			if (!listed(pol.tenants, NULL) ||
+			    !listed(pol.policies, NULL))
+				want.verdict = JOIN_REJECT_FORBIDDEN;
+			else if (!pol.draining && mo.used < mo.capacity)
+				want.verdict = JOIN_ACCEPT;
+			else
+				want.verdict = pol.invite_uri != NULL ?
+				    JOIN_INVITE_NEW_BOT : JOIN_REJECT_BUSY;
+			if (d.verdict != want.verdict ||
+			    d.added != (want.verdict == JOIN_ACCEPT) ||
+			    group_used(g) != used + (uint32_t)d.added)
+				abort();
+			mo.used += (uint32_t)d.added;
+			mo.anon += (uint32_t)d.added;
 			break;
 		default:
 			pol.draining = (op & A_DRAINING) != 0;
@@ -352,7 +378,7 @@ run_import(const uint8_t *data, size_t size)
 		return;
 	memcpy(m, data, n * sizeof(*m));
 	for (i = 0, accepted = 0, dup = 0; i < n; i++) {
-		accepted += m[i].kind == MEMBER_ACCEPTED;
+		accepted += holds(m[i].kind);
 		for (j = 0; j < i && !dup; j++)
 			dup = m[i].hash == m[j].hash;
 	}
@@ -422,9 +448,9 @@ run_unpack_group(const uint8_t *data, size_t size)
 		    packed_hash(buf + (i - 1) * PACKED))
 			valid = 0;
 		if (buf[i * PACKED + 8] < MEMBER_ACCEPTED ||
-		    buf[i * PACKED + 8] > MEMBER_FORBIDDEN)
+		    buf[i * PACKED + 8] > MEMBER_UNIDENTIFIED)
 			valid = 0;
-		accepted += buf[i * PACKED + 8] == MEMBER_ACCEPTED;
+		accepted += holds(buf[i * PACKED + 8]);
 	}
 	if (valid && (accepted > capacity ||
 	    n - accepted > GROUP_MAX_REMEMBERED))

@@ -3,7 +3,8 @@
 # webhook's response body.  Capacity 3: two joins accepted after the
 # invitation's observed participant, the third overflows; a retransmit is
 # accepted again with no slot used; a leave frees a slot for the next
-# join; a join for an unknown leg is rejected busy.
+# join; a join for an unknown leg, or after the leg ended, is invited to
+# the sibling (105-joins has every other decision).
 set -eu
 . tests/integration/lib.sh
 
@@ -63,8 +64,10 @@ check "p5 gone from the roster frees its slot" \
 r=$(post "$(join p8)")
 check "the next join takes that slot" test "$(verdict "$r")" = "$ACCEPT"
 
+INVITE='{"@odata.type":"#microsoft.graph.inviteNewBotResponse","inviteUri":"https://recorder02.example.com/api/calling"}'
 r=$(post "$(join p9 c2000000-0000-4000-8000-000000000001)")
-check "a join for an unknown leg: rejected busy" test "$(verdict "$r")" = "$BUSY"
+check "a join for an unknown leg: invited to the sibling" test "$(verdict "$r")" = "$INVITE"
+check "... because the leg is unknown" log_has "join of p9: invite (leg_unknown)"
 r=$(post "$(join p6)" application/json -H 'X-Microsoft-Skype-Message-ID: join-msg-1')
 r2=$(post "$(join p6)" application/json -H 'X-Microsoft-Skype-Message-ID: join-msg-1')
 check "a replayed join message gets the same body" test "$r" = "$r2"
@@ -86,7 +89,7 @@ check "... and the other 18 invited elsewhere" \
 sim_ctl POST /_sim/calls/end "{\"id\":\"$CALL\"}" >/dev/null
 check "the leg ends" wait_for 5 log_has "call $CALL: ended"
 r=$(post "$(join p7)")
-check "a join after the leg ended: rejected busy" test "$(verdict "$r")" = "$BUSY"
-check "... because the leg ended" log_has "join of p7: busy (leg_ended)"
+check "a join after the leg ended: invited to the sibling" test "$(verdict "$r")" = "$INVITE"
+check "... because the leg ended" log_has "join of p7: invite (leg_ended)"
 check "polrecd stops cleanly" stop_polrecd
 exit $FAILED

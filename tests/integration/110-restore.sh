@@ -20,6 +20,7 @@ group_of() { ctl -j show calls | jq -r --arg c "$1" \
 start_sim
 AUTH_MODE=none write_conf "[recording]
 participant_capacity = 3
+overflow = reject
 keepalive_interval = 60"
 start_polrecd
 wait_for 10 log_has 'graph token: acquired'

@@ -78,7 +78,7 @@ test_defaults(void **state)
 	assert_int_equal(c->recording_keepalive_interval, 900);
 	assert_null(c->recording_media_agent_url);
 	assert_string_equal(c->recording_media_events_path, "/api/media");
-	assert_int_equal(c->recording_overflow, OVERFLOW_REJECT);
+	assert_int_equal(c->recording_overflow, OVERFLOW_INVITE);
 	assert_null(c->recording_invite_url);
 	conf_free(c);
 }

@@ -107,6 +107,7 @@ struct scenario {
 /* A reference model: what was decided for each id, by index. */
 struct model {
 	uint32_t	 capacity, used;
+	uint32_t	 anon;		/* unidentified, in used */
 	uint8_t		 kind[64];
 };
 
@@ -188,13 +189,15 @@ static const struct scenario scenarios[] = {
 		/* The tenant is looked at first. */
 		JX("u3", "evil", "RecordNone", P_LIST, 1, 0, FORB,
 		    "tenant_not_allowed", 0, 1),
-		/* Allowed, but another group's. */
-		JX("u4", "fabrikam", "RecordAll", P_LIST, 1, 0, FORB,
+		/* Allowed, but another group's: sent to a leg of its own. */
+		JX("u4", "fabrikam", "RecordAll", P_LIST, 1, 0, INV,
 		    "other_group", 0, 1),
-		JX("u5", "contoso", "RecordSome", P_LIST, 1, 0, FORB,
+		JX("u5", "contoso", "RecordSome", P_LIST, 1, 0, INV,
 		    "other_group", 0, 1),
-		JX("u5", "contoso", "RecordAll", P_LIST, 1, 0, FORB,
-		    "forbidden_before", 1, 1),
+		JX("u5", "contoso", "RecordAll", P_LIST, 1, 0, INV,
+		    "overflow_invite", 1, 1),
+		JX("u5b", "contoso", "RecordSome", P_NOURI, 1, 0, BUSY,
+		    "other_group", 0, 1),
 		/* Lists and groups compare without case. */
 		JX("u6", "CONTOSO", "recordall", P_LIST, 1, 0, A,
 		    "capacity", 0, 2),
@@ -208,14 +211,17 @@ static const struct scenario scenarios[] = {
 		JX("u10", NULL, NULL, P_OPEN, 1, 0, A, "capacity", 0, 3),
 		JX("u11", "", "", P_OPEN, 1, 0, A, "capacity", 0, 4),
 		/* "*" allows any tenant, but not another group. */
-		JX("u12", "evil", "RecordAll", P_OPEN, 1, 0, FORB,
+		JX("u12", "evil", "RecordAll", P_OPEN, 1, 0, INV,
 		    "other_group", 0, 4),
 		/* Empty and missing lists allow no one. */
 		J("u13", P_EMPTY, FORB, "tenant_not_allowed", 0, 4),
 		J("u14", P_NULL, FORB, "tenant_not_allowed", 0, 4),
-		/* Forbidden comes before draining and the leg's end. */
-		JX("u15", "evil", "RecordAll", P_DRAIN, 0, 0, FORB,
+		/* Another group's comes before draining and the leg's end. */
+		JX("u15", "evil", "RecordAll", P_DRAIN, 0, 0, INV,
 		    "other_group", 0, 4),
+		/* Forbidden comes before all of them. */
+		JX("u16", "evil", "RecordAll", P_LIST, 0, 0, FORB,
+		    "tenant_not_allowed", 0, 4),
 		/* Members stay members, whatever comes later. */
 		JX("u6", "evil", "x", P_EMPTY, 0, 0, A, "capacity", 1, 4),
 		E,
@@ -233,28 +239,47 @@ static const struct scenario scenarios[] = {
 	{ "draining and leg ended", 4, "u0", "contoso", "RecordAll",
 	    (const struct step[]){
 		J("u1", P_OPEN, A, "capacity", 0, 2),
-		J("u2", P_DRAIN, BUSY, "draining", 0, 2),
+		/* Nowhere to invite to: busy; else invited. */
+		J("u2", P_DRAIN_NOURI, BUSY, "draining", 0, 2),
 		J("u2", P_OPEN, BUSY, "rejected_before", 1, 2),
+		J("u9", P_DRAIN, INV, "draining", 0, 2),
+		J("u9", P_OPEN, INV, "overflow_invite", 1, 2),
 		J("u1", P_DRAIN, A, "capacity", 1, 2),
 		J("u0", P_DRAIN_NOURI, A, "capacity", 1, 2),
-		JX("u3", "contoso", "RecordAll", P_OPEN, 0, 0, BUSY,
+		JX("u3", "contoso", "RecordAll", P_NOURI, 0, 0, BUSY,
 		    "leg_ended", 0, 2),
 		JX("u3", "contoso", "RecordAll", P_OPEN, 1, 0, BUSY,
 		    "rejected_before", 1, 2),
+		JX("u10", "contoso", "RecordAll", P_OPEN, 0, 0, INV,
+		    "leg_ended", 0, 2),
 		JX("u1", "contoso", "RecordAll", P_OPEN, 0, 0, A, "capacity",
 		    1, 2),
 		/* Draining is looked at before the leg. */
-		JX("u4", "contoso", "RecordAll", P_DRAIN, 0, 0, BUSY,
+		JX("u4", "contoso", "RecordAll", P_DRAIN, 0, 0, INV,
 		    "draining", 0, 2),
-		/* Not recorded, nothing remembered. */
-		JX(NULL, "contoso", "RecordAll", P_OPEN, 1, -1, BUSY,
-		    "participant_unknown", 0, 2),
-		JX("", "contoso", "RecordAll", P_OPEN, 1, -1, BUSY,
-		    "participant_unknown", 0, 2),
-		J("u5", P_OPEN, A, "capacity", 0, 3),
-		J("u6", P_OPEN, A, "capacity", 0, 4),
-		J("u7", P_DRAIN, BUSY, "draining", 0, 4),
-		J("u8", P_OPEN, INV, "overflow_invite", 0, 4),
+		/* Unidentified: accepted, and each takes a slot. */
+		JX(NULL, "contoso", "RecordAll", P_OPEN, 1, 0, A,
+		    "capacity", 0, 3),
+		JX("", "contoso", "RecordAll", P_OPEN, 1, 0, A,
+		    "capacity", 0, 4),
+		/* Full: not remembered, whatever the decision. */
+		JX(NULL, "contoso", "RecordAll", P_OPEN, 1, 0, INV,
+		    "overflow_invite", 0, 4),
+		JX(NULL, "contoso", "RecordAll", P_NOURI, 1, 0, BUSY,
+		    "capacity_full", 0, 4),
+		JX(NULL, "evil", "RecordAll", P_LIST, 1, 0, FORB,
+		    "tenant_not_allowed", 0, 4),
+		J("u5", P_OPEN, INV, "overflow_invite", 0, 4),
+		J("u6", P_DRAIN_NOURI, BUSY, "draining", 0, 4),
+		/* participantLeft of an id not held: an unidentified one. */
+		L("nobody", 1, 3),
+		J("u7", P_OPEN, A, "capacity", 0, 4),
+		L("u7", 1, 3),
+		L("nobody", 1, 2),
+		/* None left: an unknown id frees nothing. */
+		L("nobody", 0, 2),
+		L("u9", 0, 2),
+		J("u8", P_OPEN, A, "capacity", 0, 3),
 		E,
 	} },
 };
@@ -278,8 +303,10 @@ check_members(const struct recorder_group *g)
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			assert_true(m[i - 1].hash < m[i].hash);
-		assert_in_range(m[i].kind, MEMBER_ACCEPTED, MEMBER_FORBIDDEN);
-		accepted += m[i].kind == MEMBER_ACCEPTED;
+		assert_in_range(m[i].kind, MEMBER_ACCEPTED,
+		    MEMBER_UNIDENTIFIED);
+		accepted += m[i].kind == MEMBER_ACCEPTED ||
+		    m[i].kind == MEMBER_UNIDENTIFIED;
 	}
 	assert_int_equal(accepted, group_used(g));
 	assert_true(group_used(g) <= group_capacity(g));
@@ -556,7 +583,8 @@ test_remembered(void **state)
 		snprintf(id, sizeof(id), "r%u", i);
 		assert_int_equal(group_join(g, &pols[i % 2 ? P_DRAIN :
 		    P_DRAIN_NOURI], id, NULL, NULL, 1, &d), 0);
-		assert_int_equal(d.verdict, JOIN_REJECT_BUSY);
+		assert_int_equal(d.verdict, i % 2 ? JOIN_INVITE_NEW_BOT :
+		    JOIN_REJECT_BUSY);
 		assert_string_equal(d.reason, "draining");
 	}
 	assert_int_equal(group_join(g, &pols[P_DRAIN], "one-too-many", NULL,
@@ -572,10 +600,14 @@ test_remembered(void **state)
 	free(m);
 
 	/* Those remembered are still answered, and room is still used. */
-	assert_int_equal(group_join(g, &pols[P_OPEN], "r7", NULL, NULL, 1,
+	assert_int_equal(group_join(g, &pols[P_OPEN], "r6", NULL, NULL, 1,
 	    &d), 0);
 	assert_int_equal(d.repeat, 1);
 	assert_string_equal(d.reason, "rejected_before");
+	assert_int_equal(group_join(g, &pols[P_OPEN], "r7", NULL, NULL, 1,
+	    &d), 0);
+	assert_int_equal(d.repeat, 1);
+	assert_int_equal(d.verdict, JOIN_INVITE_NEW_BOT);
 	assert_int_equal(group_join(g, &pols[P_OPEN], "p1", NULL, NULL, 1,
 	    &d), 0);
 	assert_int_equal(d.verdict, JOIN_ACCEPT);
@@ -719,15 +751,23 @@ test_response_from_join(void **state)
 	assert_string_equal(text, "{\"@odata.type\":"
 	    "\"#microsoft.graph.rejectJoinResponse\",\"reason\":\"busy\"}");
 	free(text);
-	assert_int_equal(group_join(g, &pols[P_NOURI], "u3", "evil",
+	assert_int_equal(group_join(g, &pols[P_LIST], "u3", "evil",
 	    "RecordAll", 1, &d), 0);
 	text = group_response_body(&d);
 	assert_string_equal(text, "{\"@odata.type\":"
 	    "\"#microsoft.graph.rejectJoinResponse\",\"reason\":"
 	    "\"forbidden\"}");
 	free(text);
-	/* The -1 answer is a body too. */
+	/* Unidentified, full, nowhere to invite to. */
 	assert_int_equal(group_join(g, &pols[P_NOURI], NULL, "contoso",
+	    "RecordAll", 1, &d), 0);
+	assert_int_equal(d.unidentified, 1);
+	text = group_response_body(&d);
+	assert_string_equal(text, "{\"@odata.type\":"
+	    "\"#microsoft.graph.rejectJoinResponse\",\"reason\":\"busy\"}");
+	free(text);
+	/* The -1 answer is a body too. */
+	assert_int_equal(group_join(NULL, &pols[P_NOURI], "u4", "contoso",
 	    "RecordAll", 1, &d), -1);
 	text = group_response_body(&d);
 	assert_non_null(text);
@@ -815,7 +855,7 @@ test_import_hostile(void **state)
 		{ "fine", 2, { { 5, 1 }, { 3, 2 }, { 9, 3 }, { 1, 4 } }, 4,
 		    1 },
 		{ "kind 0", 2, { { 5, 1 }, { 3, 0 } }, 2, 0 },
-		{ "kind 5", 2, { { 5, 1 }, { 3, 5 } }, 2, 0 },
+		{ "kind 6", 2, { { 5, 1 }, { 3, 6 } }, 2, 0 },
 		{ "kind 255", 2, { { 5, 255 } }, 1, 0 },
 		{ "duplicate", 2, { { 5, 1 }, { 3, 2 }, { 5, 2 } }, 3, 0 },
 		{ "duplicate accepted", 4, { { 5, 1 }, { 5, 1 } }, 2, 0 },
@@ -1061,7 +1101,7 @@ test_unpack_hostile(void **state)
 		{ "duplicate accepted", 4, { 5, 5 }, { 1, 1 }, 2, 0, 0 },
 		{ "duplicate zero", 4, { 0, 0 }, { 2, 3 }, 2, 0, 0 },
 		{ "kind 0", 2, { 3, 5 }, { 1, 0 }, 2, 0, 0 },
-		{ "kind 5", 2, { 3, 5 }, { 1, 5 }, 2, 0, 0 },
+		{ "kind 6", 2, { 3, 5 }, { 1, 6 }, 2, 0, 0 },
 		{ "kind 255", 2, { 5 }, { 255 }, 1, 0, 0 },
 		{ "over capacity", 2, { 3, 5, 9 }, { 1, 1, 1 }, 3, 0, 0 },
 		{ "at capacity", 3, { 3, 5, 9 }, { 1, 1, 1 }, 3, 0, 1 },
@@ -1296,14 +1336,11 @@ model_join(struct model *mo, const struct group_policy *pol, int id,
 	} else if (*k == MEMBER_INVITED) {
 		d->verdict = uri ? JOIN_INVITE_NEW_BOT : JOIN_REJECT_BUSY;
 		d->reason = uri ? "overflow_invite" : "capacity_full";
-	} else if (!tenant_ok) {
-		d->verdict = JOIN_REJECT_FORBIDDEN;
-		d->reason = "other_group";
-		*k = MEMBER_FORBIDDEN;
-	} else if (pol->draining || !live) {
-		d->verdict = JOIN_REJECT_BUSY;
-		d->reason = pol->draining ? "draining" : "leg_ended";
-		*k = MEMBER_REJECTED;
+	} else if (!tenant_ok || pol->draining || !live) {
+		d->verdict = uri ? JOIN_INVITE_NEW_BOT : JOIN_REJECT_BUSY;
+		d->reason = !tenant_ok ? "other_group" : pol->draining ?
+		    "draining" : "leg_ended";
+		*k = uri ? MEMBER_INVITED : MEMBER_REJECTED;
 	} else if (mo->used < mo->capacity) {
 		d->verdict = JOIN_ACCEPT;
 		d->reason = "capacity";
@@ -1338,6 +1375,7 @@ test_model(void **state)
 	uint32_t		 seed = 4242, r, c, op;
 	size_t			 n;
 	int			 k, last = -1, pol = P_OPEN, live = 1, ok = 1;
+	int			 held;
 
 	(void)state;
 	for (c = 0; c < NELEM(caps); c++) {
@@ -1352,11 +1390,37 @@ test_model(void **state)
 			if (r >= 15 && r < 30) {
 				k = (int)(lcg(&seed) % NELEM(mo.kind));
 				snprintf(id, sizeof(id), "m%d", k);
-				assert_int_equal(group_leave(g, id),
-				    mo.kind[k] == MEMBER_ACCEPTED);
-				if (mo.kind[k] == MEMBER_ACCEPTED)
-					mo.used--;
+				/* Not held: one unidentified is freed. */
+				held = mo.kind[k] == MEMBER_ACCEPTED ||
+				    (mo.kind[k] == 0 && mo.anon > 0);
+				assert_int_equal(group_leave(g, id), held);
+				if (mo.kind[k] == 0 && held)
+					mo.anon--;
+				mo.used -= held;
 				mo.kind[k] = 0;
+			} else if (r >= 30 && r < 36) {
+				/* Unidentified: never remembered but taken. */
+				pol = pick[lcg(&seed) % NELEM(pick)];
+				live = lcg(&seed) % 10 != 0;
+				ok = lcg(&seed) % 12 != 0;
+				memset(&d, 0, sizeof(d));
+				assert_int_equal(group_join(g, &pols[pol],
+				    NULL, ok ? "contoso" : "fabrikam",
+				    "RecordAll", live, &d), 0);
+				want.verdict = ok && live &&
+				    !pols[pol].draining &&
+				    mo.used < mo.capacity ? JOIN_ACCEPT :
+				    pols[pol].invite_uri != NULL ?
+				    JOIN_INVITE_NEW_BOT : JOIN_REJECT_BUSY;
+				assert_int_equal(d.verdict, want.verdict);
+				assert_int_equal(d.repeat, 0);
+				assert_int_equal(d.added,
+				    want.verdict == JOIN_ACCEPT);
+				if (want.verdict == JOIN_ACCEPT) {
+					mo.used++;
+					mo.anon++;
+				}
+				last = -1;
 			} else {
 				/* A retransmit: the last join, as sent. */
 				if (r >= 15 || last < 0) {
@@ -1403,6 +1467,252 @@ test_model(void **state)
 	}
 }
 
+/* Joins that name no one: a slot each, kept across a restart, freed
+ * only by a participantLeft the group cannot place. */
+static void
+test_unidentified(void **state)
+{
+	struct recorder_group	*g, *h;
+	struct join_decision	 d;
+	unsigned char		*buf;
+	size_t			 len;
+	uint64_t		 a, b;
+
+	(void)state;
+	g = group_new("contoso", "RecordAll", 4, "u0", key);
+	assert_int_equal(group_join(g, &pols[P_OPEN], NULL, "contoso",
+	    "RecordAll", 1, &d), 0);
+	assert_int_equal(d.verdict, JOIN_ACCEPT);
+	assert_int_equal(d.unidentified, 1);
+	assert_int_equal(d.added, 1);
+	assert_int_equal(d.repeat, 0);
+	a = d.member;
+	/* The same join again cannot be told from a new one. */
+	assert_int_equal(group_join(g, &pols[P_OPEN], NULL, "contoso",
+	    "RecordAll", 1, &d), 0);
+	assert_int_equal(d.verdict, JOIN_ACCEPT);
+	assert_int_equal(d.repeat, 0);
+	b = d.member;
+	assert_true(a != b);
+	assert_true(a != idhash("", key));
+	assert_int_equal(group_used(g), 3);
+	check_members(g);
+	check_roundtrip(g);
+
+	/* Stored as bytes and loaded: still two unidentified slots. */
+	assert_int_equal(group_pack(g, &buf, &len), 0);
+	h = group_unpack("contoso", "RecordAll", 4, buf, len, key);
+	free(buf);
+	assert_non_null(h);
+	assert_int_equal(group_used(h), 3);
+	group_free(g);
+	g = h;
+
+	/* A roster departure names a hash: never an unidentified one. */
+	assert_int_equal(group_leave_hash(g, idhash("stranger", key)), 0);
+	assert_int_equal(group_used(g), 3);
+	/* A decision taken back names its own member exactly. */
+	assert_int_equal(group_leave_hash(g, b), 1);
+	assert_int_equal(group_used(g), 2);
+	/* A new one after a leave gets a member of its own. */
+	assert_int_equal(group_join(g, &pols[P_OPEN], "", NULL, NULL, 1, &d),
+	    0);
+	assert_int_equal(d.verdict, JOIN_ACCEPT);
+	assert_true(d.member != a);
+	assert_int_equal(group_used(g), 3);
+	/* participantLeft of an id the group does not hold. */
+	assert_int_equal(group_leave(g, "p-unknown"), 1);
+	assert_int_equal(group_leave(g, "p-unknown"), 1);
+	assert_int_equal(group_leave(g, "p-unknown"), 0);
+	assert_int_equal(group_used(g), 1);
+	/* A known one is freed by its own id, never for another. */
+	assert_int_equal(group_leave(g, "u0"), 1);
+	assert_int_equal(group_used(g), 0);
+	check_members(g);
+	group_free(g);
+}
+
+/* No group to go to: only a policy reason rejects, if there is a target. */
+static void
+test_unplaced(void **state)
+{
+	struct join_decision	 d;
+
+	(void)state;
+	memset(&d, 0xa5, sizeof(d));
+	group_join_unplaced(&pols[P_OPEN], "contoso", "RecordAll",
+	    "leg_unknown", &d);
+	assert_int_equal(d.verdict, JOIN_INVITE_NEW_BOT);
+	assert_string_equal(d.reason, "leg_unknown");
+	assert_string_equal(d.invite_uri, URI);
+	assert_int_equal(d.added, 0);
+	assert_int_equal(d.repeat, 0);
+	group_join_unplaced(&pols[P_NOURI], "contoso", "RecordAll",
+	    "leg_not_answered", &d);
+	assert_int_equal(d.verdict, JOIN_REJECT_BUSY);
+	assert_string_equal(d.reason, "leg_not_answered");
+	assert_null(d.invite_uri);
+	group_join_unplaced(&pols[P_EMPTYURI], NULL, NULL, "leg_ended", &d);
+	assert_int_equal(d.verdict, JOIN_REJECT_BUSY);
+	group_join_unplaced(&pols[P_DRAIN], NULL, NULL, "leg_unknown", &d);
+	assert_int_equal(d.verdict, JOIN_INVITE_NEW_BOT);
+	group_join_unplaced(&pols[P_LIST], "evil", "RecordAll",
+	    "leg_unknown", &d);
+	assert_int_equal(d.verdict, JOIN_REJECT_FORBIDDEN);
+	assert_string_equal(d.reason, "tenant_not_allowed");
+	group_join_unplaced(&pols[P_LIST], "fabrikam", "RecordNone",
+	    "leg_unknown", &d);
+	assert_int_equal(d.verdict, JOIN_REJECT_FORBIDDEN);
+	assert_string_equal(d.reason, "policy_not_allowed");
+	group_join_unplaced(NULL, NULL, NULL, "leg_unknown", &d);
+	assert_int_equal(d.verdict, JOIN_REJECT_BUSY);
+	group_join_unplaced(&pols[P_OPEN], NULL, NULL, "x", NULL);
+}
+
+static size_t	 undone;
+static uint64_t	 undone_member;
+
+static void
+undo_cb(const char *leg, uint64_t member, void *arg)
+{
+	struct recorder_group	*g = arg;
+
+	assert_string_equal(leg, "leg-1");
+	undone++;
+	undone_member = member;
+	if (g != NULL)
+		group_leave_hash(g, member);
+}
+
+/*
+ * What a request refused for a failed commit admitted is taken back,
+ * unless a later request's answer rests on it too; what a request
+ * answered admitted stays.
+ */
+static void
+test_pending(void **state)
+{
+	static struct group_pending	 p;
+	struct recorder_group		*g;
+	struct join_decision		 d, r;
+	char				 long_leg[GROUP_PENDING_LEGID + 1];
+	size_t				 i;
+
+	(void)state;
+	group_pending_init(&p);
+	g = group_new("contoso", "RecordAll", 4, "u0", key);
+
+	/* Request 1 admits u1; refused: u1 is out again. */
+	assert_int_equal(group_join(g, &pols[P_OPEN], "u1", NULL, NULL, 1,
+	    &d), 0);
+	assert_int_equal(group_pending_note(&p, 1, "leg-1", &d), 1);
+	assert_int_equal(group_used(g), 2);
+	undone = 0;
+	assert_int_equal(group_pending_drop(&p, 1, undo_cb, g), 1);
+	assert_int_equal(undone, 1);
+	assert_int_equal(group_used(g), 1);
+	assert_int_equal(p.n, 0);
+	/* Sent again and answered: it stays. */
+	assert_int_equal(group_join(g, &pols[P_OPEN], "u1", NULL, NULL, 1,
+	    &d), 0);
+	assert_int_equal(d.repeat, 0);
+	assert_int_equal(group_pending_note(&p, 2, "leg-1", &d), 1);
+	group_pending_done(&p, 2);
+	assert_int_equal(group_pending_drop(&p, 2, undo_cb, g), 0);
+	assert_int_equal(group_used(g), 2);
+	assert_int_equal(p.n, 0);
+
+	/* A repeat of an answered admission: nothing to note. */
+	assert_int_equal(group_join(g, &pols[P_OPEN], "u1", NULL, NULL, 1,
+	    &r), 0);
+	assert_int_equal(r.repeat, 1);
+	assert_int_equal(group_pending_note(&p, 3, "leg-1", &r), 0);
+
+	/*
+	 * Request 4 admits u2, request 5 repeats it (a retransmit before
+	 * the commit): 4 refused, 5 answered: u2 stays.
+	 */
+	assert_int_equal(group_join(g, &pols[P_OPEN], "u2", NULL, NULL, 1,
+	    &d), 0);
+	assert_int_equal(group_pending_note(&p, 4, "leg-1", &d), 1);
+	assert_int_equal(group_join(g, &pols[P_OPEN], "u2", NULL, NULL, 1,
+	    &r), 0);
+	assert_int_equal(r.repeat, 1);
+	assert_int_equal(group_pending_note(&p, 5, "leg-1", &r), 1);
+	undone = 0;
+	assert_int_equal(group_pending_drop(&p, 4, undo_cb, g), 0);
+	assert_int_equal(undone, 0);
+	group_pending_done(&p, 5);
+	assert_int_equal(p.n, 0);
+	assert_int_equal(group_used(g), 3);
+	/* Both refused: out. */
+	assert_int_equal(group_join(g, &pols[P_OPEN], "u3", NULL, NULL, 1,
+	    &d), 0);
+	assert_int_equal(group_pending_note(&p, 6, "leg-1", &d), 1);
+	assert_int_equal(group_join(g, &pols[P_OPEN], "u3", NULL, NULL, 1,
+	    &r), 0);
+	assert_int_equal(group_pending_note(&p, 7, "leg-1", &r), 1);
+	assert_int_equal(group_pending_drop(&p, 6, undo_cb, g), 0);
+	assert_int_equal(group_pending_drop(&p, 7, undo_cb, g), 1);
+	assert_true(undone_member == d.member);
+	assert_int_equal(group_used(g), 3);
+	/* 4 answered, then the retransmit 5 refused: it stays. */
+	assert_int_equal(group_join(g, &pols[P_OPEN], "u3", NULL, NULL, 1,
+	    &d), 0);
+	assert_int_equal(group_pending_note(&p, 8, "leg-1", &d), 1);
+	assert_int_equal(group_join(g, &pols[P_OPEN], "u3", NULL, NULL, 1,
+	    &r), 0);
+	assert_int_equal(group_pending_note(&p, 9, "leg-1", &r), 1);
+	group_pending_done(&p, 8);
+	assert_int_equal(group_pending_drop(&p, 9, undo_cb, g), 0);
+	assert_int_equal(group_used(g), 4);
+
+	/* An unidentified admission, and an invitation, refused: out. */
+	assert_int_equal(group_leave(g, "u3"), 1);
+	assert_int_equal(group_join(g, &pols[P_OPEN], NULL, NULL, NULL, 1,
+	    &d), 0);
+	assert_int_equal(group_pending_note(&p, 10, "leg-1", &d), 1);
+	assert_int_equal(group_join(g, &pols[P_OPEN], "u9", NULL, NULL, 1,
+	    &r), 0);
+	assert_int_equal(r.verdict, JOIN_INVITE_NEW_BOT);
+	assert_int_equal(group_pending_note(&p, 10, "leg-1", &r), 1);
+	undone = 0;
+	assert_int_equal(group_pending_drop(&p, 10, undo_cb, g), 2);
+	assert_int_equal(group_used(g), 3);
+	/* u9 is decided afresh: room now. */
+	assert_int_equal(group_join(g, &pols[P_OPEN], "u9", NULL, NULL, 1,
+	    &r), 0);
+	assert_int_equal(r.verdict, JOIN_ACCEPT);
+	assert_int_equal(r.repeat, 0);
+
+	/* Nothing noted without a request, a leg, or a decision added. */
+	assert_int_equal(group_pending_note(&p, 0, "leg-1", &d), 0);
+	assert_int_equal(group_pending_note(&p, 11, NULL, &d), 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(group_pending_note(&p, 11, "leg-1", &r), 0);
+	memset(long_leg, 'l', sizeof(long_leg) - 1);
+	long_leg[sizeof(long_leg) - 1] = '\0';
+	assert_int_equal(group_pending_note(&p, 11, long_leg, &d), 0);
+	assert_int_equal(p.n, 0);
+
+	/* Bounded: past the limit the oldest is forgotten. */
+	d.added = 1;
+	for (i = 0; i < GROUP_PENDING_MAX + 3; i++) {
+		d.member = i + 1;
+		assert_int_equal(group_pending_note(&p, 100 + i, "leg-1", &d),
+		    1);
+	}
+	assert_int_equal(p.n, GROUP_PENDING_MAX);
+	assert_int_equal(p.forgotten, 3);
+	undone = 0;
+	assert_int_equal(group_pending_drop(&p, 100, undo_cb, NULL), 0);
+	assert_int_equal(group_pending_drop(&p, 103, undo_cb, NULL), 1);
+	assert_true(undone_member == 4);
+	group_pending_drop(NULL, 1, undo_cb, NULL);
+	group_pending_done(NULL, 1);
+	group_free(g);
+}
+
 static int
 setup(void **state)
 {
@@ -1431,6 +1741,9 @@ main(void)
 		cmocka_unit_test(test_leave_hash),
 		cmocka_unit_test(test_alloc_failure),
 		cmocka_unit_test(test_model),
+		cmocka_unit_test(test_unidentified),
+		cmocka_unit_test(test_unplaced),
+		cmocka_unit_test(test_pending),
 	};
 
 	return cmocka_run_group_tests_name("group", tests, setup, NULL);
