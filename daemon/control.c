@@ -188,6 +188,8 @@ cmd_show_status(struct control_client *cc, int argc, char **argv,
 	    sc->sc_conf->auth_mode != AUTH_MODE_NONE);
 	cJSON_AddStringToObject(o, "media",
 	    conf_media_name(sc->sc_conf->recording_media));
+	cJSON_AddStringToObject(o, "capture_source",
+	    conf_capture_source_name(sc->sc_conf->recording_capture_source));
 	cJSON_AddNumberToObject(o, "participant_capacity",
 	    (double)sc->sc_conf->recording_participant_capacity);
 	cJSON_AddBoolToObject(o, "draining", sc->sc_draining);
@@ -212,7 +214,7 @@ add_leg(cJSON *arr, const struct call_leg *leg, uint64_t now)
 	cJSON_AddStringToObject(o, "outcome",
 	    legs_outcome_name(leg->cl_outcome));
 	cJSON_AddStringToObject(o, "recording",
-	    recording_status_name(leg->cl_rec_confirmed));
+	    recording_shown(leg->cl_sc, leg));
 	cJSON_AddStringToObject(o, "tenant", leg->cl_tenant != NULL ?
 	    leg->cl_tenant : "");
 	cJSON_AddStringToObject(o, "policy", leg->cl_policy != NULL ?
@@ -516,6 +518,8 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(recording_updates);
 	STAT(recording_confirmed);
 	STAT(recording_update_failures);
+	STAT(recording_refused);
+	STAT(recording_no_capture);
 	STAT(keepalives_ok);
 	STAT(keepalive_failures);
 	STAT(media_agent_failures);

@@ -99,7 +99,9 @@ http_route(struct evhttp_request *req, void *arg)
 	admit_request_read(h->h_admit, req);
 	uri = evhttp_request_get_evhttp_uri(req);
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	if (path != NULL && sc->sc_conf->recording_media == MEDIA_APP &&
+	/* Capture events: the media agent, or an external capture source. */
+	if (path != NULL && sc->sc_conf->recording_capture_source ==
+	    CAPTURE_SOURCE_AGENT &&
 	    strcmp(path, sc->sc_conf->recording_media_events_path) == 0) {
 		media_event_request(sc, req);
 		return;

@@ -408,7 +408,7 @@ legs_end(struct polrecd *sc, struct call_leg *leg, const char *why)
 	log_info("call %s: ended (%s); outcome %s, recording %s, result %s, "
 	    "%llu ms after the invitation", leg->cl_id, why,
 	    legs_outcome_name(leg->cl_outcome),
-	    recording_status_name(leg->cl_rec_confirmed),
+	    recording_shown(sc, leg),
 	    leg->cl_result_text != NULL ? leg->cl_result_text : "-",
 	    (unsigned long long)(now - leg->cl_arrival_us) / 1000);
 }
@@ -430,7 +430,7 @@ journal_ended(struct polrecd *sc, const struct call_leg *leg,
 		cJSON_AddNumberToObject(d, "result_subcode",
 		    (double)leg->cl_result_subcode);
 	cJSON_AddStringToObject(d, "recording",
-	    recording_status_name(leg->cl_rec_confirmed));
+	    recording_shown(sc, leg));
 	detail = cJSON_PrintUnformatted(d);
 	cJSON_Delete(d);
 	journal_leg(sc, leg, "terminated", legs_outcome_name(leg->cl_outcome),

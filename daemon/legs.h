@@ -46,12 +46,18 @@ enum capture_state {
 	CAPTURE_FAILED,
 };
 
-/* The recording status reported to Graph; REC_NONE: never reported. */
+/*
+ * The recording status reported to Graph; REC_NONE: never reported.
+ * REC_REFUSED is never sent: Graph refused updateRecordingStatus for the
+ * leg (403, code 8506 and the like), so the leg's recording is failed
+ * and no further update is sent.
+ */
 enum rec_status {
 	REC_NONE = 0,
 	REC_RECORDING,
 	REC_NOT_RECORDING,
 	REC_FAILED,
+	REC_REFUSED,
 };
 
 struct call_leg {
@@ -85,6 +91,8 @@ struct call_leg {
 	enum rec_status		 cl_rec_confirmed;
 	char			 cl_rec_context[37];
 	struct graph_op		*cl_op_rec;
+	unsigned int		 cl_rec_no_source:1;	/* said: no capture
+							   source */
 
 	struct graph_op		*cl_op_answer;	/* answer, reject, or the
 						   GET that confirms them */
@@ -189,6 +197,9 @@ void		 recording_operation(struct polrecd *, struct call_leg *,
 void		 recording_start_keepalive(struct polrecd *, struct call_leg *);
 void		 recording_keepalive_now(struct polrecd *, struct call_leg *);
 const char	*recording_status_name(enum rec_status);
+const char	*recording_shown(const struct polrecd *,
+		    const struct call_leg *);
+void		 recording_note_source(const struct polrecd *);
 
 /* media.c */
 int		 media_init(struct polrecd *);

@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "conf.h"
 #include "decide.h"
 #include "group.h"
 #include "legs.h"
@@ -274,7 +275,7 @@ restore_row(struct polrecd *sc, sqlite3_stmt *st, int64_t keep_after,
 	    col_text(st, C_OUTCOME), outcome);
 	BY_NAME(legs_capture_name, enum capture_state, CAPTURE_FAILED,
 	    col_text(st, C_CAPTURE), capture);
-	BY_NAME(recording_status_name, enum rec_status, REC_FAILED,
+	BY_NAME(recording_status_name, enum rec_status, REC_REFUSED,
 	    col_text(st, C_REC_CONFIRMED), rconf);
 	if (state < 0 || decision < 0 || outcome < 0 || capture < 0 ||
 	    rconf < 0 || !col_is_int(st, C_ARRIVAL)) {
@@ -309,6 +310,9 @@ restore_row(struct polrecd *sc, sqlite3_stmt *st, int64_t keep_after,
 	 * still due: what counts is what Graph confirmed. */
 	leg->cl_rec_confirmed = leg->cl_rec_sent = (enum rec_status)rconf;
 	leg->cl_rec_wanted = leg->cl_rec_confirmed;
+	/* Said before the restart, if it was established then. */
+	leg->cl_rec_no_source = leg->cl_state == LEG_ESTABLISHED &&
+	    sc->sc_conf->recording_capture_source == CAPTURE_SOURCE_NONE;
 	leg->cl_blob_issued = col_int(st, C_BLOB_ISSUED, 0) != 0;
 	blob = col_blob(st, C_ROSTER, &len);
 	if (sqlite3_column_type(st, C_ROSTER - 1) == SQLITE_BLOB &&

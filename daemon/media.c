@@ -3,7 +3,10 @@
  * configuration blob before answering, tells it when a leg ends, and
  * takes its reports of capture starting, stopping or failing, which
  * drive the recording status.  Both directions carry a shared secret as
- * a Bearer token.  The contract is in polrecd.conf(5), MEDIA AGENT.
+ * a Bearer token.  With service-hosted media and capture_source = agent,
+ * an external capture source posts the same reports under the same
+ * secret (no blob, no release).  The contract is in polrecd.conf(5),
+ * MEDIA AGENT.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +65,8 @@ load_secret(struct polrecd *sc, char **out)
 	char	 err[256], *s;
 
 	*out = NULL;
-	if (sc->sc_conf->recording_media != MEDIA_APP)
+	/* The agent, or an external capture source (media = service). */
+	if (sc->sc_conf->recording_capture_source != CAPTURE_SOURCE_AGENT)
 		return 0;
 	if ((s = sodium_malloc(MEDIA_SECRET_MAX)) == NULL)
 		fatalx("sodium_malloc");
@@ -79,6 +83,7 @@ load_secret(struct polrecd *sc, char **out)
 int
 media_init(struct polrecd *sc)
 {
+	recording_note_source(sc);
 	return load_secret(sc, &sc->sc_media_secret);
 }
 
@@ -93,6 +98,7 @@ media_reconfigure(struct polrecd *sc)
 	}
 	media_shutdown(sc);
 	sc->sc_media_secret = s;
+	recording_note_source(sc);
 	return 0;
 }
 

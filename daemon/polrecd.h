@@ -74,6 +74,8 @@ struct stats {
 	uint64_t	 recording_updates;
 	uint64_t	 recording_confirmed;
 	uint64_t	 recording_update_failures;
+	uint64_t	 recording_refused;	/* 403: the leg's recording failed */
+	uint64_t	 recording_no_capture;	/* established, no capture source */
 	uint64_t	 keepalives_ok;
 	uint64_t	 keepalive_failures;
 	uint64_t	 media_agent_failures;

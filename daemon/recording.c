@@ -1,9 +1,23 @@
 /*
- * The recording status a leg reports to Graph follows real capture, never
- * a timer: service-hosted media records once the leg is established;
- * app-hosted media when the media agent says capture runs.  One update
- * is in flight per leg; a change meanwhile is sent when it completes.
- * Also the leg's keepAlive.
+ * The recording status a leg reports to Graph follows evidence of
+ * capture, never a timer nor the leg's state alone: `recording` only
+ * once the leg is established and a capture source (the media agent
+ * with app-hosted media; an external source speaking the agent's
+ * contract with service-hosted media, capture_source = agent) has
+ * reported captureStarted.  With no capture source nothing is reported:
+ * the call is answered, so nobody is blocked, and the log, the audit
+ * trail and `show calls` say that nothing captures it.
+ *
+ * Why nothing rather than notRecording: the policy's enforcement flags
+ * (Required*) are about the bot's presence in the call, not its status;
+ * whether Teams acts on a bot that never reports `recording` is
+ * UNCONFIRMED (graph-protocol.md section 8), and `notRecording` without
+ * a `recording` before it would only draw a "recording stopped" banner
+ * for a recording that never started.
+ *
+ * One update is in flight per leg; a change meanwhile is sent when it
+ * completes.  A refusal (403) ends the leg's updates.  Also the leg's
+ * keepAlive.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,18 +48,61 @@ recording_status_name(enum rec_status s)
 		return "notRecording";
 	case REC_FAILED:
 		return "failed";
+	case REC_REFUSED:
+		return "refused";	/* stored; never sent */
 	}
 	return "?";
+}
+
+static int
+has_capture_source(const struct polrecd *sc)
+{
+	return sc->sc_conf->recording_capture_source == CAPTURE_SOURCE_AGENT;
+}
+
+/* The leg's recording as `show calls` and the leg's end say it. */
+const char *
+recording_shown(const struct polrecd *sc, const struct call_leg *leg)
+{
+	(void)sc;
+	if (leg->cl_rec_confirmed == REC_REFUSED)
+		return "failed";
+	if (leg->cl_rec_confirmed != REC_NONE)
+		return recording_status_name(leg->cl_rec_confirmed);
+	if (leg->cl_rec_no_source)
+		return "no capture";
+	return "none";
+}
+
+/* At start-up and reload: what gives evidence of capture, if anything. */
+void
+recording_note_source(const struct polrecd *sc)
+{
+	const struct conf	*c = sc->sc_conf;
+
+	if (!has_capture_source(sc))
+		log_warnx("no capture source (media = %s, capture_source = "
+		    "none): calls are answered, but recording is never "
+		    "reported to Graph", conf_media_name(c->recording_media));
+	else if (c->recording_media == MEDIA_SERVICE)
+		log_info("capture source: an external agent posting capture "
+		    "events to %s; recording is reported on captureStarted",
+		    c->recording_media_events_path);
+	else
+		log_info("capture source: the media agent; recording is "
+		    "reported on captureStarted");
 }
 
 /* What Graph should be told now, from the leg's state and capture. */
 static enum rec_status
 wanted(const struct polrecd *sc, const struct call_leg *leg)
 {
+	if (leg->cl_rec_sent == REC_REFUSED)
+		return REC_NONE;	/* Graph will not take it */
 	if (leg->cl_state != LEG_ESTABLISHED)
 		return leg->cl_rec_wanted;
-	if (sc->sc_conf->recording_media == MEDIA_SERVICE)
-		return REC_RECORDING;
+	if (!has_capture_source(sc))
+		return REC_NONE;	/* no evidence can come */
 	switch (leg->cl_capture) {
 	case CAPTURE_RUNNING:
 		return REC_RECORDING;
@@ -59,6 +116,35 @@ wanted(const struct polrecd *sc, const struct call_leg *leg)
 		break;
 	}
 	return REC_NONE;
+}
+
+/* Established with nothing to capture it: said once per leg. */
+static void
+note_no_source(struct polrecd *sc, struct call_leg *leg)
+{
+	cJSON	*d;
+	char	*detail;
+
+	if (leg->cl_rec_no_source || leg->cl_state != LEG_ESTABLISHED ||
+	    has_capture_source(sc))
+		return;
+	leg->cl_rec_no_source = 1;
+	sc->sc_stats.recording_no_capture++;
+	legs_touch(sc, leg);
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "status", "none");
+	cJSON_AddStringToObject(d, "media",
+	    conf_media_name(sc->sc_conf->recording_media));
+	cJSON_AddStringToObject(d, "capture_source",
+	    conf_capture_source_name(sc->sc_conf->recording_capture_source));
+	detail = cJSON_PrintUnformatted(d);
+	cJSON_Delete(d);
+	journal_leg(sc, leg, "recording", "no_capture_source",
+	    "nothing captures the call; recording not reported", detail,
+	    NULL);
+	cJSON_free(detail);
+	log_info("call %s: no capture source: answered, recording not "
+	    "reported to Graph", leg->cl_id);
 }
 
 /* The audit event of a recording-status change or its outcome. */
@@ -105,6 +191,23 @@ confirmed(struct polrecd *sc, struct call_leg *leg, enum op_status st,
 		    graphmsg_op_status_name(st));
 }
 
+/*
+ * Graph will not take this leg's status: a 403 (code 8506 "API call not
+ * allowed for non-Compliance Recording call" is OBSERVED; which HTTP
+ * status carries 8506 is UNCONFIRMED, so the code is looked for too), or
+ * another 4xx that is not about the token (401), the call (404, handled
+ * apart) or load (408, 429).
+ */
+static int
+refused(const struct graph_result *r)
+{
+	if (r->status == 403 || strcmp(r->gerr.code, "8506") == 0 ||
+	    strstr(r->gerr.message, "8506") != NULL)
+		return 1;
+	return r->status >= 400 && r->status <= 499 && r->status != 401 &&
+	    r->status != 408 && r->status != 429;
+}
+
 static void
 on_status(const struct graph_result *r, void *arg)
 {
@@ -130,7 +233,24 @@ on_status(const struct graph_result *r, void *arg)
 		    "(updateRecordingStatus 404)", leg->cl_id);
 		legs_end(sc, leg, "call not found");
 		return;
+	} else if (refused(r)) {
+		/* Sending again would be refused again: the leg's recording
+		 * is failed, and stays so. */
+		sc->sc_stats.recording_update_failures++;
+		sc->sc_stats.recording_refused++;
+		journal_status(sc, leg, "failed", "refused by Graph; not "
+		    "retried", r);
+		log_warnx("call %s: Graph refused recording status %s (HTTP "
+		    "%ld): the leg's recording is failed; no further updates",
+		    leg->cl_id, recording_status_name(leg->cl_rec_sent),
+		    r->status);
+		leg->cl_rec_sent = leg->cl_rec_confirmed = REC_REFUSED;
+		leg->cl_rec_wanted = REC_NONE;
+		legs_touch(sc, leg);
+		return;
 	} else {
+		/* Transient, after graph.c's retries: sent again only when
+		 * what is wanted changes. */
 		sc->sc_stats.recording_update_failures++;
 		journal_status(sc, leg, "failed", NULL, r);
 	}
@@ -143,6 +263,7 @@ recording_update(struct polrecd *sc, struct call_leg *leg)
 {
 	char			*body;
 
+	note_no_source(sc, leg);
 	leg->cl_rec_wanted = wanted(sc, leg);
 	if (leg->cl_rec_wanted == REC_NONE ||
 	    leg->cl_rec_wanted == leg->cl_rec_sent || leg->cl_op_rec != NULL ||

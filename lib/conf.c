@@ -52,6 +52,7 @@ struct directive {
 
 static const char *const auth_modes[] = { "jwt", "none", NULL };
 static const char *const media_modes[] = { "service", "app", NULL };
+static const char *const capture_sources[] = { "none", "agent", NULL };
 static const char *const yes_no[] = { "no", "yes", NULL };
 static const char *const overflow_modes[] = { "reject", "invite", NULL };
 static const char *const modalities[] = {
@@ -107,6 +108,8 @@ static const struct directive directives[] = {
 	    S(recording_participant_capacity), 1, 10000, NULL },
 	{ "recording", "media", CT_ENUM, S(recording_media), 0, 0,
 	    media_modes },
+	{ "recording", "capture_source", CT_ENUM,
+	    S(recording_capture_source), 0, 0, capture_sources },
 	{ "recording", "tenants", CT_LIST, S(recording_tenants), 0, 0, NULL },
 	{ "recording", "policies", CT_CSV, S(recording_policies), 0, 0,
 	    NULL },
@@ -690,7 +693,7 @@ in_names(const char *v, const char *const *names)
 }
 
 static void
-check_recording(struct parser *p, const struct conf *c)
+check_recording(struct parser *p, struct conf *c)
 {
 	char *const	*m;
 	int		 l;
@@ -718,6 +721,20 @@ check_recording(struct parser *p, const struct conf *c)
 	    c->recording_media_agent_secret_file == NULL))
 		perr(p, line_of(p, offsetof(struct conf, recording_media)),
 		    "media = app needs media_agent_url and "
+		    "media_agent_secret_file");
+	/* App-hosted media: the agent captures, and says so. */
+	if (c->recording_media == MEDIA_APP) {
+		if (c->recording_capture_source == CAPTURE_SOURCE_NONE &&
+		    line_of(p, offsetof(struct conf, recording_capture_source)))
+			perr(p, line_of(p, offsetof(struct conf,
+			    recording_capture_source)), "media = app: the "
+			    "media agent is the capture source; capture_source "
+			    "must be agent");
+		c->recording_capture_source = CAPTURE_SOURCE_AGENT;
+	} else if (c->recording_capture_source == CAPTURE_SOURCE_AGENT &&
+	    c->recording_media_agent_secret_file == NULL)
+		perr(p, line_of(p, offsetof(struct conf,
+		    recording_capture_source)), "capture_source = agent needs "
 		    "media_agent_secret_file");
 	if (c->http_notification_path != NULL &&
 	    strcmp(c->http_notification_path,
@@ -1004,6 +1021,12 @@ const char *
 conf_media_name(enum media_mode m)
 {
 	return media_modes[m == MEDIA_APP ? 1 : 0];
+}
+
+const char *
+conf_capture_source_name(enum capture_source s)
+{
+	return capture_sources[s == CAPTURE_SOURCE_AGENT ? 1 : 0];
 }
 
 int

@@ -33,6 +33,17 @@ enum media_mode {
 	MEDIA_APP,
 };
 
+/*
+ * What gives evidence that capture runs, without which `recording` is
+ * never reported: nothing, or a media agent posting capture events
+ * (always so with media = app; with media = service, an external
+ * capture source speaking the agent's contract).
+ */
+enum capture_source {
+	CAPTURE_SOURCE_NONE = 0,
+	CAPTURE_SOURCE_AGENT,
+};
+
 /* A full recorder group: reject joins busy, or send them to a bot. */
 enum overflow_mode {
 	OVERFLOW_REJECT = 0,
@@ -83,6 +94,7 @@ struct conf {
 	/* [recording] */
 	long long	 recording_participant_capacity;
 	enum media_mode	 recording_media;
+	enum capture_source recording_capture_source;	/* agent if app */
 	char		**recording_tenants;	/* NULL-terminated; "*" = any */
 	char		**recording_policies;	/* NULL-terminated; "*" = any */
 	long long	 recording_max_calls;
@@ -165,5 +177,6 @@ int	 conf_url_allowed(const struct conf *c, const char *url);
 
 const char *conf_auth_mode_name(enum auth_mode);
 const char *conf_media_name(enum media_mode);
+const char *conf_capture_source_name(enum capture_source);
 
 #endif

@@ -62,11 +62,19 @@ leg_next_state(enum leg_state cur, enum notif_change change,
 			to = LEG_ESTABLISHING;
 			break;
 		case CALL_STATE_ESTABLISHED:
+			to = LEG_ESTABLISHED;
+			break;
 		case CALL_STATE_HOLD:
 		case CALL_STATE_TRANSFERRING:
 		case CALL_STATE_TRANSFER_ACCEPTED:
 		case CALL_STATE_REDIRECTING:
-			to = LEG_ESTABLISHED;
+			/*
+			 * The call is up, but only `established` says the
+			 * leg was: before it, these are establishing (and
+			 * recording does not start); after it, the leg
+			 * stays established.
+			 */
+			to = LEG_ESTABLISHING;
 			break;
 		case CALL_STATE_TERMINATING:
 			to = LEG_TERMINATING;

@@ -26,9 +26,11 @@ const char	*leg_state_name(enum leg_state);
 /*
  * The state a call notification moves a leg to.  changeType deleted, or
  * state terminated, is LEG_TERMINATED; terminating, established and
- * establishing map to theirs; hold, transferring, transferAccepted and
- * redirecting count as established (the leg is up).  incoming and
- * unknown states do not move it.  Returns the new state, which is never
+ * establishing map to theirs.  hold, transferring, transferAccepted and
+ * redirecting say the call is up but not that this leg was established:
+ * they count as establishing, so a leg is LEG_ESTABLISHED (and may
+ * report recording) only once Graph said `established`; after that they
+ * leave it established.  incoming and unknown states do not move it.  Returns the new state, which is never
  * before cur; *moved says whether it changed.
  */
 enum leg_state	 leg_next_state(enum leg_state cur, enum notif_change,

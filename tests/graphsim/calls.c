@@ -214,9 +214,19 @@ apply_fault(struct call_request *creq)
 		evhttp_add_header(evhttp_request_get_output_headers(creq->req),
 		    "Retry-After", secs);
 	}
-	reply_error(creq, f->status, f->status == HTTP_TOOMANYREQUESTS ?
-	    "TooManyRequests" : "ServiceNotAvailable",
-	    "Fault injected by the simulator.");
+	/*
+	 * A 403 as the one observed for updateRecordingStatus on a call
+	 * that is not a compliance recording call (code 8506); which HTTP
+	 * status carries 8506 is UNCONFIRMED.
+	 */
+	if (f->status == 403)
+		reply_error(creq, f->status, "Forbidden", "Code: 8506 API "
+		    "call not allowed for non-Compliance Recording call. "
+		    "(Fault injected by the simulator.)");
+	else
+		reply_error(creq, f->status, f->status ==
+		    HTTP_TOOMANYREQUESTS ? "TooManyRequests" :
+		    "ServiceNotAvailable", "Fault injected by the simulator.");
 }
 
 static void

@@ -60,8 +60,8 @@ check "the same invitation with this tenant's token: 202" \
 check "answered" wait_for 5 log_has "call $CALL: answered in"
 check "established" wait_for 5 sh -c \
     "build/polrecctl -s '$T/ctl.sock' show calls | grep -qE '^$CALL +established +answered'"
-check "recording confirmed" wait_for 5 log_has \
-    "call $CALL: recording status recording confirmed"
+check "no capture source: recording not reported" wait_for 5 log_has \
+    "call $CALL: no capture source: answered, recording not reported"
 sleep 0.3
 before=$(graph_requests)
 

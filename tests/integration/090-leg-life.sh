@@ -1,8 +1,11 @@
 #!/bin/bash
 # A call leg's life after the answer: establishing and established (in
-# order and out of order), recording status following real capture,
-# keepAlive (and its 404), rosters, Graph ending the call with resultInfo
-# as numbers or strings, and app-hosted media through the media agent.
+# order and out of order), recording status following real capture (an
+# external capture source with service-hosted media, the media agent with
+# app-hosted media), keepAlive (and its 404), rosters, Graph ending the
+# call with resultInfo as numbers or strings.  095-recording has the
+# cases where nothing captures, Graph refuses the status, or the call is
+# on hold before it is established.
 set -eu
 . tests/integration/lib.sh
 
@@ -12,10 +15,18 @@ state_is() { grep -q "call $1: $2\$" "$T/polrecd.log"; }
 rec_requests() { requests_of updateRecordingStatus "$1" | jq -r .body.status | paste -sd, -; }
 rec_is() { [ "$(rec_requests "$1")" = "$2" ]; }
 count_is() { [ "$(count_requests "$1" "$2")" "$3" "$4" ]; }
+# An external capture source (service-hosted media) reports capture, as
+# the simulator's agent, to polrecd's media events endpoint.
+capture() {
+	sim_ctl POST /_sim/media "{\"id\":\"$1\",\"event\":\"$2\",\"url\":\"http://$POLRECD_ADDR/api/media\"}" >/dev/null
+}
 
 start_sim
+(umask 077; echo sim-media-secret >"$T/media-secret")
 write_conf "[recording]
-keepalive_interval = 1"
+keepalive_interval = 1
+capture_source = agent
+media_agent_secret_file = $T/media-secret"
 start_polrecd
 wait_keys
 wait_for 10 log_has 'graph token: acquired'
@@ -25,7 +36,13 @@ play_files "$EX3"
 check "answered" wait_for 5 log_has "call $CALL: answered in"
 check "establishing (posted by Graph after the answer)" wait_for 5 state_is $CALL establishing
 check "established" wait_for 5 state_is $CALL established
-check "recording status sent once established" \
+sleep 0.3
+check "established, no capture reported yet: no recording status" \
+    test "$(count_requests updateRecordingStatus $CALL)" = 0
+capture $CALL captureStarted
+check "capture source: captureStarted accepted" \
+    wait_for 5 log_has "call $CALL: media agent: captureStarted"
+check "recording status sent once capture started" \
     wait_for 5 rec_is $CALL recording
 ctx=$(requests_of updateRecordingStatus $CALL | jq -r .body.clientContext | head -n 1)
 check "updateRecordingStatus carries a clientContext" \
@@ -52,6 +69,8 @@ sim_ctl POST /_sim/lifecycle '{"mode":"reversed","delay_ms":20}' >/dev/null
 C2=c1000002-0000-4000-8000-000000000002
 play_files "$(invitation $C2)"
 check "reversed: established" wait_for 5 state_is $C2 established
+capture $C2 captureStarted
+wait_for 5 rec_is $C2 recording
 check "reversed: the late establishing is ignored" \
     wait_for 5 log_has "call $C2: updated establishing ignored: the leg is already established"
 sleep 0.2
@@ -81,6 +100,7 @@ sim_ctl POST /_sim/lifecycle '{"mode":"normal","delay_ms":20}' >/dev/null
 C3=c1000003-0000-4000-8000-000000000003
 play_files "$(invitation $C3)"
 check "keepAlive 404 case: established" wait_for 5 state_is $C3 established
+capture $C3 captureStarted
 # Forgotten only once its recording status is settled: else that update
 # meets the 404 first, and ends the leg for its own reason.
 wait_for 5 log_has "call $C3: recording status recording confirmed"

@@ -38,9 +38,12 @@ no_secret_in() {
 }
 
 start_sim
+(umask 077; echo sim-media-secret >"$T/media-secret")
 # No retention floor: the test prunes events a few seconds old.
 write_conf "[recording]
 participant_capacity = 2
+capture_source = agent
+media_agent_secret_file = $T/media-secret
 [audit]
 checkpoint_events = 5
 retention_min = 0s"
@@ -50,6 +53,9 @@ wait_for 10 log_has 'graph token: acquired'
 
 play_files "$EX3"
 check "answered" wait_for 5 log_has "call $CALL: answered in"
+# An external capture source reports capture once the leg is up.
+wait_for 5 log_has "call $CALL: established\$"
+sim_ctl POST /_sim/media "{\"id\":\"$CALL\",\"event\":\"captureStarted\",\"url\":\"http://$POLRECD_ADDR/api/media\"}" >/dev/null
 check "recording confirmed" wait_for 5 log_has "call $CALL: recording status recording confirmed"
 play_token expired 401 notifications/p2p-established.json >/dev/null 2>&1 || true
 check "a refused notification (expired token) is in the trail" \

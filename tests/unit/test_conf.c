@@ -58,6 +58,7 @@ test_defaults(void **state)
 	assert_int_equal(c->auth_mode, AUTH_MODE_JWT);
 	assert_int_equal(c->recording_participant_capacity, 1);
 	assert_int_equal(c->recording_media, MEDIA_SERVICE);
+	assert_int_equal(c->recording_capture_source, CAPTURE_SOURCE_NONE);
 	assert_null(c->http_tls_cert);
 	assert_string_equal(c->http_tls_ciphers, CONF_TLS_CIPHERS_DEFAULT);
 	assert_int_equal(c->graph_allow_plain_http, 0);
@@ -117,6 +118,7 @@ test_every_directive(void **state)
 	    "[recording]\n"
 	    "participant_capacity = 200\n"
 	    "media = app\n"
+	    "capture_source = agent\n"
 	    "tenants = 932899f8-2ea1-4604-8413-27bd2892079f *\n"
 	    "policies = Test Policy, TeamsComplianceRecordingPolicy=Tenant:x  ,\n"
 	    "max_calls = 50\n"
@@ -157,6 +159,7 @@ test_every_directive(void **state)
 	assert_int_equal(c->auth_clock_skew, 60);
 	assert_int_equal(c->recording_participant_capacity, 200);
 	assert_int_equal(c->recording_media, MEDIA_APP);
+	assert_int_equal(c->recording_capture_source, CAPTURE_SOURCE_AGENT);
 	assert_string_equal(c->recording_tenants[1], "*");
 	/* Policies split on commas only: identifiers may hold spaces. */
 	assert_string_equal(c->recording_policies[0], "Test Policy");
@@ -582,6 +585,45 @@ test_secret_files(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/*
+ * capture_source: none by default with service-hosted media; always the
+ * agent with app-hosted media; agent with service-hosted media needs the
+ * secret the capture source posts with.
+ */
+static void
+test_capture_source(void **state)
+{
+	struct conf	*c;
+
+	(void)state;
+	c = parse_ok("[auth]\nmode = none\n[recording]\nmedia = app\n"
+	    "media_agent_url = https://10.0.0.5/media\n"
+	    "media_agent_secret_file = /etc/ma\n");
+	assert_int_equal(c->recording_capture_source, CAPTURE_SOURCE_AGENT);
+	assert_string_equal(conf_capture_source_name(
+	    c->recording_capture_source), "agent");
+	conf_free(c);
+	c = parse_ok("[auth]\nmode = none\n[recording]\ncapture_source = agent\n"
+	    "media_agent_secret_file = /etc/ma\n");
+	assert_int_equal(c->recording_media, MEDIA_SERVICE);
+	assert_int_equal(c->recording_capture_source, CAPTURE_SOURCE_AGENT);
+	assert_null(c->recording_media_agent_url);
+	conf_free(c);
+	c = parse_ok("[auth]\nmode = none\n[recording]\ncapture_source = none\n");
+	assert_int_equal(c->recording_capture_source, CAPTURE_SOURCE_NONE);
+	assert_string_equal(conf_capture_source_name(
+	    c->recording_capture_source), "none");
+	conf_free(c);
+	parse_fails("[auth]\nmode = none\n[recording]\ncapture_source = agent\n",
+	    "capture_source = agent needs media_agent_secret_file");
+	parse_fails("[auth]\nmode = none\n[recording]\nmedia = app\ncapture_source = none\n"
+	    "media_agent_url = https://10.0.0.5/media\n"
+	    "media_agent_secret_file = /etc/ma\n",
+	    "capture_source must be agent");
+	parse_fails("[auth]\nmode = none\n[recording]\ncapture_source = external\n",
+	    "not one of the allowed values");
+}
+
 /* The shipped sample must parse. */
 static void
 test_sample_file(void **state)
@@ -610,6 +652,7 @@ main(void)
 		cmocka_unit_test(test_hostile_lines),
 		cmocka_unit_test(test_listen_split),
 		cmocka_unit_test(test_secret_files),
+		cmocka_unit_test(test_capture_source),
 		cmocka_unit_test(test_sample_file),
 	};
 

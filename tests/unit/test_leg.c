@@ -217,17 +217,28 @@ test_state_table(void **state)
 		{ LEG_ESTABLISHED, NOTIF_CHANGE_UPDATED,
 		    CALL_STATE_ESTABLISHED, LEG_ESTABLISHED, 0 },
 
-		/* Up, whatever the call is doing. */
+		/* Up, but established only once Graph says so. */
 		{ LEG_ESTABLISHING, NOTIF_CHANGE_UPDATED, CALL_STATE_HOLD,
-		    LEG_ESTABLISHED, 1 },
+		    LEG_ESTABLISHING, 0 },
+		{ LEG_ANSWERING, NOTIF_CHANGE_UPDATED, CALL_STATE_HOLD,
+		    LEG_ESTABLISHING, 1 },
+		{ LEG_ANSWERING, NOTIF_CHANGE_UPDATED, CALL_STATE_TRANSFERRING,
+		    LEG_ESTABLISHING, 1 },
+		{ LEG_ANSWERING, NOTIF_CHANGE_UPDATED,
+		    CALL_STATE_TRANSFER_ACCEPTED, LEG_ESTABLISHING, 1 },
+		{ LEG_ESTABLISHING, NOTIF_CHANGE_UPDATED,
+		    CALL_STATE_REDIRECTING, LEG_ESTABLISHING, 0 },
+		{ LEG_INCOMING, NOTIF_CHANGE_UPDATED,
+		    CALL_STATE_REDIRECTING, LEG_ESTABLISHING, 1 },
+		/* Once established, they leave it established. */
 		{ LEG_ESTABLISHED, NOTIF_CHANGE_UPDATED, CALL_STATE_HOLD,
 		    LEG_ESTABLISHED, 0 },
-		{ LEG_ANSWERING, NOTIF_CHANGE_UPDATED, CALL_STATE_TRANSFERRING,
-		    LEG_ESTABLISHED, 1 },
-		{ LEG_ANSWERING, NOTIF_CHANGE_UPDATED,
-		    CALL_STATE_TRANSFER_ACCEPTED, LEG_ESTABLISHED, 1 },
-		{ LEG_ESTABLISHING, NOTIF_CHANGE_UPDATED,
-		    CALL_STATE_REDIRECTING, LEG_ESTABLISHED, 1 },
+		{ LEG_ESTABLISHED, NOTIF_CHANGE_UPDATED,
+		    CALL_STATE_TRANSFERRING, LEG_ESTABLISHED, 0 },
+		{ LEG_ESTABLISHED, NOTIF_CHANGE_UPDATED,
+		    CALL_STATE_TRANSFER_ACCEPTED, LEG_ESTABLISHED, 0 },
+		{ LEG_ESTABLISHED, NOTIF_CHANGE_UPDATED,
+		    CALL_STATE_REDIRECTING, LEG_ESTABLISHED, 0 },
 		{ LEG_TERMINATING, NOTIF_CHANGE_UPDATED, CALL_STATE_HOLD,
 		    LEG_TERMINATING, 0 },
 
@@ -317,6 +328,34 @@ test_state_sequence(void **state)
 	(void)state;
 	for (i = 0; i < NELEM(seq); i++) {
 		s = leg_next_state(s, seq[i].change, seq[i].state, NULL);
+		assert_int_equal(s, seq[i].want);
+	}
+}
+
+/* hold and transfer before established: the leg is not established. */
+static void
+test_state_hold_first(void **state)
+{
+	static const struct {
+		enum call_state		 state;
+		enum leg_state		 want;
+	} seq[] = {
+		{ CALL_STATE_HOLD, LEG_ESTABLISHING },
+		{ CALL_STATE_TRANSFERRING, LEG_ESTABLISHING },
+		{ CALL_STATE_TRANSFER_ACCEPTED, LEG_ESTABLISHING },
+		{ CALL_STATE_REDIRECTING, LEG_ESTABLISHING },
+		{ CALL_STATE_ESTABLISHING, LEG_ESTABLISHING },
+		{ CALL_STATE_ESTABLISHED, LEG_ESTABLISHED },
+		{ CALL_STATE_HOLD, LEG_ESTABLISHED },
+		{ CALL_STATE_TRANSFERRING, LEG_ESTABLISHED },
+	};
+	enum leg_state	 s = LEG_ANSWERING;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < NELEM(seq); i++) {
+		s = leg_next_state(s, NOTIF_CHANGE_UPDATED, seq[i].state,
+		    NULL);
 		assert_int_equal(s, seq[i].want);
 	}
 }
@@ -1230,6 +1269,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_table),
 		cmocka_unit_test(test_state_sequence),
+		cmocka_unit_test(test_state_hold_first),
 		cmocka_unit_test(test_state_names),
 		cmocka_unit_test(test_recorder_kind),
 		cmocka_unit_test(test_roster_full),
