@@ -249,6 +249,7 @@ legs_reopen(struct polrecd *sc, struct call_leg *leg)
 		leg->cl_capture = CAPTURE_UNKNOWN;
 		leg->cl_rec_wanted = leg->cl_rec_sent = REC_NONE;
 		leg->cl_rec_confirmed = REC_NONE;
+		leg->cl_rec_no_source = 0;
 		leg->cl_result_code = leg->cl_result_subcode = -1;
 		free(leg->cl_result_text);
 		leg->cl_result_text = NULL;
