@@ -517,19 +517,26 @@ on_answered(struct evhttp_request *req, void *arg)
  * sent its connection is neither refused nor evicted, or the sender
  * would be told nothing (or 503) about what polrecd records it was told.
  */
-void
+int
 admit_request_read(struct admit *a, struct evhttp_request *req)
 {
 	struct admit_conn	*c;
 
 	if ((c = conn_of(a, req)) == NULL)
-		return;
+		return 0;
+	/*
+	 * Refused or evicted, and already told so (503, or closed), yet a
+	 * request it had sent was still read: it must not be acted on.
+	 */
+	if (c->ac_state == CONN_CLOSING)
+		return -1;
 	c->ac_answering++;
 	evhttp_request_set_on_complete_cb(req, on_answered, a);
 	if (c->ac_state == CONN_READING) {
 		c->ac_state = CONN_IDLE;
 		c->ac_since_us = now_us();
 	}
+	return 0;
 }
 
 static void

@@ -44,7 +44,7 @@ void		 admit_set_tls(struct admit *, SSL_CTX *);
 void		 admit_listener(struct admit *, struct evconnlistener *);
 struct bufferevent *admit_bevcb(struct event_base *, void *);
 /* The request arrived whole: its connection has no deadline running. */
-void		 admit_request_read(struct admit *, struct evhttp_request *);
+int		 admit_request_read(struct admit *, struct evhttp_request *);
 const struct admit_stats *admit_stats(const struct admit *);
 unsigned long long admit_refused(const struct admit *);
 long long	 admit_open(const struct admit *);

@@ -509,6 +509,7 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(confirm_retries);
 	STAT(invitations_reopened);
 	STAT(disk_reserve_released);
+	STAT(http_dropped_refused);
 	STAT(notifications_refused_disk);
 	STAT(answer_failures);
 	STAT(rejects_sent);

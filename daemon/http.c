@@ -95,8 +95,13 @@ http_route(struct evhttp_request *req, void *arg)
 	uint64_t		 arrival = polrecd_now_us();
 
 	sc->sc_stats.http_requests++;
-	/* It arrived whole: no deadline runs on its connection now. */
-	admit_request_read(h->h_admit, req);
+	/* It arrived whole: no deadline runs on its connection now.  On a
+	 * connection already refused it is dropped unread. */
+	if (admit_request_read(h->h_admit, req) == -1) {
+		sc->sc_stats.http_dropped_refused++;
+		evhttp_send_error(req, 503, NULL);
+		return;
+	}
 	uri = evhttp_request_get_evhttp_uri(req);
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	/* Capture events: the media agent, or an external capture source. */

@@ -108,6 +108,7 @@ struct stats {
 	uint64_t	 timestamp_failures;
 	uint64_t	 integrity_breaks;	/* found at start-up */
 	uint64_t	 disk_reserve_released;
+	uint64_t	 http_dropped_refused;	/* read on a refused connection */
 	uint64_t	 notifications_refused_disk;
 };
 
