@@ -134,7 +134,7 @@ joins_decide(struct polrecd *sc, struct call_leg *leg,
 	    jc->incoming.observed_participant_id :
 	    jc->incoming.source_participant_id;
 	memset(&gp, 0, sizeof(gp));
-	gp.tenants = c->recording_tenants;
+	gp.tenants = c->tenants;
 	gp.policies = c->recording_policies;
 	gp.draining = sc->sc_draining;
 	if (c->recording_overflow == OVERFLOW_INVITE)

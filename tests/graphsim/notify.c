@@ -208,7 +208,7 @@ notify_send(struct sim *sim, const struct notify_spec *spec,
 		tok = &notify_tokens[0];
 	if (spec->bearer != NULL)
 		xasprintf(&authz, "Bearer %s", spec->bearer);
-	else if (tokens_mint(sim, tok->claims, tok->form, &authz,
+	else if (tokens_mint(sim, tok->claims, tok->form, spec->tid, &authz,
 	    &errstr) == -1) {
 		snprintf(n->error, sizeof(n->error), "%s", errstr);
 		goto fail;
