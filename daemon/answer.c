@@ -269,8 +269,8 @@ static void
 send_to_graph(struct polrecd *sc, struct call_leg *leg, const char *action,
     char *body, graph_cb cb)
 {
-	leg->cl_op_answer = graph_call(sc, "POST", leg->cl_id, action, NULL,
-	    body, deadline_of(sc, leg), 0, cb, leg);
+	leg->cl_op_answer = graph_call(sc, leg->cl_tenant, "POST", leg->cl_id,
+	    action, NULL, body, deadline_of(sc, leg), 0, cb, leg);
 	if (leg->cl_state < LEG_ANSWERING)
 		leg->cl_state = LEG_ANSWERING;
 	legs_touch(sc, leg);
@@ -454,7 +454,7 @@ answer_invitation(struct polrecd *sc, const struct notification *n,
 		return;
 	}
 	memset(&pol, 0, sizeof(pol));
-	pol.tenants = c->recording_tenants;
+	pol.tenants = c->tenants;
 	pol.policies = c->recording_policies;
 	pol.max_calls = c->recording_max_calls;
 	pol.draining = sc->sc_draining;

@@ -97,8 +97,8 @@ static void
 ask(struct call_leg *leg)
 {
 	leg->cl_confirm_tries++;
-	leg->cl_op_answer = graph_call(leg->cl_sc, "GET", leg->cl_id, NULL,
-	    "outcome check", NULL, 0, 1, on_state, leg);
+	leg->cl_op_answer = graph_call(leg->cl_sc, leg->cl_tenant, "GET",
+	    leg->cl_id, NULL, "outcome check", NULL, 0, 1, on_state, leg);
 }
 
 void

@@ -158,6 +158,39 @@ add_integrity(cJSON *o, const struct polrecd *sc)
 	cJSON_AddStringToObject(o, "integrity_alarm", line);
 }
 
+/*
+ * Each tenant's Graph token: whether it is usable, when it expires, how
+ * many were fetched and failed, the last failure.  graph_token_expires_in
+ * stays, as the soonest expiry of them all.
+ */
+static void
+add_tokens(cJSON *o, const struct polrecd *sc)
+{
+	struct token_state	 st;
+	cJSON			*arr, *t;
+	long long		 soonest = -1;
+	size_t			 i;
+
+	arr = cJSON_CreateArray();
+	for (i = 0; tokens_state(sc->sc_tokens, i, &st) == 0; i++) {
+		t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, "tenant", st.tenant);
+		cJSON_AddStringToObject(t, "state", st.valid ? "valid" :
+		    st.fetching ? "fetching" : st.failures > 0 ? "failing" :
+		    "none");
+		cJSON_AddNumberToObject(t, "expires_in", (double)st.expires_in);
+		cJSON_AddNumberToObject(t, "fetches", (double)st.fetches);
+		cJSON_AddNumberToObject(t, "failures", (double)st.failures);
+		cJSON_AddStringToObject(t, "last_error", st.last_error);
+		cJSON_AddItemToArray(arr, t);
+		if (soonest == -1 || st.expires_in < soonest)
+			soonest = st.expires_in;
+	}
+	cJSON_AddNumberToObject(o, "graph_token_expires_in",
+	    (double)(soonest > 0 ? soonest : 0));
+	cJSON_AddItemToObject(o, "tenants", arr);
+}
+
 static cJSON *
 cmd_show_status(struct control_client *cc, int argc, char **argv,
     const char **err)
@@ -196,8 +229,7 @@ cmd_show_status(struct control_client *cc, int argc, char **argv,
 	cJSON_AddNumberToObject(o, "live_calls", (double)legs_live(sc));
 	cJSON_AddNumberToObject(o, "max_calls",
 	    (double)sc->sc_conf->recording_max_calls);
-	cJSON_AddNumberToObject(o, "graph_token_expires_in",
-	    (double)token_expires_in(sc->sc_token));
+	add_tokens(o, sc);
 	add_integrity(o, sc);
 	reserve_status(sc->sc_reserve, o);
 	return o;
@@ -486,6 +518,7 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(auth_failed);
 	STAT(auth_unavailable);
 	STAT(auth_tenant_mismatch);
+	STAT(tenant_not_allowed);
 	STAT(replays);
 	STAT(key_fetches);
 	STAT(key_fetch_failures);

@@ -37,6 +37,8 @@ struct graph_op {
 	char			*go_url;
 	char			*go_what;
 	char			*go_call_id;
+	char			*go_tenant;	/* whose token; NULL: unknown */
+	struct token		*go_tk;		/* waited for, or NULL */
 	char			*go_body;
 	enum graph_auth		 go_auth;
 	char			*go_secret;
@@ -75,8 +77,8 @@ graph_call_url(const struct polrecd *sc, const char *call_id,
 }
 
 struct graph_op *
-graph_call(struct polrecd *sc, const char *method, const char *call_id,
-    const char *action, const char *what, const char *body,
+graph_call(struct polrecd *sc, const char *tenant, const char *method,
+    const char *call_id, const char *action, const char *what, const char *body,
     uint64_t deadline_us, int max_attempts, graph_cb cb, void *arg)
 {
 	struct graph_req	 req;
@@ -89,6 +91,7 @@ graph_call(struct polrecd *sc, const char *method, const char *call_id,
 	req.url = url;
 	req.what = what != NULL ? what : action;
 	req.call_id = call_id;
+	req.tenant = tenant;
 	req.body = body;
 	req.auth = GRAPH_AUTH_TOKEN;
 	req.deadline_us = deadline_us;
@@ -105,7 +108,7 @@ op_free(struct graph_op *op)
 		fetch_cancel(op->go_xfer);
 	if (op->go_timer != NULL)
 		event_free(op->go_timer);
-	token_unwait(op->go_sc->sc_token, &op->go_waiter);
+	token_unwait(op->go_tk, &op->go_waiter);
 	if (op->go_secret != NULL) {
 		explicit_bzero(op->go_secret, strlen(op->go_secret));
 		free(op->go_secret);
@@ -115,6 +118,7 @@ op_free(struct graph_op *op)
 	free(op->go_url);
 	free(op->go_what);
 	free(op->go_call_id);
+	free(op->go_tenant);
 	free(op->go_body);
 	free(op);
 }
@@ -202,6 +206,7 @@ on_token_ready(void *arg)
 {
 	struct graph_op	*op = arg;
 
+	op->go_tk = NULL;
 	evtimer_del(op->go_timer);
 	attempt(op);
 }
@@ -291,7 +296,8 @@ on_response(const struct fetch_response *r, void *arg)
 	    !op->go_reauthed) {
 		log_failure(op, r, &res, "; new token, retrying");
 		op->go_reauthed = 1;
-		token_invalidate(op->go_sc->sc_token, "401");
+		token_invalidate(tokens_find(op->go_sc->sc_tokens,
+		    op->go_tenant), "401");
 		attempt(op);
 		return;
 	}
@@ -327,8 +333,10 @@ attempt(struct graph_op *op)
 {
 	struct fetch_request	 req;
 	struct graph_result	 res;
+	struct token		*tk;
 	const char		*bearer;
 	char			 authz[GRAPHMSG_MAX_TOKEN + 32];
+	char			 call[80], tenant[80];
 	char			 crid[64];
 	uint64_t		 left;
 	int			 h = 0;
@@ -341,16 +349,24 @@ attempt(struct graph_op *op)
 		return;
 	}
 	if (op->go_auth == GRAPH_AUTH_TOKEN) {
-		if ((bearer = token_get(op->go_sc->sc_token)) == NULL) {
-			if (op->go_sc->sc_token == NULL) {
-				res.error = "no Graph credentials";
+		tk = tokens_find(op->go_sc->sc_tokens, op->go_tenant);
+		if ((bearer = token_get(tk)) == NULL) {
+			if (tk == NULL) {
+				log_warnx("call %s: %s: no Graph token for "
+				    "tenant %s: not a tenant served",
+				    log_sanitize(call, sizeof(call),
+				    op->go_call_id), op->go_what,
+				    log_sanitize(tenant, sizeof(tenant),
+				    op->go_tenant));
+				res.error = "no Graph token for the call's "
+				    "tenant";
 				res.permanent = 1;
 				complete(op, &res);
 				return;
 			}
 			/* Wait for the token, bounded by the deadline. */
-			token_wait(op->go_sc->sc_token, &op->go_waiter,
-			    on_token_ready, op);
+			op->go_tk = tk;
+			token_wait(tk, &op->go_waiter, on_token_ready, op);
 			if (op->go_deadline_us != 0) {
 				struct timeval	 tv = { (time_t)(left /
 				    1000000), (suseconds_t)(left % 1000000) };
@@ -407,6 +423,7 @@ graph_start(struct polrecd *sc, const struct graph_req *r, graph_cb cb,
 	op->go_url = xstrdup(r->url);
 	op->go_what = xstrdup(r->what);
 	op->go_call_id = xstrdup(r->call_id != NULL ? r->call_id : "-");
+	op->go_tenant = r->tenant != NULL ? xstrdup(r->tenant) : NULL;
 	op->go_body = r->body != NULL ? xstrdup(r->body) : NULL;
 	op->go_auth = r->auth;
 	op->go_secret = r->secret != NULL ? xstrdup(r->secret) : NULL;

@@ -17,10 +17,26 @@ struct polrecd;
 struct token;
 struct graph_op;
 
-/* token.c: client credentials, kept warm. */
-struct token	*token_new(struct polrecd *);
-void		 token_free(struct token *);
-int		 token_reconfigure(struct token *);
+/* token.c: client credentials, a token per tenant served, kept warm. */
+struct tokens;
+
+struct token_state {
+	const char	*tenant;
+	const char	*url;
+	int		 valid;		/* usable now */
+	long long	 expires_in;	/* seconds; 0: none */
+	int		 fetching;	/* a request under way */
+	uint64_t	 fetches;	/* tokens acquired */
+	uint64_t	 failures;
+	const char	*last_error;	/* "" when the last fetch worked */
+};
+
+struct tokens	*tokens_new(struct polrecd *);
+void		 tokens_free(struct tokens *);
+int		 tokens_reconfigure(struct tokens *);
+struct token	*tokens_find(struct tokens *, const char *tenant);
+int		 tokens_state(const struct tokens *, size_t,
+		    struct token_state *);	/* -1: no such */
 const char	*token_get(const struct token *);	/* NULL: none valid */
 void		 token_wait(struct token *, struct waiter *, void (*)(void *),
 		    void *);
@@ -39,6 +55,7 @@ struct graph_req {
 	const char	*url;			/* copied */
 	const char	*what;			/* "answer", ... for logs */
 	const char	*call_id;		/* for logs; copied */
+	const char	*tenant;		/* whose token; copied */
 	const char	*body;			/* copied; may be NULL */
 	enum graph_auth	 auth;
 	const char	*secret;		/* GRAPH_AUTH_SECRET; copied */
@@ -79,10 +96,12 @@ void		 graph_cancel(struct graph_op *);
 
 /*
  * The calls API with the app token: METHOD {base_url}/communications/
- * calls/{call_id}[/{action}], logged as `action` (or `what`).
+ * calls/{call_id}[/{action}], logged as `action` (or `what`), with
+ * the token of the call's tenant (NULL: unknown, the only tenant's).
  */
-struct graph_op	*graph_call(struct polrecd *, const char *method,
-		    const char *call_id, const char *action, const char *what,
+struct graph_op	*graph_call(struct polrecd *, const char *tenant,
+		    const char *method, const char *call_id,
+		    const char *action, const char *what,
 		    const char *body, uint64_t deadline_us, int max_attempts,
 		    graph_cb, void *);
 

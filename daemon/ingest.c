@@ -510,39 +510,53 @@ reply(struct inbound *in, int status, char *body, long long expires)
 }
 
 /*
- * Tokens are bound to their tenant: a token for one tenant speaks only of
- * that tenant's calls.  Every notification of the batch is checked before
- * any is acted on; one that is not the token's refuses the whole request
- * (403), each such notification recorded.  Returns the number refused.
+ * Only the tenants served ([tenants] ids) are heard: a notification token
+ * of another tenant, or (without tokens) an invitation naming one, is
+ * refused 403 forbidden: polrecd holds no Graph token for that tenant,
+ * so it could neither answer nor reject the call through Graph.  And
+ * tokens are bound to their tenant: a token for one tenant speaks only
+ * of that tenant's calls.  Every notification of the batch is checked
+ * before any is acted on; one refused refuses the whole request (403),
+ * each such notification recorded.  Returns the number refused;
+ * *not_served counts those of a tenant not served.
  */
 static size_t
 check_tenants(struct inbound *in, const struct notif_batch *batch,
-    const char *tid)
+    const char *tid, size_t *not_served)
 {
 	struct polrecd		*sc = in->in_sc;
+	const struct conf	*c = sc->sc_conf;
 	const struct notification *n;
 	const struct call_leg	*leg;
-	const char		*tenant;
-	char			 a[LOG_ID_MAX], b[LOG_ID_MAX], c[LOG_ID_MAX];
+	const char		*tenant, *why;
+	char			 a[LOG_ID_MAX], b[LOG_ID_MAX], d[LOG_ID_MAX];
 	size_t			 i, refused = 0;
+	int			 same;
 
+	*not_served = 0;
 	for (i = 0; i < batch->n; i++) {
 		n = &batch->v[i];
 		leg = n->call_id[0] != '\0' ? legs_find(sc, n->call_id) : NULL;
-		if (decide_token_tenant(n, leg != NULL ? leg->cl_tenant : NULL,
-		    tid, sc->sc_conf->auth_tenants, &tenant))
+		same = decide_token_tenant(n, leg != NULL ? leg->cl_tenant :
+		    NULL, tid, c->tenants, &tenant);
+		if ((tid != NULL && !conf_tenant_served(c, tid)) ||
+		    (tid == NULL && notif_is_invitation(n) &&
+		    tenant != NULL && !conf_tenant_served(c, tenant))) {
+			why = "tenant_not_allowed";
+			(*not_served)++;
+		} else if (tid != NULL && !same)
+			why = "tenant_mismatch";
+		else
 			continue;
 		refused++;
-		journal_request(in, n, "refused", "tenant_mismatch", 403,
-		    tenant, tid);
+		journal_request(in, n, "refused", why, 403, tenant, tid);
 		if (auth_log_allowed())
 			log_warnx("call %s: notification refused (403): "
-			    "tenant_mismatch; call tenant %s token tid %s; "
-			    "peer %s msg %s",
+			    "%s; call tenant %s token tid %s; peer %s msg %s",
 			    log_sanitize(a, sizeof(a), n->call_id[0] ?
-			    n->call_id : NULL),
+			    n->call_id : NULL), why,
 			    log_sanitize(b, sizeof(b), tenant),
-			    log_sanitize(c, sizeof(c), tid),
+			    log_sanitize(d, sizeof(d), tid),
 			    in->in_peer, in->in_msgid);
 	}
 	return refused;
@@ -564,7 +578,7 @@ process(struct inbound *in, long long expires, const char *tid)
 	const char			*body;
 	char				*r, *resp = NULL;
 	char				 err[128];
-	size_t				 len, i;
+	size_t				 len, i, refused, not_served;
 
 	seen = in->in_replay_id == NULL ? NULL :
 	    replay_find(sc->sc_replay, in->in_replay_id, now_unix());
@@ -604,14 +618,20 @@ process(struct inbound *in, long long expires, const char *tid)
 		return;
 	}
 	in->in_request = journal_request_begin(sc);
-	if (tid != NULL && check_tenants(in, batch, tid) > 0) {
+	if ((refused = check_tenants(in, batch, tid, &not_served)) > 0) {
 		journal_request_end(sc);
-		sc->sc_stats.auth_tenant_mismatch++;
+		if (not_served > 0)
+			sc->sc_stats.tenant_not_allowed++;
+		if (refused > not_served)
+			sc->sc_stats.auth_tenant_mismatch++;
 		notif_batch_free(batch);
 		/* Answered once the refusal is on the disk, like the rest. */
-		reply(in, 403, xstrdup("{\"error\":{\"code\":\"forbidden\","
-		    "\"message\":\"the token is not for the tenant of the "
-		    "call\"}}"), expires);
+		reply(in, 403, xstrdup(not_served > 0 ?
+		    "{\"error\":{\"code\":\"forbidden\",\"message\":"
+		    "\"the tenant is not served here\"}}" :
+		    "{\"error\":{\"code\":\"forbidden\",\"message\":"
+		    "\"the token is not for the tenant of the call\"}}"),
+		    expires);
 		return;
 	}
 	for (i = 0; i < batch->n; i++) {
@@ -679,20 +699,14 @@ wipe_bearer(struct evhttp_request *req)
 static void
 policy_from_conf(const struct conf *c, struct jwt_policy *p)
 {
-	size_t	 i, n;
+	size_t	 i;
 
 	memset(p, 0, sizeof(*p));
 	for (i = 0; c->auth_issuers[i] != NULL && i < JWT_MAX_LIST - 1; i++)
 		p->issuers[i] = c->auth_issuers[i];
-	for (i = n = 0; c->auth_tenants[i] != NULL && n < JWT_MAX_LIST - 1;
-	    i++) {
-		if (strcmp(c->auth_tenants[i], "*") == 0) {
-			n = 0;	/* any tenant */
-			break;
-		}
-		p->tenants[n++] = c->auth_tenants[i];
-	}
-	p->tenants[n] = NULL;
+	/* Any tenant's token passes here: check_tenants refuses those of
+	 * tenants not served with 403 forbidden, recorded. */
+	p->tenants[0] = NULL;
 	p->audience = c->graph_app_id != NULL ? c->graph_app_id : "";
 	p->now = now_unix();
 	p->skew = c->auth_clock_skew;

@@ -150,7 +150,7 @@ static void
 policy_of(struct polrecd *sc, struct group_policy *gp)
 {
 	memset(gp, 0, sizeof(*gp));
-	gp->tenants = sc->sc_conf->recording_tenants;
+	gp->tenants = sc->sc_conf->tenants;
 	gp->policies = sc->sc_conf->recording_policies;
 	gp->draining = sc->sc_draining;
 	gp->invite_uri = invite_target(sc);

@@ -521,8 +521,8 @@ on_hangup(const struct graph_result *r, void *arg)
 static void
 hang_up(struct polrecd *sc, struct call_leg *leg, const char *why)
 {
-	graph_call(sc, "DELETE", leg->cl_id, NULL, "hang-up", NULL, 0, 3,
-	    on_hangup, NULL);
+	graph_call(sc, leg->cl_tenant, "DELETE", leg->cl_id, NULL, "hang-up",
+	    NULL, 0, 3, on_hangup, NULL);
 	legs_end(sc, leg, why);
 }
 

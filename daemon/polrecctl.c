@@ -22,6 +22,8 @@
 #define CTL_TIMEOUT_SEC		30
 
 static int	 print_fields(const cJSON *);
+static int	 print_status(const cJSON *);
+static const char *field(const cJSON *, const char *);
 static int	 print_calls(const cJSON *);
 
 static const struct ctl_command {
@@ -32,7 +34,7 @@ static const struct ctl_command {
 } commands[] = {
 	{ "show calls", "call legs, live and recently ended", print_calls, 0 },
 	{ "show stats", "counters since start-up", print_fields, 0 },
-	{ "show status", "daemon state and main settings", print_fields, 0 },
+	{ "show status", "daemon state and main settings", print_status, 0 },
 	{ "drain on", "reject new invitations as busy", print_fields, 0 },
 	{ "drain off", "answer new invitations again", print_fields, 0 },
 	{ "audit prune", "TIME: remove audit events older than TIME "
@@ -174,6 +176,37 @@ print_fields(const cJSON *o)
 			    t != NULL ? t : "?");
 			cJSON_free(t);
 		}
+	}
+	return 0;
+}
+
+/* The fields, then a table of the tenants' Graph tokens. */
+static int
+print_status(const cJSON *o)
+{
+	cJSON		*copy;
+	const cJSON	*tenants, *t, *f;
+
+	if ((copy = cJSON_Duplicate(o, 1)) == NULL)
+		return -1;
+	cJSON_DeleteItemFromObjectCaseSensitive(copy, "tenants");
+	print_fields(copy);
+	cJSON_Delete(copy);
+	tenants = cJSON_GetObjectItemCaseSensitive(o, "tenants");
+	if (!cJSON_IsArray(tenants))
+		return 0;
+	printf("\n%-36s  %-8s  %7s  %7s  %8s  %s\n", "TENANT", "TOKEN",
+	    "EXPIRES", "FETCHES", "FAILURES", "LAST ERROR");
+	cJSON_ArrayForEach(t, tenants) {
+		printf("%-36s  %-8s", field(t, "tenant"), field(t, "state"));
+		f = cJSON_GetObjectItemCaseSensitive(t, "expires_in");
+		printf("  %6.0fs", cJSON_IsNumber(f) ? f->valuedouble : 0);
+		f = cJSON_GetObjectItemCaseSensitive(t, "fetches");
+		printf("  %7.0f", cJSON_IsNumber(f) ? f->valuedouble : 0);
+		f = cJSON_GetObjectItemCaseSensitive(t, "failures");
+		printf("  %8.0f", cJSON_IsNumber(f) ? f->valuedouble : 0);
+		printf("  %s\n", field(t, "last_error")[0] != '\0' ?
+		    field(t, "last_error") : "-");
 	}
 	return 0;
 }

@@ -99,8 +99,15 @@ print_errors(const char *errs)
 static void
 warn_unsafe_conf(const struct conf *c)
 {
-	char	 floor[32];
+	char		 floor[32];
+	const char	*w, *nl;
 
+	/* The parser's warnings: old names, tenants, one line each. */
+	for (w = c->warnings; w != NULL && *w != '\0'; w = nl + 1) {
+		if ((nl = strchr(w, '\n')) == NULL)
+			nl = w + strlen(w) - 1;
+		log_warnx("%.*s", (int)(nl - w), w);
+	}
 	if (c->auth_mode == AUTH_MODE_NONE)
 		log_warnx("[auth] mode = none: notifications are NOT "
 		    "authenticated; for local experiments only");
@@ -196,7 +203,7 @@ reload(struct polrecd *sc, const char *by, char *err, size_t errlen)
 	conf_free(sc->sc_conf);
 	sc->sc_conf = nc;
 	http_reconfigure(sc->sc_http);
-	token_reconfigure(sc->sc_token);
+	tokens_reconfigure(sc->sc_tokens);
 	media_reconfigure(sc);
 	/* Turning authentication on needs the signing keys. */
 	if (nc->auth_mode == AUTH_MODE_JWT && sc->sc_keys == NULL &&
@@ -274,6 +281,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (checkonly) {
+		warn_unsafe_conf(sc.sc_conf);
 		fprintf(stderr, "%s: configuration OK\n", sc.sc_conf_path);
 		/* The database polrecd would refuse, said the same way. */
 		ch = startcheck_database(sc.sc_conf, 1, &authz, &authz_uid);
@@ -316,7 +324,7 @@ main(int argc, char *argv[])
 		    event_add(sc.sc_ev_housekeeping, &tv) == -1)
 			fatalx("cannot start the housekeeping timer");
 	}
-	if ((sc.sc_token = token_new(&sc)) == NULL)
+	if ((sc.sc_tokens = tokens_new(&sc)) == NULL)
 		fatalx("cannot load the Graph client credentials");
 	/* Refused: said in one line; nothing was created. */
 	if (startcheck_database(sc.sc_conf, 0, &authz, &authz_uid) == -1)
@@ -397,8 +405,8 @@ main(int argc, char *argv[])
 	media_shutdown(&sc);
 	legs_shutdown(&sc);
 	graph_cancel_all(&sc);
-	token_free(sc.sc_token);
-	sc.sc_token = NULL;
+	tokens_free(sc.sc_tokens);
+	sc.sc_tokens = NULL;
 	event_free(sc.sc_ev_housekeeping);
 	replay_free(sc.sc_replay);
 	fetch_free(sc.sc_fetch);

@@ -17,7 +17,7 @@ struct control;
 struct fetch;
 struct keys;
 struct replay;
-struct token;
+struct tokens;
 struct legs;
 struct commit;
 struct journal;
@@ -44,6 +44,7 @@ struct stats {
 	uint64_t	 auth_failed;
 	uint64_t	 auth_unavailable;	/* 503: no keys yet */
 	uint64_t	 auth_tenant_mismatch;	/* 403: token of another tenant */
+	uint64_t	 tenant_not_allowed;	/* 403: a tenant not served */
 	uint64_t	 replays;
 	uint64_t	 key_fetches;
 	uint64_t	 key_fetch_failures;
@@ -121,7 +122,7 @@ struct polrecd {
 	struct fetch	*sc_fetch;
 	struct keys	*sc_keys;
 	struct replay	*sc_replay;
-	struct token	*sc_token;
+	struct tokens	*sc_tokens;	/* one per tenant served */
 	struct legs	*sc_legs;
 	struct commit	*sc_commit;
 	struct journal	*sc_journal;

@@ -281,7 +281,7 @@ recording_update(struct polrecd *sc, struct call_leg *leg)
 	log_info("call %s: recording status -> %s (clientContext %s)",
 	    leg->cl_id, recording_status_name(leg->cl_rec_sent),
 	    leg->cl_rec_context);
-	leg->cl_op_rec = graph_call(sc, "POST", leg->cl_id,
+	leg->cl_op_rec = graph_call(sc, leg->cl_tenant, "POST", leg->cl_id,
 	    "updateRecordingStatus", NULL, body, 0, 0, on_status, leg);
 	free(body);
 }
@@ -331,8 +331,8 @@ recording_keepalive_now(struct polrecd *sc, struct call_leg *leg)
 {
 	if (leg->cl_op_keepalive != NULL || leg->cl_ended_us != 0)
 		return;		/* the previous one is still retrying */
-	leg->cl_op_keepalive = graph_call(sc, "POST", leg->cl_id,
-	    "keepAlive", NULL, NULL, 0, 0, on_keepalive_done, leg);
+	leg->cl_op_keepalive = graph_call(sc, leg->cl_tenant, "POST",
+	    leg->cl_id, "keepAlive", NULL, NULL, 0, 0, on_keepalive_done, leg);
 }
 
 static void

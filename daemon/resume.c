@@ -106,8 +106,9 @@ next_checks(struct resume *rs)
 		}
 		sc->sc_stats.restore_checks++;
 		rs->r_inflight++;
-		leg->cl_op_keepalive = graph_call(sc, "GET", leg->cl_id, NULL,
-		    "restore check", NULL, 0, 3, on_checked, leg);
+		leg->cl_op_keepalive = graph_call(sc, leg->cl_tenant, "GET",
+		    leg->cl_id, NULL, "restore check", NULL, 0, 3, on_checked,
+		    leg);
 	}
 	if (rs->r_inflight == 0 && rs->r_next == rs->r_n && rs->r_n > 0) {
 		log_info("restore checked %zu leg(s) with Graph in %llu ms: "

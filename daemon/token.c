@@ -1,13 +1,15 @@
 /*
- * The app token for Graph: client credentials (a secret, or a certificate
- * and a signed client assertion) against [graph] token_url.  Fetched at
- * start-up and refreshed at 80% of its life, so that no invitation ever
- * waits for one; failures are retried with backoff, and whoever needs a
- * token meanwhile waits in a queue.
+ * The app tokens for Graph, one per tenant served: client credentials (a
+ * secret, or a certificate and a signed client assertion) against the
+ * tenant's token endpoint ([graph] token_url, {tenant} replaced).  Each
+ * fetched at start-up and refreshed at 80% of its life, so that no
+ * invitation ever waits for one; failures are retried with backoff, and
+ * whoever needs a token meanwhile waits in that tenant's queue.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -42,25 +44,46 @@ enum cred_kind {
 	CRED_CERT,
 };
 
+/* One tenant's token. */
 struct token {
-	struct polrecd		*tk_sc;
-	enum cred_kind		 tk_kind;
-	char			*tk_secret;	/* sodium_malloc'd */
-	EVP_PKEY		*tk_key;
-	X509			*tk_cert;
-	char			*tk_url;	/* token endpoint */
-	/* BLAKE2b of every input of a token request, to tell a reload that
-	 * changed them from one that did not: never a copy of a secret. */
-	unsigned char		 tk_cred_hash[crypto_generichash_BYTES];
+	TAILQ_ENTRY(token)	 tk_entry;
+	struct tokens		*tk_set;
+	char			*tk_tenant;	/* lower case GUID */
+	char			*tk_url;	/* its token endpoint */
+	/* BLAKE2b of every input of this tenant's token request, to tell
+	 * a reload that changed them from one that did not. */
+	unsigned char		 tk_hash[crypto_generichash_BYTES];
 	char			*tk_token;	/* sodium_malloc'd, or NULL */
 	uint64_t		 tk_expires_us;	/* monotonic */
 	struct fetch_xfer	*tk_xfer;
 	struct event		*tk_timer;	/* refresh or retry */
 	unsigned int		 tk_backoff_ms;
 	struct waitq		 tk_waiters;
+	uint64_t		 tk_fetches;
+	uint64_t		 tk_failures;
+	char			 tk_error[200];	/* the last failure, or "" */
+};
+
+/* The app's credentials, shared by the tenants' tokens. */
+struct tokens {
+	struct polrecd		*ts_sc;
+	enum cred_kind		 ts_kind;
+	char			*ts_secret;	/* sodium_malloc'd */
+	EVP_PKEY		*ts_key;
+	X509			*ts_cert;
+	/* BLAKE2b of the credentials (never a copy of a secret). */
+	unsigned char		 ts_cred_hash[crypto_generichash_BYTES];
+	TAILQ_HEAD(, token)	 ts_tokens;
 };
 
 static void	 token_fetch(struct token *);
+
+static const char *
+kind_name(enum cred_kind k)
+{
+	return k == CRED_CERT ? "certificate" : k == CRED_SECRET ? "secret" :
+	    "none";
+}
 
 static void
 drop_token(struct token *tk)
@@ -72,16 +95,16 @@ drop_token(struct token *tk)
 }
 
 static void
-drop_credentials(struct token *tk)
+drop_credentials(struct tokens *ts)
 {
-	if (tk->tk_secret != NULL)
-		sodium_free(tk->tk_secret);
-	tk->tk_secret = NULL;
-	EVP_PKEY_free(tk->tk_key);
-	tk->tk_key = NULL;
-	X509_free(tk->tk_cert);
-	tk->tk_cert = NULL;
-	tk->tk_kind = CRED_NONE;
+	if (ts->ts_secret != NULL)
+		sodium_free(ts->ts_secret);
+	ts->ts_secret = NULL;
+	EVP_PKEY_free(ts->ts_key);
+	ts->ts_key = NULL;
+	X509_free(ts->ts_cert);
+	ts->ts_cert = NULL;
+	ts->ts_kind = CRED_NONE;
 }
 
 /* A field of the credential hash: its length first, so none runs into
@@ -149,20 +172,20 @@ load_pem(const char *path, crypto_generichash_state *st, X509 **cert,
 
 /* The certificate and its key; they must belong together. */
 static int
-load_cert(struct token *tk, const struct conf *c,
+load_cert(struct tokens *ts, const struct conf *c,
     crypto_generichash_state *st)
 {
-	if (load_pem(c->graph_client_cert_file, st, &tk->tk_cert, NULL) ==
+	if (load_pem(c->graph_client_cert_file, st, &ts->ts_cert, NULL) ==
 	    -1 || load_pem(c->graph_client_key_file, st, NULL,
-	    &tk->tk_key) == -1)
+	    &ts->ts_key) == -1)
 		return -1;
-	if (tk->tk_cert == NULL || tk->tk_key == NULL) {
+	if (ts->ts_cert == NULL || ts->ts_key == NULL) {
 		log_warnx("graph: cannot read the client certificate %s or "
 		    "its key %s (PEM expected)", c->graph_client_cert_file,
 		    c->graph_client_key_file);
 		return -1;
 	}
-	if (X509_check_private_key(tk->tk_cert, tk->tk_key) != 1) {
+	if (X509_check_private_key(ts->ts_cert, ts->ts_key) != 1) {
 		log_warnx("graph: %s is not the key of certificate %s",
 		    c->graph_client_key_file, c->graph_client_cert_file);
 		return -1;
@@ -170,54 +193,60 @@ load_cert(struct token *tk, const struct conf *c,
 	return 0;
 }
 
-/* The credentials, the endpoint, and the hash of all that goes into a
- * token request (tk_cred_hash). */
+/* The credentials, and the hash of them and the app (ts_cred_hash). */
 static int
-load_credentials(struct token *tk, const struct conf *c)
+load_credentials(struct tokens *ts, const struct conf *c)
 {
 	crypto_generichash_state st;
 	char			 err[256];
 	unsigned char		 kind;
 	int			 rv = -1;
 
-	drop_credentials(tk);
-	crypto_generichash_init(&st, NULL, 0, sizeof(tk->tk_cred_hash));
+	drop_credentials(ts);
+	crypto_generichash_init(&st, NULL, 0, sizeof(ts->ts_cred_hash));
 	if (c->graph_client_secret_file != NULL) {
-		if ((tk->tk_secret = sodium_malloc(TOKEN_SECRET_MAX)) == NULL)
+		if ((ts->ts_secret = sodium_malloc(TOKEN_SECRET_MAX)) == NULL)
 			fatalx("sodium_malloc");
 		if (conf_read_secret(c->graph_client_secret_file,
-		    tk->tk_secret, TOKEN_SECRET_MAX, err, sizeof(err)) == -1) {
+		    ts->ts_secret, TOKEN_SECRET_MAX, err, sizeof(err)) == -1) {
 			log_warnx("graph: client secret: %s", err);
 			goto done;
 		}
-		tk->tk_kind = CRED_SECRET;
-		hash_string(&st, tk->tk_secret);
+		ts->ts_kind = CRED_SECRET;
+		hash_string(&st, ts->ts_secret);
 	} else if (c->graph_client_cert_file != NULL) {
-		if (load_cert(tk, c, &st) == -1)
+		if (load_cert(ts, c, &st) == -1)
 			goto done;
-		tk->tk_kind = CRED_CERT;
+		ts->ts_kind = CRED_CERT;
 	}
-	free(tk->tk_url);
-	if (c->graph_token_url != NULL)
-		tk->tk_url = xstrdup(c->graph_token_url);
-	else
-		xasprintf(&tk->tk_url,
-		    "https://login.microsoftonline.com/%s/oauth2/v2.0/token",
-		    c->graph_tenant_id != NULL ? c->graph_tenant_id :
-		    "organizations");
-	kind = (unsigned char)tk->tk_kind;
+	kind = (unsigned char)ts->ts_kind;
 	hash_field(&st, &kind, 1);
-	hash_string(&st, tk->tk_url);
 	hash_string(&st, c->graph_app_id);
-	hash_string(&st, c->graph_tenant_id);
 	rv = 0;
  done:
-	crypto_generichash_final(&st, tk->tk_cred_hash,
-	    sizeof(tk->tk_cred_hash));
+	crypto_generichash_final(&st, ts->ts_cred_hash,
+	    sizeof(ts->ts_cred_hash));
 	sodium_memzero(&st, sizeof(st));
 	if (rv == -1)
-		drop_credentials(tk);
+		drop_credentials(ts);
 	return rv;
+}
+
+/* A tenant's endpoint and the hash of all that goes into its request. */
+static void
+token_inputs(struct token *tk, const struct conf *c)
+{
+	crypto_generichash_state st;
+
+	free(tk->tk_url);
+	tk->tk_url = conf_token_url(c, tk->tk_tenant);
+	crypto_generichash_init(&st, NULL, 0, sizeof(tk->tk_hash));
+	hash_field(&st, tk->tk_set->ts_cred_hash,
+	    sizeof(tk->tk_set->ts_cred_hash));
+	hash_string(&st, tk->tk_url);
+	hash_string(&st, tk->tk_tenant);
+	crypto_generichash_final(&st, tk->tk_hash, sizeof(tk->tk_hash));
+	sodium_memzero(&st, sizeof(st));
 }
 
 /* name=escaped(value), appended with '&' as needed. */
@@ -243,7 +272,8 @@ form_add(char **form, const char *name, const char *value)
 static char *
 token_form(struct token *tk)
 {
-	const struct conf	*c = tk->tk_sc->sc_conf;
+	struct tokens		*ts = tk->tk_set;
+	const struct conf	*c = ts->ts_sc->sc_conf;
 	char			*form = NULL, *assertion = NULL;
 	char			 jti[37];
 	int			 rv = 0;
@@ -251,14 +281,15 @@ token_form(struct token *tk)
 	rv |= form_add(&form, "client_id", c->graph_app_id);
 	rv |= form_add(&form, "scope", TOKEN_SCOPE);
 	rv |= form_add(&form, "grant_type", "client_credentials");
-	if (tk->tk_kind == CRED_SECRET)
-		rv |= form_add(&form, "client_secret", tk->tk_secret);
+	if (ts->ts_kind == CRED_SECRET)
+		rv |= form_add(&form, "client_secret", ts->ts_secret);
 	else {
 		graphmsg_uuid(jti);
-		if (jwt_client_assertion(tk->tk_key, tk->tk_cert,
+		if (jwt_client_assertion(ts->ts_key, ts->ts_cert,
 		    c->graph_app_id, tk->tk_url, jti, (long long)time(NULL),
 		    TOKEN_ASSERTION_LIFE, &assertion) == -1) {
-			log_warnx("graph: cannot sign a client assertion");
+			log_warnx("graph token for tenant %s: cannot sign a "
+			    "client assertion", tk->tk_tenant);
 			rv = -1;
 		} else {
 			rv |= form_add(&form, "client_assertion_type",
@@ -289,10 +320,13 @@ schedule(struct token *tk, uint64_t ms)
 }
 
 static void
-retry_later(struct token *tk)
+retry_later(struct token *tk, const char *why)
 {
-	tk->tk_sc->sc_stats.token_failures++;
-	log_info("graph token: next attempt in %u ms", tk->tk_backoff_ms);
+	tk->tk_set->ts_sc->sc_stats.token_failures++;
+	tk->tk_failures++;
+	snprintf(tk->tk_error, sizeof(tk->tk_error), "%s", why);
+	log_info("graph token for tenant %s: next attempt in %u ms",
+	    tk->tk_tenant, tk->tk_backoff_ms);
 	schedule(tk, tk->tk_backoff_ms);
 	tk->tk_backoff_ms = tk->tk_backoff_ms * 2 > TOKEN_BACKOFF_MAX_MS ?
 	    TOKEN_BACKOFF_MAX_MS : tk->tk_backoff_ms * 2;
@@ -311,7 +345,7 @@ on_token(const struct fetch_response *r, void *arg)
 	log_sanitize(rid, sizeof(rid), fetch_header(r->xfer, "x-ms-request-id"));
 	if (!r->ok) {
 		log_warnx("graph token: %s: %s", tk->tk_url, r->error);
-		retry_later(tk);
+		retry_later(tk, r->error);
 		return;
 	}
 	/* On a failure, the parser's reason is Entra's error text. */
@@ -325,7 +359,9 @@ on_token(const struct fetch_response *r, void *arg)
 		}
 		log_warnx("graph token: HTTP %ld from %s: %s (request %s)",
 		    r->status, tk->tk_url, err, rid);
-		retry_later(tk);
+		log_sanitize(err, sizeof(err), err);
+		snprintf(rid, sizeof(rid), "HTTP %ld: %.60s", r->status, err);
+		retry_later(tk, rid);
 		return;
 	}
 	drop_token(tk);
@@ -337,10 +373,12 @@ on_token(const struct fetch_response *r, void *arg)
 	free(value);
 	tk->tk_expires_us = polrecd_now_us() + (uint64_t)expires_in * 1000000;
 	tk->tk_backoff_ms = TOKEN_BACKOFF_MIN_MS;
-	tk->tk_sc->sc_stats.token_fetches++;
-	log_info("graph token: acquired (%s), valid %lld s, refreshed in "
-	    "%lld s", tk->tk_kind == CRED_CERT ? "certificate" : "secret",
-	    expires_in, expires_in * 8 / 10);
+	tk->tk_set->ts_sc->sc_stats.token_fetches++;
+	tk->tk_fetches++;
+	tk->tk_error[0] = '\0';
+	log_info("graph token: acquired (%s) for tenant %s, valid %lld s, "
+	    "refreshed in %lld s", kind_name(tk->tk_set->ts_kind),
+	    tk->tk_tenant, expires_in, expires_in * 8 / 10);
 	schedule(tk, (uint64_t)expires_in * 800);
 	waitq_wake(&tk->tk_waiters);
 }
@@ -351,11 +389,11 @@ token_fetch(struct token *tk)
 	struct fetch_request	 req;
 	char			*form;
 
-	if (tk->tk_xfer != NULL || tk->tk_kind == CRED_NONE)
+	if (tk->tk_xfer != NULL || tk->tk_set->ts_kind == CRED_NONE)
 		return;
 	evtimer_del(tk->tk_timer);
 	if ((form = token_form(tk)) == NULL) {
-		retry_later(tk);
+		retry_later(tk, "cannot build the token request");
 		return;
 	}
 	memset(&req, 0, sizeof(req));
@@ -367,11 +405,12 @@ token_fetch(struct token *tk)
 	req.body_len = strlen(form);
 	req.timeout_ms = TOKEN_TIMEOUT_MS;
 	req.max_response = 64 * 1024;
-	tk->tk_xfer = fetch_start(tk->tk_sc->sc_fetch, &req, on_token, tk);
+	tk->tk_xfer = fetch_start(tk->tk_set->ts_sc->sc_fetch, &req, on_token,
+	    tk);
 	sodium_memzero(form, req.body_len);
 	free(form);
 	if (tk->tk_xfer == NULL)
-		retry_later(tk);
+		retry_later(tk, "cannot start the request");
 }
 
 static void
@@ -382,96 +421,193 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	token_fetch(arg);
 }
 
-struct token *
-token_new(struct polrecd *sc)
+static struct token *
+token_add(struct tokens *ts, const char *tenant)
 {
 	struct token	*tk;
 
 	tk = xcalloc(1, sizeof(*tk));
-	tk->tk_sc = sc;
+	tk->tk_set = ts;
+	tk->tk_tenant = xstrdup(tenant);
 	TAILQ_INIT(&tk->tk_waiters);
 	tk->tk_backoff_ms = TOKEN_BACKOFF_MIN_MS;
-	if ((tk->tk_timer = evtimer_new(sc->sc_base, on_timer, tk)) == NULL)
+	if ((tk->tk_timer = evtimer_new(ts->ts_sc->sc_base, on_timer, tk)) ==
+	    NULL)
 		fatalx("evtimer_new");
-	if (load_credentials(tk, sc->sc_conf) == -1) {
-		token_free(tk);
-		return NULL;
-	}
-	if (tk->tk_kind == CRED_NONE)
-		log_warnx("graph: no client_secret_file or client_cert_file: "
-		    "invitations cannot be answered");
-	token_fetch(tk);
+	token_inputs(tk, ts->ts_sc->sc_conf);
+	TAILQ_INSERT_TAIL(&ts->ts_tokens, tk, tk_entry);
 	return tk;
 }
 
-void
-token_free(struct token *tk)
+/* Those waiting hear of it: they find no token for the tenant. */
+static void
+token_remove(struct token *tk)
 {
-	if (tk == NULL)
-		return;
+	TAILQ_REMOVE(&tk->tk_set->ts_tokens, tk, tk_entry);
 	if (tk->tk_xfer != NULL)
 		fetch_cancel(tk->tk_xfer);
+	tk->tk_xfer = NULL;
 	if (tk->tk_timer != NULL)
 		event_free(tk->tk_timer);
+	tk->tk_timer = NULL;
+	waitq_wake(&tk->tk_waiters);
 	drop_token(tk);
-	drop_credentials(tk);
+	free(tk->tk_tenant);
 	free(tk->tk_url);
 	free(tk);
 }
 
+struct tokens *
+tokens_new(struct polrecd *sc)
+{
+	struct tokens	*ts;
+	char *const	*t;
+
+	ts = xcalloc(1, sizeof(*ts));
+	ts->ts_sc = sc;
+	TAILQ_INIT(&ts->ts_tokens);
+	if (load_credentials(ts, sc->sc_conf) == -1) {
+		tokens_free(ts);
+		return NULL;
+	}
+	if (ts->ts_kind == CRED_NONE)
+		log_warnx("graph: no client_secret_file or client_cert_file: "
+		    "invitations cannot be answered");
+	for (t = sc->sc_conf->tenants; *t != NULL; t++)
+		token_fetch(token_add(ts, *t));
+	return ts;
+}
+
+void
+tokens_free(struct tokens *ts)
+{
+	struct token	*tk;
+
+	if (ts == NULL)
+		return;
+	while ((tk = TAILQ_FIRST(&ts->ts_tokens)) != NULL)
+		token_remove(tk);
+	drop_credentials(ts);
+	free(ts);
+}
+
 /*
- * After a reload: a new token only when what goes into a token request
+ * After a reload: a new token only for a tenant whose token request
  * changed (the secret or certificate files' contents, token_url, app_id,
- * tenant_id).  A reload that changed none of it keeps the token, and the
- * fetch or retry under way: SIGHUP storms cost Entra nothing.
+ * the tenant).  A reload that changed none of it keeps the tokens, and
+ * the fetches or retries under way: SIGHUP storms cost Entra nothing.
+ * A tenant no longer served loses its token; a new one gets one now.
  */
 int
-token_reconfigure(struct token *tk)
+tokens_reconfigure(struct tokens *ts)
 {
-	struct token	 old;
+	const struct conf	*c = ts->ts_sc->sc_conf;
+	struct tokens		 old;
+	struct token		*tk, *next;
+	unsigned char		 hash[sizeof(tk->tk_hash)];
+	char *const		*t;
 
-	old = *tk;
-	tk->tk_secret = NULL;
-	tk->tk_key = NULL;
-	tk->tk_cert = NULL;
-	tk->tk_url = NULL;
-	if (load_credentials(tk, tk->tk_sc->sc_conf) == -1) {
-		drop_credentials(tk);
-		free(tk->tk_url);
-		tk->tk_kind = old.tk_kind;
-		tk->tk_secret = old.tk_secret;
-		tk->tk_key = old.tk_key;
-		tk->tk_cert = old.tk_cert;
-		tk->tk_url = old.tk_url;
-		memcpy(tk->tk_cred_hash, old.tk_cred_hash,
-		    sizeof(tk->tk_cred_hash));
+	old = *ts;
+	ts->ts_secret = NULL;
+	ts->ts_key = NULL;
+	ts->ts_cert = NULL;
+	if (load_credentials(ts, c) == -1) {
+		drop_credentials(ts);
+		ts->ts_kind = old.ts_kind;
+		ts->ts_secret = old.ts_secret;
+		ts->ts_key = old.ts_key;
+		ts->ts_cert = old.ts_cert;
+		memcpy(ts->ts_cred_hash, old.ts_cred_hash,
+		    sizeof(ts->ts_cred_hash));
 		sodium_memzero(&old, sizeof(old));
 		log_warnx("graph: reload keeps the previous credentials and "
-		    "token");
+		    "tokens");
 		return -1;
 	}
-	if (old.tk_secret != NULL)
-		sodium_free(old.tk_secret);
-	EVP_PKEY_free(old.tk_key);
-	X509_free(old.tk_cert);
-	free(old.tk_url);
-	if (sodium_memcmp(old.tk_cred_hash, tk->tk_cred_hash,
-	    sizeof(tk->tk_cred_hash)) == 0) {
-		sodium_memzero(&old, sizeof(old));
-		log_debug("graph: credentials unchanged; keeping the token");
-		return 0;
-	}
+	if (old.ts_secret != NULL)
+		sodium_free(old.ts_secret);
+	EVP_PKEY_free(old.ts_key);
+	X509_free(old.ts_cert);
 	sodium_memzero(&old, sizeof(old));
-	log_info("graph token: credentials changed on reload (%s); fetching "
-	    "a new token", tk->tk_kind == CRED_CERT ? "certificate" :
-	    tk->tk_kind == CRED_SECRET ? "secret" : "none");
-	if (tk->tk_xfer != NULL) {
-		fetch_cancel(tk->tk_xfer);
-		tk->tk_xfer = NULL;
+
+	for (tk = TAILQ_FIRST(&ts->ts_tokens); tk != NULL; tk = next) {
+		next = TAILQ_NEXT(tk, tk_entry);
+		if (conf_tenant_served(c, tk->tk_tenant))
+			continue;
+		log_info("graph token: tenant %s no longer served; its token "
+		    "dropped", tk->tk_tenant);
+		token_remove(tk);
 	}
-	/* Keep serving the current token until the new one arrives. */
-	tk->tk_backoff_ms = TOKEN_BACKOFF_MIN_MS;
-	token_fetch(tk);
+	for (t = c->tenants; *t != NULL; t++) {
+		if ((tk = tokens_find(ts, *t)) == NULL) {
+			log_info("graph token: tenant %s served; fetching its "
+			    "token", *t);
+			token_fetch(token_add(ts, *t));
+			continue;
+		}
+		memcpy(hash, tk->tk_hash, sizeof(hash));
+		token_inputs(tk, c);
+		if (sodium_memcmp(hash, tk->tk_hash, sizeof(hash)) == 0) {
+			log_debug("graph: credentials unchanged for tenant "
+			    "%s; keeping the token", tk->tk_tenant);
+			continue;
+		}
+		log_info("graph token: credentials changed on reload (%s); "
+		    "fetching a new token for tenant %s",
+		    kind_name(ts->ts_kind), tk->tk_tenant);
+		if (tk->tk_xfer != NULL) {
+			fetch_cancel(tk->tk_xfer);
+			tk->tk_xfer = NULL;
+		}
+		/* Keep serving the current token until the new one arrives. */
+		tk->tk_backoff_ms = TOKEN_BACKOFF_MIN_MS;
+		token_fetch(tk);
+	}
+	return 0;
+}
+
+/*
+ * The token of a tenant served.  No tenant (a call whose tenant is not
+ * known): the only tenant's, when exactly one is served.
+ */
+struct token *
+tokens_find(struct tokens *ts, const char *tenant)
+{
+	struct token	*tk;
+
+	if (ts == NULL)
+		return NULL;
+	if (tenant == NULL || tenant[0] == '\0') {
+		tk = TAILQ_FIRST(&ts->ts_tokens);
+		return tk != NULL && TAILQ_NEXT(tk, tk_entry) == NULL ? tk :
+		    NULL;
+	}
+	TAILQ_FOREACH(tk, &ts->ts_tokens, tk_entry)
+		if (strcasecmp(tk->tk_tenant, tenant) == 0)
+			return tk;
+	return NULL;
+}
+
+int
+tokens_state(const struct tokens *ts, size_t i, struct token_state *st)
+{
+	const struct token	*tk;
+
+	if (ts == NULL)
+		return -1;
+	TAILQ_FOREACH(tk, &ts->ts_tokens, tk_entry)
+		if (i-- == 0)
+			break;
+	if (tk == NULL)
+		return -1;
+	st->tenant = tk->tk_tenant;
+	st->url = tk->tk_url;
+	st->valid = token_get(tk) != NULL;
+	st->expires_in = token_expires_in(tk);
+	st->fetching = tk->tk_xfer != NULL;
+	st->fetches = tk->tk_fetches;
+	st->failures = tk->tk_failures;
+	st->last_error = tk->tk_error;
 	return 0;
 }
 
@@ -516,10 +652,10 @@ token_unwait(struct token *tk, struct waiter *w)
 void
 token_invalidate(struct token *tk, const char *why)
 {
-	if (tk->tk_token == NULL)
+	if (tk == NULL || tk->tk_token == NULL)
 		return;
-	log_warnx("graph token: refused by Graph (%s); fetching a new one",
-	    why);
+	log_warnx("graph token for tenant %s: refused by Graph (%s); "
+	    "fetching a new one", tk->tk_tenant, why);
 	drop_token(tk);
 	token_fetch(tk);
 }

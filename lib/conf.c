@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -61,6 +62,7 @@ static const char *const modalities[] = {
 
 #define S(f)	offsetof(struct conf, f)
 static const struct directive directives[] = {
+	{ "tenants", "ids", CT_LIST, S(tenants_ids), 0, 0, NULL },
 	{ "http", "listen", CT_LISTEN, S(http_listen), 0, 0, NULL },
 	{ "http", "notification_path", CT_URLPATH, S(http_notification_path),
 	    0, 0, NULL },
@@ -165,6 +167,8 @@ struct parser {
 	const struct directive *section_first;	/* NULL: no/bad section */
 	char		 section[32];
 	int		 seen[NDIRECTIVES];	/* line of each directive */
+	char		*warns;		/* accumulated warnings */
+	size_t		 warnslen;
 };
 
 static void	 perr(struct parser *, int, const char *, ...)
@@ -191,6 +195,30 @@ perr(struct parser *p, int line, const char *fmt, ...)
 	p->errs = xreallocarray(p->errs, p->errslen + n + 1, 1);
 	memcpy(p->errs + p->errslen, full, n + 1);
 	p->errslen += n;
+	free(full);
+}
+
+/* A warning: the file is used, but the operator should hear of it. */
+static void	 pwarn(struct parser *, int, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+
+static void
+pwarn(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[512], *full;
+	int	 n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		n = xasprintf(&full, "%s:%d: %s\n", p->name, line, msg);
+	else
+		n = xasprintf(&full, "%s: %s\n", p->name, msg);
+	p->warns = xreallocarray(p->warns, p->warnslen + n + 1, 1);
+	memcpy(p->warns + p->warnslen, full, n + 1);
+	p->warnslen += n;
 	free(full);
 }
 
@@ -314,6 +342,8 @@ conf_free(struct conf *c)
 		sp = (char **)((char *)c + directives[i].off);
 		free(*sp);
 	}
+	list_free(c->tenants);
+	free(c->warnings);
 	free(c->http_allow);
 	free(c);
 }
@@ -822,6 +852,163 @@ check_combinations(struct parser *p, struct conf *c)
 	check_allow_from(p, c);
 }
 
+static int
+list_has(char *const *list, const char *s)
+{
+	for (; list != NULL && *list != NULL; list++)
+		if (strcasecmp(*list, s) == 0)
+			return 1;
+	return 0;
+}
+
+/* An old tenant list as a set: NULL when unset or when it holds "*". */
+static char *const *
+named_tenants(const struct parser *p, char *const *list, size_t off)
+{
+	if (!line_of(p, off) || list_has(list, "*"))
+		return NULL;
+	return list;
+}
+
+static int
+same_tenants(char *const *a, char *const *b)
+{
+	char *const	*x;
+
+	for (x = a; *x != NULL; x++)
+		if (!list_has(b, *x))
+			return 0;
+	for (x = b; *x != NULL; x++)
+		if (!list_has(a, *x))
+			return 0;
+	return 1;
+}
+
+/*
+ * The one list of tenants served (c->tenants).  [tenants] ids says it;
+ * without it the old settings are folded: [auth] tenants and
+ * [recording] tenants, when both name tenants, must name the same ones,
+ * and [graph] tenant_id must be among them; "*" names none.  Settings
+ * that disagree are an error, not a guess: whichever way polrecd
+ * guessed, some tenant's users would be recorded, or blocked, against
+ * the operator's intent.  The old names are warned about, with the line
+ * to write instead.
+ */
+static void
+fold_tenants(struct parser *p, struct conf *c)
+{
+	static const struct {
+		const char	*name;
+		size_t		 off;
+	} old[] = {
+		{ "[graph] tenant_id", offsetof(struct conf, graph_tenant_id) },
+		{ "[auth] tenants", offsetof(struct conf, auth_tenants) },
+		{ "[recording] tenants",
+		    offsetof(struct conf, recording_tenants) },
+	};
+	char *const	*auth = NULL, *const *rec = NULL, *const *from;
+	char		*one[2] = { NULL, NULL }, **ids, *line = NULL, *n;
+	size_t		 i, k, nids = 0;
+	int		 lnew, lold = 0, lurl;
+
+	lnew = line_of(p, offsetof(struct conf, tenants_ids));
+	for (i = 0; i < sizeof(old) / sizeof(old[0]); i++)
+		if (line_of(p, old[i].off) && lnew) {
+			perr(p, line_of(p, old[i].off), "%s: replaced by "
+			    "[tenants] ids (line %d); remove it", old[i].name,
+			    lnew);
+			return;
+		}
+	if (lnew)
+		from = c->tenants_ids;
+	else {
+		auth = named_tenants(p, c->auth_tenants,
+		    offsetof(struct conf, auth_tenants));
+		rec = named_tenants(p, c->recording_tenants,
+		    offsetof(struct conf, recording_tenants));
+		if (auth != NULL && rec != NULL && !same_tenants(auth, rec)) {
+			perr(p, line_of(p, offsetof(struct conf,
+			    recording_tenants)), "[recording] tenants and "
+			    "[auth] tenants (line %d) name different tenants; "
+			    "write the tenants served once, as [tenants] ids",
+			    line_of(p, offsetof(struct conf, auth_tenants)));
+			return;
+		}
+		from = auth != NULL ? auth : rec;
+		if (from != NULL && c->graph_tenant_id != NULL &&
+		    !list_has(from, c->graph_tenant_id)) {
+			perr(p, line_of(p, offsetof(struct conf,
+			    graph_tenant_id)), "tenant_id %s is not among "
+			    "the tenants of [%s] tenants; write the tenants "
+			    "served once, as [tenants] ids", c->graph_tenant_id,
+			    auth != NULL ? "auth" : "recording");
+			return;
+		}
+		if (from == NULL && c->graph_tenant_id != NULL) {
+			one[0] = c->graph_tenant_id;
+			from = one;
+		}
+	}
+
+	ids = xcalloc(CONF_MAX_LIST + 1, sizeof(*ids));
+	for (i = 0; from != NULL && from[i] != NULL; i++) {
+		if (!valid_guid(from[i])) {
+			perr(p, lnew ? lnew : line_of(p, auth != NULL ?
+			    offsetof(struct conf, auth_tenants) :
+			    offsetof(struct conf, recording_tenants)),
+			    "tenant \"%.64s\" is not a tenant id (a GUID)",
+			    from[i]);
+			break;
+		}
+		if (list_has(ids, from[i])) {
+			if (lnew)
+				perr(p, lnew, "ids: %s listed twice", from[i]);
+			continue;
+		}
+		ids[nids] = xstrdup(from[i]);
+		for (k = 0; ids[nids][k] != '\0'; k++)
+			ids[nids][k] = tolower((unsigned char)ids[nids][k]);
+		xasprintf(&n, "%s%s%s", line != NULL ? line : "",
+		    line != NULL ? " " : "", ids[nids]);
+		free(line);
+		line = n;
+		nids++;
+	}
+	c->tenants = ids;
+	if (lnew && nids == 0 && p->nerrors == 0)
+		perr(p, lnew, "ids is empty: name the tenants served, as "
+		    "GUIDs");
+	if (p->nerrors > 0)
+		goto done;
+
+	for (i = 0; !lnew && i < sizeof(old) / sizeof(old[0]); i++) {
+		if (!line_of(p, old[i].off))
+			continue;
+		lold = line_of(p, old[i].off);
+		pwarn(p, lold, "%s is an old name: write [tenants] ids = %s",
+		    old[i].name, line != NULL ? line : "GUID ...");
+	}
+	if (!lnew && ((line_of(p, offsetof(struct conf, auth_tenants)) &&
+	    list_has(c->auth_tenants, "*")) || (line_of(p,
+	    offsetof(struct conf, recording_tenants)) &&
+	    list_has(c->recording_tenants, "*"))))
+		pwarn(p, lold, "tenants = * no longer serves any tenant: "
+		    "a token is fetched for each tenant served, and only %s "
+		    "%s served", line != NULL ? line : "none",
+		    nids == 1 ? "is" : "are");
+	if (nids == 0)
+		pwarn(p, 0, "no tenants are served ([tenants] ids): no Graph "
+		    "token is fetched and every invitation is refused");
+	lurl = line_of(p, offsetof(struct conf, graph_token_url));
+	if (nids > 1 && c->graph_token_url != NULL &&
+	    strstr(c->graph_token_url, "{tenant}") == NULL)
+		perr(p, lurl, "token_url has no {tenant} and %zu tenants are "
+		    "served: each tenant's token comes from its own endpoint",
+		    nids);
+ done:
+	free(line);
+}
+
 int
 conf_parse(const char *name, const char *text, size_t len,
     struct conf **out, char **errs)
@@ -860,21 +1047,15 @@ conf_parse(const char *name, const char *text, size_t len,
 	}
 	if (p.nerrors == 0)
 		check_combinations(&p, c);
-	/*
-	 * Notification tokens are for this tenant unless told otherwise: a
-	 * token Microsoft issued for another tenant must not be accepted
-	 * just because its signature is good.
-	 */
-	if (p.nerrors == 0 && !line_of(&p, offsetof(struct conf,
-	    auth_tenants)) && c->graph_tenant_id != NULL) {
-		list_free(c->auth_tenants);
-		c->auth_tenants = list_split(c->graph_tenant_id);
-	}
+	if (p.nerrors == 0)
+		fold_tenants(&p, c);
 	if (p.nerrors > 0) {
 		conf_free(c);
+		free(p.warns);
 		*errs = p.errs;
 		return -1;
 	}
+	c->warnings = p.warns;
 	*out = c;
 	return 0;
 }
@@ -1009,6 +1190,32 @@ done:
 	SSL_CTX_free(ctx);
 	ERR_clear_error();
 	return why;
+}
+
+int
+conf_tenant_served(const struct conf *c, const char *tenant)
+{
+	return tenant != NULL && list_has(c->tenants, tenant);
+}
+
+char *
+conf_token_url(const struct conf *c, const char *tenant)
+{
+	const char	*t, *at;
+	char		*url = NULL, *n;
+
+	t = c->graph_token_url != NULL ? c->graph_token_url :
+	    CONF_TOKEN_URL_DEFAULT;
+	while ((at = strstr(t, "{tenant}")) != NULL) {
+		xasprintf(&n, "%s%.*s%s", url != NULL ? url : "",
+		    (int)(at - t), t, tenant);
+		free(url);
+		url = n;
+		t = at + 8;
+	}
+	xasprintf(&n, "%s%s", url != NULL ? url : "", t);
+	free(url);
+	return n;
 }
 
 const char *

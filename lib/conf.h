@@ -12,6 +12,9 @@
 #define CONF_DEFAULT_PATH	"/etc/polrecd/polrecd.conf"
 #define CONF_MAX_FILE		(1024 * 1024)
 #define CONF_MAX_LIST		16	/* items in a list directive */
+/* [graph] token_url: {tenant} is each tenant served. */
+#define CONF_TOKEN_URL_DEFAULT	\
+	"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
 /* [http] tls_ciphers: forward secrecy and AEAD only, for TLS 1.2. */
 #define CONF_TLS_CIPHERS_DEFAULT	"ECDHE+AESGCM:ECDHE+CHACHA20"
 
@@ -75,7 +78,7 @@ struct conf {
 	char		*graph_base_url;
 	char		*graph_token_url;
 	char		*graph_app_id;
-	char		*graph_tenant_id;
+	char		*graph_tenant_id;	/* old: see tenants */
 	char		*graph_client_secret_file;
 	char		*graph_client_cert_file;
 	char		*graph_client_key_file;
@@ -85,9 +88,7 @@ struct conf {
 	enum auth_mode	 auth_mode;
 	char		*auth_openid_configuration_url;
 	char		**auth_issuers;		/* NULL-terminated list */
-	char		**auth_tenants;		/* NULL-terminated; "*" or empty
-					   (no tenant_id) = any; unset:
-					   [graph] tenant_id */
+	char		**auth_tenants;		/* old: see tenants */
 	long long	 auth_clock_skew;	/* seconds */
 	long long	 auth_key_refresh;	/* seconds between JWKS fetches */
 
@@ -95,7 +96,7 @@ struct conf {
 	long long	 recording_participant_capacity;
 	enum media_mode	 recording_media;
 	enum capture_source recording_capture_source;	/* agent if app */
-	char		**recording_tenants;	/* NULL-terminated; "*" = any */
+	char		**recording_tenants;	/* old: see tenants */
 	char		**recording_policies;	/* NULL-terminated; "*" = any */
 	long long	 recording_max_calls;
 	long long	 recording_answer_budget_ms;
@@ -124,6 +125,20 @@ struct conf {
 	/* [control] */
 	char		*control_socket;
 	char		*control_group;		/* NULL: the daemon's group */
+
+	/* [tenants] */
+	char		**tenants_ids;		/* as written; NULL: unset */
+
+	/*
+	 * The tenants served, folded from [tenants] ids or the old
+	 * [graph] tenant_id, [auth] tenants and [recording] tenants
+	 * (conf_parse): NULL-terminated GUIDs, possibly none.  A token is
+	 * fetched for each; notification tokens must carry one; others'
+	 * invitations are refused.  No "*".
+	 */
+	char		**tenants;
+	/* "name:line: message" lines worth a warning, or NULL. */
+	char		*warnings;
 };
 
 /*
@@ -174,6 +189,15 @@ const char *conf_check_ciphers(const char *);
  * [graph] allow_plain_http = yes; 0 otherwise.
  */
 int	 conf_url_allowed(const struct conf *c, const char *url);
+
+/* 1 when tenant is one of c->tenants (case-insensitive), else 0. */
+int	 conf_tenant_served(const struct conf *c, const char *tenant);
+
+/*
+ * The token endpoint of a tenant: [graph] token_url with each
+ * {tenant} replaced by it (the default URL has one); malloc'd.
+ */
+char	*conf_token_url(const struct conf *c, const char *tenant);
 
 const char *conf_auth_mode_name(enum auth_mode);
 const char *conf_media_name(enum media_mode);

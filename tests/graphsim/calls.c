@@ -44,6 +44,7 @@ struct call_request {
 	cJSON			*body;
 	int			 body_invalid;
 	int			 auth_ok;
+	char			*token_tid;	/* the app token's tenant */
 	int			 status;	/* 0: dropped */
 	struct sim_fault	 fault;
 	const char		*fault_kind;	/* for the record, or NULL */
@@ -104,7 +105,7 @@ calls_handle(struct sim *sim, struct evhttp_request *req, const char *path)
 {
 	struct call_request		*creq;
 	struct evkeyvalq		*in;
-	const char			*rest, *crid;
+	const char			*rest, *crid, *tid;
 	char				*body;
 	size_t				 len;
 
@@ -133,7 +134,8 @@ calls_handle(struct sim *sim, struct evhttp_request *req, const char *path)
 		free(body);
 	}
 	creq->auth_ok = idp_check_bearer(sim,
-	    evhttp_find_header(in, "Authorization")) == 0;
+	    evhttp_find_header(in, "Authorization"), &tid) == 0;
+	creq->token_tid = tid != NULL ? xstrdup(tid) : NULL;
 	sim->stats.requests++;
 	sim->stats.actions[creq->action]++;
 
@@ -175,7 +177,13 @@ dispatch(struct call_request *creq)
 	else if ((call = calls_find(creq->sim, creq->call_id)) == NULL ||
 	    calls_gone(call))
 		reply_error(creq, HTTP_NOTFOUND, "8522", "Call not found.");
-	else
+	else if (call->tenant_id != NULL && creq->token_tid != NULL &&
+	    strcasecmp(call->tenant_id, creq->token_tid) != 0) {
+		/* An app token acts only in the tenant it was issued for. */
+		creq->sim->stats.token_tenant_mismatch++;
+		reply_error(creq, 403, "Forbidden", "The application token "
+		    "is not for the tenant of this call.");
+	} else
 		ca->handle(creq, call);
 }
 
@@ -240,6 +248,7 @@ finish(struct call_request *creq)
 	record(creq);
 	cJSON_Delete(creq->body);
 	free(creq->client_request_id);
+	free(creq->token_tid);
 	free(creq->segment);
 	free(creq->call_id);
 	free(creq->path);
@@ -473,6 +482,7 @@ record(struct call_request *creq)
 	rec.client_request_id = creq->client_request_id;
 	rec.request_id = creq->request_id;
 	rec.auth_ok = creq->auth_ok;
+	rec.token_tid = creq->token_tid;
 	rec.status = creq->status;
 	rec.body = creq->body;
 	creq->body = NULL;

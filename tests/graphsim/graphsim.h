@@ -152,6 +152,7 @@ struct entra_error {
 struct sim_token {
 	TAILQ_ENTRY(sim_token)	 entry;
 	char			*token;
+	char			*tid;		/* the tenant it is for */
 	long long		 expires;	/* CLOCK_REALTIME seconds */
 };
 
@@ -188,6 +189,7 @@ struct sim_stats {
 	uint64_t	tsa_stamps_issued;	/* granted */
 	uint64_t	tsa_refused;		/* answered, not granted */
 	uint64_t	tsa_errors;		/* HTTP errors: type, size */
+	uint64_t	token_tenant_mismatch;	/* 403: another tenant's */
 };
 
 #define SIM_CALL_BUCKETS	4096
@@ -213,7 +215,9 @@ struct sim {
 	EVP_PKEY		*other_key;	/* never published; lazily */
 	enum sim_idp_state	 idp_state;
 	char			*app_id;
-	char			*tenant_id;
+	char			*tenant_id;	/* the first of -T */
+	char			**tenants;	/* -T: those with tokens */
+	size_t			 ntenants;
 	char			*secret;	/* wiped on free */
 	char			*target_url;	/* -u, may be NULL */
 	FILE			*reqlog;	/* -r, may be NULL */
@@ -264,6 +268,7 @@ struct sim_record {
 	const char	*client_request_id;	/* NULL: null */
 	const char	*request_id;
 	int		 auth_ok;
+	const char	*token_tid;	/* the app token's tenant, or NULL */
 	int		 status;	/* 0: dropped, or no answer */
 	struct cJSON	*body;		/* taken; NULL: null */
 	const char	*fault;		/* NULL: no member */
@@ -310,7 +315,8 @@ void		 idp_handle_keys(struct sim *, struct evhttp_request *);
 int		 idp_match_token_path(const char *);
 void		 idp_handle_token(struct sim *, struct evhttp_request *,
 		    const char *);
-int		 idp_check_bearer(struct sim *, const char *);
+int		 idp_check_bearer(struct sim *, const char *, const char **);
+int		 idp_tenant_known(const struct sim *, const char *);
 void		 idp_clear_tokens(struct sim *);
 void		 idp_show_state(struct sim *, struct evhttp_request *);
 void		 idp_set_state(struct sim *, struct evhttp_request *);
@@ -405,7 +411,7 @@ enum token_form {
 };
 
 int		 tokens_mint(struct sim *, enum token_claims,
-		    enum token_form, char **, const char **);
+		    enum token_form, const char *, char **, const char **);
 
 /* notify.c: posting signed notifications to a webhook. */
 struct notify_token;
@@ -436,6 +442,7 @@ struct notify_spec {
 	const char		*bearer;	/* a shared secret, or NULL */
 	const char		*authorization;	/* minted already, or NULL */
 	int			 timeout_s;	/* 0: SIM_NOTIFY_TIMEOUT */
+	const char		*tid;	/* the token's tenant; NULL: -T's */
 };
 
 typedef void	(*notify_done_cb)(const struct notify_result *, void *);

@@ -2,6 +2,7 @@
  * Identity: the Bot Framework OpenID document, JWKS, Entra tokens for a
  * client secret or a certificate's client assertion (certs.c).
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,8 @@ static int	check_token_request(struct sim *, const char *,
 		    struct entra_error *);
 static void	reply_entra_error(struct evhttp_request *,
 		    const struct entra_error *);
-static void	issue_token(struct sim *, struct evhttp_request *);
+static void	issue_token(struct sim *, struct evhttp_request *,
+		    const char *);
 static int	idp_unavailable(struct sim *, struct evhttp_request *,
 		    sim_resume_fn);
 static void	reply_openid(struct sim *, struct evhttp_request *, void *);
@@ -207,7 +209,7 @@ answer_token(struct sim *sim, struct evhttp_request *req)
 		log_info("token request refused: %s", err.message);
 		reply_entra_error(req, &err);
 	} else
-		issue_token(sim, req);
+		issue_token(sim, req, tenant);
 	evhttp_clear_headers(&form);
 	free(tenant);
 }
@@ -228,7 +230,7 @@ check_token_request(struct sim *sim, const char *tenant,
 		    "The endpoint only accepts POST requests.");
 		goto done;
 	}
-	if (strcasecmp(tenant, sim->tenant_id) != 0) {
+	if (!idp_tenant_known(sim, tenant)) {
 		idp_set_error(err, HTTP_BADREQUEST, "invalid_request", 90002,
 		    "Tenant '%.64s' not found.", tenant);
 		goto done;
@@ -357,14 +359,33 @@ reply_entra_error(struct evhttp_request *req, const struct entra_error *err)
 	free(desc);
 }
 
+/* One of the -T tenants, case-insensitively: 1, else 0. */
+int
+idp_tenant_known(const struct sim *sim, const char *tenant)
+{
+	size_t	 i;
+
+	for (i = 0; tenant != NULL && i < sim->ntenants; i++)
+		if (strcasecmp(tenant, sim->tenants[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Entra's access tokens are JWTs whose tid is the tenant they were
+ * issued for; the simulator's are shaped alike, unsigned, with a random
+ * third part, and it remembers each one's tenant.
+ */
 static void
-issue_token(struct sim *sim, struct evhttp_request *req)
+issue_token(struct sim *sim, struct evhttp_request *req, const char *tenant)
 {
 	struct sim_token	*t;
 	struct evkeyvalq	*out;
 	unsigned char		 raw[TOKEN_BYTES];
 	long long		 now = time(NULL);
-	cJSON			*o;
+	cJSON			*o, *claims;
+	char			*hdr, *pay, *sig, *text;
+	size_t			 i;
 
 	/* Lifetimes are equal, so the oldest token expires first. */
 	while ((t = TAILQ_FIRST(&sim->tokens)) != NULL &&
@@ -372,18 +393,40 @@ issue_token(struct sim *sim, struct evhttp_request *req)
 		TAILQ_REMOVE(&sim->tokens, t, entry);
 		sim->ntokens--;
 		free(t->token);
+		free(t->tid);
 		free(t);
 	}
 	t = xcalloc(1, sizeof(*t));
+	t->tid = xstrdup(tenant);
+	for (i = 0; t->tid[i] != '\0'; i++)
+		t->tid[i] = tolower((unsigned char)t->tid[i]);
+	claims = cJSON_CreateObject();
+	cJSON_AddStringToObject(claims, "aud", "https://graph.microsoft.com");
+	cJSON_AddStringToObject(claims, "iss", "https://sts.windows.net/");
+	cJSON_AddStringToObject(claims, "tid", t->tid);
+	cJSON_AddStringToObject(claims, "appid", sim->app_id);
+	cJSON_AddNumberToObject(claims, "exp", (double)(now +
+	    SIM_TOKEN_LIFETIME));
+	if ((text = cJSON_PrintUnformatted(claims)) == NULL)
+		fatalx("cJSON_PrintUnformatted");
+	cJSON_Delete(claims);
 	randombytes_buf(raw, sizeof(raw));
-	if (jwt_base64url_encode(raw, sizeof(raw), &t->token) == -1)
+	if (jwt_base64url_encode((const unsigned char *)"{\"alg\":\"none\","
+	    "\"typ\":\"JWT\"}", 27, &hdr) == -1 ||
+	    jwt_base64url_encode((const unsigned char *)text, strlen(text),
+	    &pay) == -1 || jwt_base64url_encode(raw, sizeof(raw), &sig) == -1)
 		fatalx("cannot encode token");
+	xasprintf(&t->token, "%s.%s.%s", hdr, pay, sig);
+	cJSON_free(text);
+	free(hdr);
+	free(pay);
+	free(sig);
 	t->expires = now + SIM_TOKEN_LIFETIME;
 	TAILQ_INSERT_TAIL(&sim->tokens, t, entry);
 	sim->ntokens++;
 	sim->stats.tokens_issued++;
-	log_debug("issued token %zu, expires in %d s", sim->ntokens,
-	    SIM_TOKEN_LIFETIME);
+	log_debug("issued token %zu for tenant %s, expires in %d s",
+	    sim->ntokens, t->tid, SIM_TOKEN_LIFETIME);
 
 	out = evhttp_request_get_output_headers(req);
 	evhttp_add_header(out, "Cache-Control", "no-store, no-cache");
@@ -399,20 +442,28 @@ issue_token(struct sim *sim, struct evhttp_request *req)
 
 /*
  * An Authorization header value naming a token this simulator issued
- * and that has not expired: 0, else -1.
+ * and that has not expired: 0 and its tenant in *tid (NULL for none),
+ * else -1.
  */
 int
-idp_check_bearer(struct sim *sim, const char *authz)
+idp_check_bearer(struct sim *sim, const char *authz, const char **tid)
 {
 	struct sim_token	*t;
 	long long		 now = time(NULL);
 
+	if (tid != NULL)
+		*tid = NULL;
 	if (authz == NULL || strncasecmp(authz, "Bearer ", 7) != 0)
 		return -1;
 	authz += 7;
 	TAILQ_FOREACH_REVERSE(t, &sim->tokens, sim_tokenq, entry) {
-		if (strcmp(t->token, authz) == 0)
-			return t->expires > now ? 0 : -1;
+		if (strcmp(t->token, authz) != 0)
+			continue;
+		if (t->expires <= now)
+			return -1;
+		if (tid != NULL)
+			*tid = t->tid;
+		return 0;
 	}
 	return -1;
 }
@@ -425,6 +476,7 @@ idp_clear_tokens(struct sim *sim)
 	while ((t = TAILQ_FIRST(&sim->tokens)) != NULL) {
 		TAILQ_REMOVE(&sim->tokens, t, entry);
 		free(t->token);
+		free(t->tid);
 		free(t);
 	}
 	sim->ntokens = 0;

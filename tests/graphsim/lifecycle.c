@@ -252,6 +252,8 @@ fire_cb(evutil_socket_t fd, short what, void *arg)
 	spec.target = lp->target;
 	spec.json = lp->notification;
 	spec.own = 1;
+	/* Teams signs for the tenant of the call. */
+	spec.tid = call->tenant_id;
 	lp->inflight = notify_send(sim, &spec, posted, lp);
 }
 

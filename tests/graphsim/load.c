@@ -251,7 +251,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		char		*a;
 
 		if (tokens_mint(ld->sim, TOK_CLAIMS_VALID, TOK_FORM_RS256,
-		    &a, &errstr) == 0) {
+		    NULL, &a, &errstr) == 0) {
 			free(ld->authz);
 			ld->authz = a;
 			ld->authz_ms = now;

@@ -48,7 +48,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: polrec-graphsim serve [-dDv] [-l addr:port] "
 	    "[-k keyfile]... [-a app_id]\n"
-	    "           [-T tenant_id] [-s secret_file] [-c cert.pem]... "
+	    "           [-T tenant_id[,...]] [-s secret_file] [-c cert.pem]... "
 	    "[-m media_secret_file]\n"
 	    "           [-u target_url] [-r requests.jsonl] "
 	    "[-P portfile]\n"
@@ -171,7 +171,25 @@ cmd_serve(int argc, char **argv)
 		fatalx("event_base_new");
 	sim = sim_new(base);
 	sim->app_id = xstrdup(app_id);
-	sim->tenant_id = xstrdup(tenant);
+	/* -T: one tenant, or several separated by commas or spaces. */
+	{
+		const char	*t = tenant;
+		size_t		 len;
+
+		for (;;) {
+			t += strspn(t, " ,");
+			if (*t == '\0')
+				break;
+			len = strcspn(t, " ,");
+			sim->tenants = xreallocarray(sim->tenants,
+			    sim->ntenants + 1, sizeof(*sim->tenants));
+			sim->tenants[sim->ntenants++] = xstrndup(t, len);
+			t += len;
+		}
+		if (sim->ntenants == 0)
+			fatalx("-T: no tenant");
+		sim->tenant_id = xstrdup(sim->tenants[0]);
+	}
 	sim->secret = secretfile != NULL ? read_secret(secretfile) :
 	    xstrdup(SIM_DEFAULT_SECRET);
 	sim->media_secret = mediafile != NULL ? read_secret(mediafile) :

@@ -210,7 +210,7 @@ notify_send(struct sim *sim, const struct notify_spec *spec,
 		xasprintf(&authz, "Bearer %s", spec->bearer);
 	else if (spec->authorization != NULL)
 		authz = xstrdup(spec->authorization);
-	else if (tokens_mint(sim, tok->claims, tok->form, &authz,
+	else if (tokens_mint(sim, tok->claims, tok->form, spec->tid, &authz,
 	    &errstr) == -1) {
 		snprintf(n->error, sizeof(n->error), "%s", errstr);
 		goto fail;

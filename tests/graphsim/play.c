@@ -58,7 +58,7 @@ static void	play_free(struct play *);
 
 static const char *step_keys[] = {
 	"delay_ms", "file", "body", "headers", "token", "content_type",
-	"expect_status", "message_id", "repeat", NULL
+	"expect_status", "message_id", "repeat", "tid", NULL
 };
 static const char *scenario_keys[] = {
 	"name", "description", "target", "steps", NULL
@@ -219,6 +219,12 @@ parse_step(struct play *p, const cJSON *j, size_t i, char *err,
 	    (st->spec.token = notify_token_find(x->valuestring)) == NULL))
 		return fail(err, errlen, "step %zu: unknown token kind",
 		    i + 1);
+	/* The token's tenant, when not the simulator's first. */
+	x = cJSON_GetObjectItemCaseSensitive(j, "tid");
+	if (x != NULL && (!cJSON_IsString(x) || x->valuestring[0] == '\0' ||
+	    strlen(x->valuestring) > SIM_MAX_ID))
+		return fail(err, errlen, "step %zu: bad tid", i + 1);
+	st->spec.tid = x != NULL ? x->valuestring : NULL;
 	x = cJSON_GetObjectItemCaseSensitive(j, "content_type");
 	if (x != NULL && (!cJSON_IsString(x) ||
 	    !valid_header("Content-Type", x->valuestring)))

@@ -39,6 +39,8 @@ records_add(struct sim *sim, struct sim_record *rec)
 		cJSON_AddNullToObject(r, "client_request_id");
 	cJSON_AddStringToObject(r, "request_id", rec->request_id);
 	cJSON_AddBoolToObject(r, "auth_ok", rec->auth_ok);
+	if (rec->token_tid != NULL)
+		cJSON_AddStringToObject(r, "token_tid", rec->token_tid);
 	cJSON_AddNumberToObject(r, "status", rec->status);
 	if (rec->body != NULL) {
 		cJSON_AddItemToObject(r, "body", rec->body);

@@ -147,6 +147,8 @@ sim_new(struct event_base *base)
 void
 sim_free(struct sim *sim)
 {
+	size_t	 i;
+
 	if (sim == NULL)
 		return;
 	/*
@@ -184,6 +186,9 @@ sim_free(struct sim *sim)
 	}
 	free(sim->target_url);
 	free(sim->tenant_id);
+	for (i = 0; i < sim->ntenants; i++)
+		free(sim->tenants[i]);
+	free(sim->tenants);
 	free(sim->app_id);
 	free(sim->self_url);
 	free(sim);
@@ -378,6 +383,8 @@ control_stats(struct sim *sim, struct evhttp_request *req)
 	    st->tsa_stamps_issued);
 	cJSON_AddNumberToObject(o, "tsa_refused", st->tsa_refused);
 	cJSON_AddNumberToObject(o, "tsa_errors", st->tsa_errors);
+	cJSON_AddNumberToObject(o, "token_tenant_mismatch",
+	    st->token_tenant_mismatch);
 	cJSON_AddNumberToObject(o, "witness_requests", st->witness_requests);
 	cJSON_AddNumberToObject(o, "witness_accepted", st->witness_accepted);
 	cJSON_AddNumberToObject(o, "witness_refused", st->witness_refused);

@@ -25,7 +25,7 @@
 #define TOKEN_TRUNCATE		10
 #define TOKEN_GARBAGE_BYTES	96
 
-static cJSON	*make_claims(struct sim *, enum token_claims);
+static cJSON	*make_claims(struct sim *, enum token_claims, const char *);
 static char	*make_header(const char *, const char *);
 static char	*signing_input(const char *, const cJSON *);
 static int	 sign_rs256(EVP_PKEY *, const char *, char **);
@@ -39,7 +39,7 @@ static int	 compact(EVP_PKEY *, const char *, const cJSON *, char **);
  */
 int
 tokens_mint(struct sim *sim, enum token_claims kind, enum token_form form,
-    char **value, const char **errstr)
+    const char *tid, char **value, const char **errstr)
 {
 	const struct sim_key	*signer = &sim->keys[sim->signing];
 	cJSON			*claims = NULL;
@@ -63,7 +63,7 @@ tokens_mint(struct sim *sim, enum token_claims kind, enum token_form form,
 		goto bearer;
 	}
 
-	claims = make_claims(sim, kind);
+	claims = make_claims(sim, kind, tid);
 	switch (form) {
 	case TOK_FORM_RS256:
 	case TOK_FORM_TRUNCATED_SIG:
@@ -139,14 +139,19 @@ tokens_mint(struct sim *sim, enum token_claims kind, enum token_form form,
 	return rv;
 }
 
-/* The claims Teams' webhook tokens carry (graph-protocol.md section 3). */
+/*
+ * The claims Teams' webhook tokens carry (graph-protocol.md section 3),
+ * for tenant tid (NULL: the first -T tenant).
+ */
 static cJSON *
-make_claims(struct sim *sim, enum token_claims kind)
+make_claims(struct sim *sim, enum token_claims kind, const char *tid)
 {
 	cJSON		*c, *aud;
 	long long	 now = time(NULL), iat = now, exp;
-	const char	*iss = SIM_ISSUER, *tid = sim->tenant_id;
+	const char	*iss = SIM_ISSUER;
 
+	if (tid == NULL)
+		tid = sim->tenant_id;
 	exp = now + TOKEN_LIFETIME;
 	switch (kind) {
 	case TOK_CLAIMS_EXPIRED:

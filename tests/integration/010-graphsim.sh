@@ -59,8 +59,10 @@ http POST "$TOKEN_PATH" -d "$(token_form)"
 check "token with the right secret: 200" test "$CODE" = 200
 check "token is a Bearer for 3599 s" has '"token_type":"Bearer","expires_in":3599'
 TOKEN=$(printf '%s' "$BODY" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-check "access token is 43 base64url characters" \
-    sh -c "printf '%s' '$TOKEN' | grep -qE '^[A-Za-z0-9_-]{43}$'"
+check "access token is shaped as a JWT, a random 43-character third part" \
+    sh -c "printf '%s' '$TOKEN' | grep -qE '^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$'"
+check "access token's tid is the tenant of the token URL" test \
+    "$(printf '%s' "$TOKEN" | cut -d. -f2 | tr '_-' '/+' | base64 -d 2>/dev/null | jq -r .tid)" = "$TENANT_ID"
 http POST "$TOKEN_PATH" -d "$(token_form "$APP_ID" wrong)"
 check "wrong secret: 401" test "$CODE" = 401
 check "wrong secret: invalid_client AADSTS7000215" \

@@ -6,8 +6,7 @@
 . tests/integration/lib.sh
 
 start_sim -k "$T/sim-key2.pem"
-write_conf "[auth]
-tenants = $TENANT_ID"
+write_conf
 start_polrecd
 check "signing keys fetched at start-up" wait_keys
 
@@ -21,7 +20,7 @@ sleep 0.2
 before=$(count_requests answer)
 check "the accepted invitation is answered once" \
     test "$(count_requests answer)" -eq 1
-for kind in none expired not-yet-valid wrong-aud wrong-iss no-tid wrong-tid \
+for kind in none expired not-yet-valid wrong-aud wrong-iss no-tid \
     alg-none hs256-pubkey other-key truncated-sig garbage \
     not-bearer duplicate-alg; do
 	if play_token "$kind" 401; then ok "token $kind: 401"
@@ -34,9 +33,13 @@ for kind in expired wrong-aud other-key; do
 	    "$T/play-$kind.out"
 done
 for reason in missing_token expired not_yet_valid bad_audience bad_issuer \
-    no_tenant bad_tenant bad_alg bad_signature malformed duplicate_member; do
+    no_tenant bad_alg bad_signature malformed duplicate_member; do
 	check "reason $reason logged" log_has "refused (401): $reason"
 done
+# Well signed, for a tenant not served: not a bad token, a forbidden one.
+if play_token wrong-tid 403; then ok "token wrong-tid (a tenant not served): 403"
+else not_ok "token wrong-tid (a tenant not served): 403"; cat "$T/play-wrong-tid.out"; fi
+check "reason tenant_not_allowed logged" log_has "refused (403): tenant_not_allowed"
 check "no Graph request made for any of them" \
     test "$(count_requests answer)" -eq "$before"
 check "only the accepted invitations were logged" \

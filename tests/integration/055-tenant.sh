@@ -3,7 +3,7 @@
 # tenant may not speak of this tenant's calls.  An invitation, or a later
 # notification of a live leg, signed for another tenant is refused with
 # 403, recorded, counted, and acted on in no way; properly signed, the
-# same notifications work.  Unset, [auth] tenants is [graph] tenant_id.
+# same notifications work.  A tenant not served is refused 403 too.
 set -eu
 . tests/integration/lib.sh
 
@@ -26,11 +26,10 @@ end_of() {
 	echo "$T/end-$1.json"
 }
 
-start_sim
+TENANTS="$TENANT_ID $OTHER" start_sim
 # Both tenants' tokens pass the signature and tid checks, as for an
 # appliance serving two tenants: only the call's tenant decides.
-write_conf "[auth]
-tenants = $TENANT_ID $OTHER"
+TENANTS="$TENANT_ID $OTHER" write_conf
 start_polrecd
 wait_keys
 wait_for 10 log_has 'graph token: acquired' || true
@@ -105,17 +104,26 @@ C3=c3000003-0000-4000-8000-000000000003
 check "the other tenant's invitation with its own token: 202" \
     play_signed wrong-tid 202 "$(invitation $C3 $OTHER)"
 check "answered" wait_for 5 log_has "call $C3: answered in"
+check "answered with that tenant's Graph token" test \
+    "$(requests_of answer $C3 | jq -r .token_tid)" = "$OTHER"
 check "SIGTERM: clean exit 0" stop_polrecd
 
-# [auth] tenants unset: [graph] tenant_id, other tenants' tokens are 401.
+# One tenant served: another tenant's token is 403, recorded.
 write_conf
 start_polrecd
 wait_keys
 C4=c4000004-0000-4000-8000-000000000004
-check "default tenants: another tenant's token is 401" \
-    play_signed wrong-tid 401 "$(invitation $C4 $OTHER)"
-check "default tenants: logged bad_tenant" log_has "refused (401): bad_tenant"
-check "default tenants: this tenant's token works" \
+check "one tenant: another tenant's token is 403" \
+    play_signed wrong-tid 403 "$(invitation $C4 $OTHER)"
+check "one tenant: the 403 says the tenant is not served" grep -q \
+    '{"error":{"code":"forbidden","message":"the tenant is not served here"}}' \
+    "$T/play-signed.out"
+check "one tenant: logged tenant_not_allowed" \
+    log_has "call $C4: notification refused (403): tenant_not_allowed"
+check "one tenant: recorded" wait_for 5 test "$(q "SELECT count(*) FROM
+    audit_event WHERE kind = 'notification' AND call_id = '$C4' AND
+    reason = 'tenant_not_allowed' AND http_status = 403")" = 1
+check "one tenant: this tenant's token works" \
     play_signed valid 202 "$(invitation c4000005-0000-4000-8000-000000000005)"
 
 # No tokens, no tenant to compare.

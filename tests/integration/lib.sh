@@ -57,7 +57,7 @@ wait_for() {
 
 start_sim() {
 	"$SIM" serve -d -l 127.0.0.1:0 -k "$T/sim-key.pem" -a "$APP_ID" \
-	    -T "$TENANT_ID" -P "$T/sim.port" -r "$T/graph-requests.jsonl" \
+	    -T "${TENANTS:-$TENANT_ID}" -P "$T/sim.port" -r "$T/graph-requests.jsonl" \
 	    "$@" 2>"$T/sim.log" &
 	SIM_PID=$!
 	if ! wait_for 10 test -s "$T/sim.port"; then
@@ -68,18 +68,30 @@ start_sim() {
 	export POLREC_SIM_URL=$SIM_URL
 }
 
-# write_conf [EXTRA_LINES]: a polrecd.conf against the simulator.
+# write_conf [EXTRA_LINES]: a polrecd.conf against the simulator, serving
+# $TENANTS (default $TENANT_ID) as [tenants] ids; with OLD_TENANTS=1, the
+# old way: [graph] tenant_id, and a token_url without {tenant}.
 write_conf() {
+	local tenant_line tenants_section token_url
 	[ -f "$T/client-secret" ] || { (umask 077; echo sim-secret >"$T/client-secret"); }
+	token_url="${SIM_URL:-http://127.0.0.1:9}/{tenant}/oauth2/v2.0/token"
+	tenant_line=
+	tenants_section="[tenants]
+ids = ${TENANTS:-$TENANT_ID}"
+	if [ -n "${OLD_TENANTS:-}" ]; then
+		token_url="${SIM_URL:-http://127.0.0.1:9}/$TENANT_ID/oauth2/v2.0/token"
+		tenant_line="tenant_id = $TENANT_ID"
+		tenants_section=
+	fi
 	cat >"$T/polrecd.conf" <<CONF
 [http]
 listen = 127.0.0.1:0
 notification_path = /api/calling
 [graph]
 base_url = ${SIM_URL:-http://127.0.0.1:9}/v1.0
-token_url = ${SIM_URL:-http://127.0.0.1:9}/$TENANT_ID/oauth2/v2.0/token
+token_url = $token_url
 app_id = $APP_ID
-tenant_id = $TENANT_ID
+$tenant_line
 allow_plain_http = yes
 ${CLIENT_CRED:-client_secret_file = $T/client-secret}
 [auth]
@@ -90,6 +102,7 @@ database = $T/audit.db
 key_dir = $T/keys
 [control]
 socket = $T/ctl.sock
+$tenants_section
 ${1:-}
 CONF
 }

@@ -187,51 +187,145 @@ test_every_directive(void **state)
 }
 
 /* Durations: a unit suffix or seconds; a year is 366 days. */
+#define TA	"932899f8-2ea1-4604-8413-27bd2892079f"
+#define TB	"7a1b2c3d-0000-4000-8000-0000000000b2"
+#define TC	"0c0c0c0c-0000-4000-8000-00000000000c"
+
 /*
- * [auth] tenants: unset, it is [graph] tenant_id (tokens for another
- * tenant refused); set, it is what it says, "*" and empty included.
+ * The tenants served: one list, [tenants] ids, or folded from the old
+ * [graph] tenant_id, [auth] tenants and [recording] tenants, with a
+ * warning naming the line to write; old settings that disagree are an
+ * error, never a guess.
  */
 static void
-test_auth_tenants_default(void **state)
+test_tenants_fold(void **state)
 {
-	static const char	*head =
-	    "[graph]\napp_id = 0efc74f7-41c3-47a4-8775-7259bfef4241\n"
-	    "tenant_id = 932899f8-2ea1-4604-8413-27bd2892079f\n";
-	struct conf		*c;
-	char			 text[512];
+	static const struct {
+		const char	*text;
+		const char	*served;	/* space-separated; NULL: error */
+		const char	*msg;		/* in the warnings or errors */
+	} cases[] = {
+		{ "[tenants]\nids = " TA " " TB "\n", TA " " TB, NULL },
+		{ "[tenants]\nids = " TA "\n", TA, NULL },
+		/* Upper case GUIDs are the same tenants, kept lower case. */
+		{ "[tenants]\nids = 932899F8-2EA1-4604-8413-27BD2892079F, " TB
+		    "\n", TA " " TB, NULL },
+		{ "[tenants]\nids = " TA ", " TA "\n", NULL, "listed twice" },
+		{ "[tenants]\nids = ,\n", NULL, "ids is empty" },
+		{ "[tenants]\nids = contoso.com\n", NULL,
+		    "is not a tenant id (a GUID)" },
+		{ "[tenants]\nids = *\n", NULL, "is not a tenant id" },
+		{ "[tenants]\nids = " TA "\n[graph]\ntenant_id = " TA "\n", NULL,
+		    "[graph] tenant_id: replaced by [tenants] ids (line 4)" },
+		{ "[tenants]\nids = " TA "\n[recording]\ntenants = *\n", NULL,
+		    "[recording] tenants: replaced by [tenants] ids" },
+		{ "[tenants]\nids = " TA "\n[auth]\ntenants = " TA "\n", NULL,
+		    "[auth] tenants: replaced by [tenants] ids" },
+		/* The old names still work, with a warning. */
+		{ "[graph]\ntenant_id = " TA "\n", TA,
+		    "t.conf:4: [graph] tenant_id is an old name: write "
+		    "[tenants] ids = " TA },
+		{ "[graph]\ntenant_id = " TA "\n[recording]\ntenants = " TA
+		    "\n", TA, "[recording] tenants is an old name" },
+		{ "[graph]\ntenant_id = " TA "\n[auth]\ntenants = " TA ", " TB
+		    "\n", TA " " TB, "write [tenants] ids = " TA " " TB },
+		{ "[auth]\ntenants = " TA " " TB "\n[recording]\ntenants = " TB
+		    " " TA "\n", TA " " TB, "[auth] tenants is an old name" },
+		{ "[graph]\ntenant_id = " TA "\n[recording]\ntenants = *\n", TA,
+		    "tenants = * no longer serves any tenant" },
+		{ "[graph]\ntenant_id = " TA "\n[auth]\ntenants = *\n", TA,
+		    "only " TA " is served" },
+		/* Old settings that disagree: refused, with the fix. */
+		{ "[graph]\ntenant_id = " TA "\n[auth]\ntenants = " TA " " TB
+		    "\n[recording]\ntenants = " TA "\n", NULL,
+		    "t.conf:8: [recording] tenants and [auth] tenants (line 6) "
+		    "name different tenants; write the tenants served once, "
+		    "as [tenants] ids" },
+		{ "[graph]\ntenant_id = " TA "\n[recording]\ntenants = " TB
+		    "\n", NULL, "tenant_id " TA " is not among the tenants of "
+		    "[recording] tenants" },
+		{ "[recording]\ntenants = " TA " Contoso\n", NULL,
+		    "\"Contoso\" is not a tenant id" },
+		/* None: allowed, said. */
+		{ "", "", "no tenants are served" },
+		{ "[recording]\ntenants = *\n", "", "no tenants are served" },
+		/* Several tenants need {tenant} in a token_url. */
+		{ "[tenants]\nids = " TA " " TB "\n[graph]\ntoken_url = "
+		    "https://login.example/" TA "/token\n", NULL,
+		    "token_url has no {tenant} and 2 tenants are served" },
+		{ "[tenants]\nids = " TA "\n[graph]\ntoken_url = "
+		    "https://login.example/" TA "/token\n", TA, NULL },
+		{ "[tenants]\nids = " TA " " TB " " TC "\n[graph]\ntoken_url = "
+		    "https://login.example/{tenant}/token\n", TA " " TB " " TC,
+		    NULL },
+	};
+	struct conf	*c;
+	char		 text[1024], got[512];
+	size_t		 i, j;
 
 	(void)state;
-	c = parse_ok(head);
-	assert_string_equal(c->auth_tenants[0],
-	    "932899f8-2ea1-4604-8413-27bd2892079f");
-	assert_null(c->auth_tenants[1]);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "[graph]\napp_id = "
+		    "0efc74f7-41c3-47a4-8775-7259bfef4241\n%s", cases[i].text);
+		if (cases[i].served == NULL) {
+			parse_fails(text, cases[i].msg);
+			continue;
+		}
+		c = parse_ok(text);
+		got[0] = '\0';
+		for (j = 0; c->tenants[j] != NULL; j++)
+			snprintf(got + strlen(got), sizeof(got) - strlen(got),
+			    "%s%s", j > 0 ? " " : "", c->tenants[j]);
+		if (strcmp(got, cases[i].served) != 0)
+			fail_msg("case %zu: served \"%s\", want \"%s\"", i, got,
+			    cases[i].served);
+		if (cases[i].msg == NULL && c->warnings != NULL)
+			fail_msg("case %zu: unexpected warnings: %s", i,
+			    c->warnings);
+		if (cases[i].msg != NULL && (c->warnings == NULL ||
+		    strstr(c->warnings, cases[i].msg) == NULL))
+			fail_msg("case %zu: warnings \"%s\" lack \"%s\"", i,
+			    c->warnings != NULL ? c->warnings : "",
+			    cases[i].msg);
+		assert_int_equal(conf_tenant_served(c, cases[i].served[0] ?
+		    TA : TB), cases[i].served[0] != '\0');
+		conf_free(c);
+	}
+}
+
+/* The token endpoint of each tenant. */
+static void
+test_token_url(void **state)
+{
+	struct conf	*c;
+	char		*u;
+
+	(void)state;
+#define APP	"[graph]\napp_id = 0efc74f7-41c3-47a4-8775-7259bfef4241\n"
+	c = parse_ok(APP "[tenants]\nids = " TA " " TB "\n");
+	u = conf_token_url(c, TB);
+	assert_string_equal(u, "https://login.microsoftonline.com/" TB
+	    "/oauth2/v2.0/token");
+	free(u);
+	assert_true(conf_tenant_served(c,
+	    "7A1B2C3D-0000-4000-8000-0000000000B2"));
+	assert_false(conf_tenant_served(c, TC));
+	assert_false(conf_tenant_served(c, NULL));
 	conf_free(c);
 
-	snprintf(text, sizeof(text), "%s[auth]\ntenants = "
-	    "7a1b2c3d-0000-4000-8000-0000000000b2, "
-	    "932899f8-2ea1-4604-8413-27bd2892079f\n", head);
-	c = parse_ok(text);
-	assert_string_equal(c->auth_tenants[0],
-	    "7a1b2c3d-0000-4000-8000-0000000000b2");
-	assert_string_equal(c->auth_tenants[1],
-	    "932899f8-2ea1-4604-8413-27bd2892079f");
-	assert_null(c->auth_tenants[2]);
+	c = parse_ok(APP "[tenants]\nids = " TA "\n[graph]\ntoken_url = "
+	    "https://l.example/{tenant}/x/{tenant}\n");
+	u = conf_token_url(c, TA);
+	assert_string_equal(u, "https://l.example/" TA "/x/" TA);
+	free(u);
 	conf_free(c);
 
-	snprintf(text, sizeof(text), "%s[auth]\ntenants = *\n", head);
-	c = parse_ok(text);
-	assert_string_equal(c->auth_tenants[0], "*");
-	assert_null(c->auth_tenants[1]);
-	conf_free(c);
-
-	/* An empty list is a mistake, not "any": that is "*". */
-	snprintf(text, sizeof(text), "%s[auth]\ntenants = ,\n", head);
-	parse_fails(text, "tenants is empty; use * to allow any tenant");
-
-	/* No tenant_id: nothing to default to, any tenant. */
-	c = parse_ok("[graph]\napp_id = 0efc74f7-41c3-47a4-8775-7259bfef4241"
-	    "\n");
-	assert_null(c->auth_tenants[0]);
+	/* No placeholder: as written, for the one tenant. */
+	c = parse_ok(APP "[tenants]\nids = " TA "\n[graph]\ntoken_url = "
+	    "https://l.example/fixed/token\n");
+	u = conf_token_url(c, TA);
+	assert_string_equal(u, "https://l.example/fixed/token");
+	free(u);
 	conf_free(c);
 }
 
@@ -644,7 +738,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_directive),
-		cmocka_unit_test(test_auth_tenants_default),
+		cmocka_unit_test(test_tenants_fold),
+		cmocka_unit_test(test_token_url),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_transport),
 		cmocka_unit_test(test_bad_files),
