@@ -366,7 +366,8 @@ add_string(cJSON *o, const char *name, const char *v)
  */
 static void
 journal_invitation(struct polrecd *sc, const struct call_leg *leg,
-    const struct notification *n, const char *msgid, const char *outcome)
+    const struct notification *n, const char *msgid, const char *outcome,
+    const char *detail)
 {
 	const struct call_data	*c = &n->call;
 	struct trail_event	 ev;
@@ -385,6 +386,7 @@ journal_invitation(struct polrecd *sc, const struct call_leg *leg,
 	add_string(p, "otherSideUserParticipantId",
 	    c->bot.other_side_user.participant_id);
 	add_string(p, "onBehalfOfId", c->bot.user.on_behalf_of_id);
+	add_identity(p, "transferor", &c->incoming.transferor);
 	personal = cJSON_PrintUnformatted(p);
 	cJSON_Delete(p);
 	journal_event_init(&ev, "invitation");
@@ -392,6 +394,7 @@ journal_invitation(struct polrecd *sc, const struct call_leg *leg,
 	ev.outcome = outcome;
 	ev.reason = leg->cl_reason;
 	ev.msg_id = msgid;
+	ev.detail = detail;
 	ev.personal = personal;
 	ev.personal_len = personal != NULL ? strlen(personal) : 0;
 	ev.latency_us = (int64_t)(polrecd_now_us() - leg->cl_arrival_us);
@@ -415,27 +418,128 @@ replace(char **p, const char *s)
 static int
 resent(const struct call_leg *leg)
 {
+	/* Redirected, and here again: decided anew, never redirected. */
 	if (leg->cl_ended_us != 0)
 		return leg->cl_outcome == OUTCOME_MISSED ||
-		    leg->cl_outcome == OUTCOME_FAILED;
+		    leg->cl_outcome == OUTCOME_FAILED ||
+		    leg->cl_outcome == OUTCOME_REDIRECTED;
 	if (leg->cl_outcome != OUTCOME_PENDING)
 		return 0;
 	return confirm_active(leg) || (leg->cl_restored &&
 	    leg->cl_op_answer == NULL && leg->cl_op_media == NULL);
 }
 
+/*
+ * Why an invitation may not be redirected, or NULL when it may.  A
+ * redirect must not loop: not when the request says it was redirected
+ * already (an X-Plat-Redirect-* header; UNCONFIRMED: the header names
+ * are the Graph SDK's constants, what the platform puts in them is not
+ * documented), not when this host redirected the same call before (it
+ * came back), not to this host's own webhook.  And the 302 answers the
+ * whole request: with other notifications in the batch, they would be
+ * acted on here and again where Teams re-sends them.
+ */
+static const char *
+redirect_refusal(struct polrecd *sc, const struct notify_req *req,
+    int bounced)
+{
+	const char	*url = sc->sc_conf->recording_redirect_url;
+
+	if (req->nr_redirected != NULL)
+		return "already_redirected";
+	if (bounced)
+		return "redirected_before";
+	if (decide_same_url(url, answer_callback_uri(sc)) ||
+	    decide_same_url(url, http_self_url(sc->sc_http)))
+		return "redirect_url_is_self";
+	if (!req->nr_may_redirect)
+		return "batch";
+	return NULL;
+}
+
+/*
+ * The invitation's outcome is the webhook reply itself: 302 Found and
+ * the Location, sent once this turn is committed.  Nothing goes to
+ * Graph; the leg ends here, redirected.
+ */
+static void
+redirect(struct polrecd *sc, struct call_leg *leg, struct notify_req *req)
+{
+	const char		*url = sc->sc_conf->recording_redirect_url;
+	struct trail_event	 ev;
+	cJSON			*d;
+	char			*detail;
+
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "location", url);
+	detail = cJSON_PrintUnformatted(d);
+	cJSON_Delete(d);
+	leg->cl_outcome = OUTCOME_REDIRECTED;
+	journal_event_init(&ev, "redirect");
+	journal_event_leg(&ev, leg);
+	ev.outcome = "ok";
+	ev.reason = leg->cl_reason;
+	ev.http_status = 302;
+	ev.detail = detail;
+	ev.latency_us = (int64_t)(polrecd_now_us() - leg->cl_arrival_us);
+	journal_add(sc, &ev);
+	cJSON_free(detail);
+	sc->sc_stats.invitations_redirected++;
+	req->nr_status = 302;
+	free(req->nr_location);
+	req->nr_location = xstrdup(url);
+	log_info("call %s: redirected (%s) to %s", leg->cl_id, leg->cl_reason,
+	    url);
+	legs_end(sc, leg, "redirected");
+}
+
+/* The invitation event's clear detail: where the chain id came from,
+ * who transferred the call, what became of a wanted redirect. */
+static char *
+invitation_detail(const struct call_data *call, const char *chain_source,
+    enum decision d, const char *no_redirect, const char *location)
+{
+	const struct identity	*t = &call->incoming.transferor;
+	cJSON			*o, *tr;
+	char			*s;
+
+	o = cJSON_CreateObject();
+	if (chain_source != NULL)
+		cJSON_AddStringToObject(o, "chain_source", chain_source);
+	if (t->id != NULL) {
+		tr = cJSON_AddObjectToObject(o, "transferor");
+		if (t->kind != NULL)
+			cJSON_AddStringToObject(tr, "kind", t->kind);
+		cJSON_AddStringToObject(tr, "id", t->id);
+		if (t->tenant_id != NULL)
+			cJSON_AddStringToObject(tr, "tenantId", t->tenant_id);
+	}
+	if (d == DECIDE_REDIRECT)
+		cJSON_AddStringToObject(o, "location", location);
+	else if (d == DECIDE_REJECT_BUSY && no_redirect != NULL)
+		cJSON_AddStringToObject(o, "redirect_refused", no_redirect);
+	s = cJSON_GetArraySize(o) > 0 ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	return s;
+}
+
 void
 answer_invitation(struct polrecd *sc, const struct notification *n,
-    uint64_t arrival_us, const char *msgid)
+    uint64_t arrival_us, struct notify_req *req)
 {
 	const struct conf	*c = sc->sc_conf;
 	const struct call_data	*call = &n->call;
+	const char		*msgid = req->nr_msgid;
 	struct decide_policy	 pol;
 	struct call_leg		*leg;
 	enum decision		 d;
-	const char		*reason;
+	const char		*reason, *chain_source, *no_redirect = NULL;
+	char			*detail;
+	int			 bounced = 0;
 
 	if ((leg = legs_find(sc, n->call_id)) != NULL && resent(leg)) {
+		bounced = leg->cl_ended_us != 0 &&
+		    leg->cl_outcome == OUTCOME_REDIRECTED;
 		/* Teams asks again: the first went unanswered. */
 		sc->sc_stats.invitations_reopened++;
 		log_info("call %s: invitation again (msg %s) after %s; "
@@ -445,7 +549,7 @@ answer_invitation(struct polrecd *sc, const struct notification *n,
 		confirm_stop(leg);
 		legs_reopen(sc, leg);
 	} else if (leg != NULL) {
-		journal_invitation(sc, leg, n, msgid, "duplicate");
+		journal_invitation(sc, leg, n, msgid, "duplicate", NULL);
 		sc->sc_stats.duplicate_invitations++;
 		log_info("call %s: duplicate invitation (msg %s); already %s "
 		    "(%s), not acted on again", leg->cl_id, msgid,
@@ -458,13 +562,18 @@ answer_invitation(struct polrecd *sc, const struct notification *n,
 	pol.policies = c->recording_policies;
 	pol.max_calls = c->recording_max_calls;
 	pol.draining = sc->sc_draining;
+	if ((pol.redirect_url = c->recording_redirect_url) != NULL) {
+		no_redirect = redirect_refusal(sc, req, bounced);
+		pol.no_redirect = no_redirect != NULL;
+	}
 	d = decide_invitation(&pol, n, legs_live(sc), &reason);
 
 	if (leg == NULL)
 		leg = legs_create(sc, n->call_id);
 	leg->cl_arrival_us = arrival_us;
 	replace(&leg->cl_tenant, decide_tenant(n));
-	replace(&leg->cl_chain, call->call_chain_id);
+	replace(&leg->cl_chain, notif_chain_id(call, req->nr_chain,
+	    &chain_source));
 	replace(&leg->cl_policy, call->bot.policy_identifier);
 	replace(&leg->cl_observed, call->incoming.observed_participant_id);
 	free(leg->cl_paired);
@@ -482,10 +591,17 @@ answer_invitation(struct polrecd *sc, const struct notification *n,
 		leg->cl_callback = legs_intern(sc, answer_callback_uri(sc));
 		joins_group_new(sc, leg);
 	}
-	journal_invitation(sc, leg, n, msgid, decision_name(d));
-	log_info("call %s: decided %s (%s) in %llu us", leg->cl_id,
-	    decision_name(d), reason,
+	detail = invitation_detail(call, chain_source, d, no_redirect,
+	    c->recording_redirect_url);
+	journal_invitation(sc, leg, n, msgid, decision_name(d), detail);
+	cJSON_free(detail);
+	log_info("call %s: decided %s (%s%s%s) in %llu us", leg->cl_id,
+	    decision_name(d), reason, d == DECIDE_REJECT_BUSY &&
+	    no_redirect != NULL ? "; not redirected: " : "",
+	    d == DECIDE_REJECT_BUSY && no_redirect != NULL ? no_redirect : "",
 	    (unsigned long long)(polrecd_now_us() - arrival_us));
+	if (d == DECIDE_REDIRECT)
+		redirect(sc, leg, req);
 	/* Nothing goes to Graph before the leg is stored. */
 	commit_wait(sc->sc_commit, &leg->cl_commit, start, leg);
 }

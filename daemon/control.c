@@ -547,6 +547,8 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(answer_failures);
 	STAT(rejects_sent);
 	STAT(rejects_ok);
+	STAT(invitations_redirected);
+	STAT(notifications_legacy);
 	STAT(answer_latency_max_us);
 	STAT(notifications_unknown_call);
 	STAT(recording_updates);

@@ -49,6 +49,7 @@ struct inbound {
 	/* The reply, held until the turn's commit. */
 	int			 in_status;
 	char			*in_body;
+	char			*in_location;	/* with 302 */
 	long long		 in_expires;
 	uint64_t		 in_request;	/* its events, in the journal */
 };
@@ -170,6 +171,7 @@ inbound_free(struct inbound *in)
 	if (in->in_deadline != NULL)
 		event_free(in->in_deadline);
 	free(in->in_body);
+	free(in->in_location);
 	free(in);
 }
 
@@ -226,12 +228,65 @@ log_auth_failure(struct inbound *in, const char *reason,
 	    cl->tid : NULL));
 }
 
+/* "code/subcode" and the message of a resultInfo, in clear. */
+static void
+add_result(cJSON *d, const struct result_info *r)
+{
+	char	 code[32], sub[32], text[72];
+
+	if (!r->present)
+		return;
+	if (r->code_text != NULL)
+		log_sanitize(code, sizeof(code), r->code_text);
+	else
+		snprintf(code, sizeof(code), "%lld", r->code);
+	if (r->subcode_text != NULL)
+		log_sanitize(sub, sizeof(sub), r->subcode_text);
+	else
+		snprintf(sub, sizeof(sub), "%lld", r->subcode);
+	snprintf(text, sizeof(text), "%s/%s", code, sub);
+	cJSON_AddStringToObject(d, "result", text);
+	if (r->message != NULL)
+		cJSON_AddStringToObject(d, "result_message", r->message);
+}
+
+/*
+ * What a notification says in clear: the call's state, chain id and
+ * terminationReason, an operation's status, and their resultInfo (a
+ * failed transfer's among them).
+ */
+static void
+add_what(cJSON *d, const struct notification *n)
+{
+	switch (n->kind) {
+	case NOTIF_KIND_CALL:
+		if (n->call.state_text != NULL)
+			cJSON_AddStringToObject(d, "state",
+			    call_state_name(n->call.state));
+		if (n->call.termination_reason != NULL)
+			cJSON_AddStringToObject(d, "termination_reason",
+			    n->call.termination_reason);
+		add_result(d, &n->call.result);
+		break;
+	case NOTIF_KIND_OPERATION:
+		if (n->operation.status != NULL)
+			cJSON_AddStringToObject(d, "operation_status",
+			    n->operation.status);
+		add_result(d, &n->operation.result);
+		break;
+	default:
+		break;
+	}
+}
+
 /*
  * The audit event of a notification request: refused ones too, with the
  * reason.  n is the notification, when one was parsed; its whole raw
- * entry is sealed (it names people).  tenant, when not NULL, is the
- * call's tenant as polrecd knows it (else the notification's); tid, when
- * not NULL, the token's, for a request refused for it.
+ * entry is sealed (it names people).  The clear columns are the leg's
+ * (tenant, chain, policy, recorders) when polrecd holds one for a
+ * notification that is not an invitation, else the notification's own.
+ * tenant, when not NULL, is the call's tenant as polrecd knows it; tid,
+ * when not NULL, the token's, for a request refused for it.
  */
 static void
 journal_request(struct inbound *in, const struct notification *n,
@@ -239,6 +294,7 @@ journal_request(struct inbound *in, const struct notification *n,
     const char *tid)
 {
 	struct trail_event	 ev;
+	const struct call_leg	*leg = NULL;
 	cJSON			*d;
 	char			*detail, *personal = NULL;
 	char			*paired = NULL, *other = NULL;
@@ -255,6 +311,7 @@ journal_request(struct inbound *in, const struct notification *n,
 			cJSON_AddStringToObject(d, "resource", n->resource_url);
 		if (n->odata_type != NULL)
 			cJSON_AddStringToObject(d, "odata_type", n->odata_type);
+		add_what(d, n);
 		if (n->raw != NULL)
 			personal = cJSON_PrintUnformatted(n->raw);
 	}
@@ -267,10 +324,18 @@ journal_request(struct inbound *in, const struct notification *n,
 	ev.msg_id = in->in_replay_id != NULL ? in->in_replay_id : NULL;
 	ev.latency_us = (int64_t)(polrecd_now_us() - in->in_arrival);
 	ev.detail = detail;
-	if (n != NULL) {
+	if (n != NULL && !notif_is_invitation(n) && n->call_id[0] != '\0')
+		leg = legs_find(in->in_sc, n->call_id);
+	if (leg != NULL) {
+		journal_event_leg(&ev, leg);
+		if (tenant != NULL)
+			ev.tenant = tenant;
+	} else if (n != NULL) {
 		ev.call_id = n->call_id[0] != '\0' ? n->call_id : NULL;
 		ev.tenant = tenant != NULL ? tenant : n->call.tenant_id;
-		ev.chain_id = n->call.call_chain_id;
+		ev.chain_id = notif_chain_id(&n->call,
+		    evhttp_find_header(evhttp_request_get_input_headers(
+		    in->in_req), "X-Microsoft-Skype-Chain-ID"), NULL);
 		ev.policy = n->call.bot.policy_identifier;
 		ev.paired = paired = journal_recorders(
 		    n->call.bot.paired_recorders, n->call.bot.n_paired_recorders);
@@ -450,6 +515,12 @@ send_reply(struct inbound *in, int status, const char *body, size_t len)
 {
 	struct evbuffer	*buf = NULL;
 
+	if (status == 302 && in->in_location != NULL) {
+		/* A redirect says where, and nothing else. */
+		evhttp_add_header(evhttp_request_get_output_headers(
+		    in->in_req), "Location", in->in_location);
+		len = 0;
+	}
 	if (len > 0 && (buf = evbuffer_new()) != NULL) {
 		evbuffer_add(buf, body, len);
 		evhttp_add_header(evhttp_request_get_output_headers(
@@ -490,9 +561,14 @@ on_committed(void *arg)
 	}
 	/*
 	 * A refusal changed nothing: the same message, properly signed,
-	 * must still be acted on.
+	 * must still be acted on.  A redirect is remembered with its
+	 * Location for its body.
 	 */
-	if (in->in_replay_id != NULL && in->in_status < 400)
+	if (in->in_replay_id != NULL && in->in_status == 302)
+		replay_remember(sc->sc_replay, in->in_replay_id,
+		    in->in_expires, in->in_status, in->in_location,
+		    strlen(in->in_location));
+	else if (in->in_replay_id != NULL && in->in_status < 400)
 		replay_remember(sc->sc_replay, in->in_replay_id,
 		    in->in_expires, in->in_status, in->in_body, len);
 	joins_request_done(sc, in->in_request);
@@ -578,6 +654,7 @@ process(struct inbound *in, long long expires, const char *tid)
 	const char			*body;
 	char				*r, *resp = NULL;
 	char				 err[128];
+	struct notify_req		 nreq;
 	size_t				 len, i, refused, not_served;
 
 	seen = in->in_replay_id == NULL ? NULL :
@@ -588,6 +665,8 @@ process(struct inbound *in, long long expires, const char *tid)
 		    NULL);
 		log_info("msg %s: replayed; answered as before (%d), not "
 		    "acted on again", in->in_msgid, seen->status);
+		if (seen->status == 302)
+			in->in_location = xstrndup(seen->body, seen->body_len);
 		send_reply(in, seen->status, seen->body, seen->body_len);
 		return;
 	}
@@ -603,7 +682,18 @@ process(struct inbound *in, long long expires, const char *tid)
 	}
 	len = evbuffer_get_length(inbuf);
 	body = len > 0 ? (const char *)evbuffer_pullup(inbuf, -1) : "";
-	if (notif_parse(body, len, &batch, err, sizeof(err)) == -1) {
+	if (notif_parse(body, len, &batch, err, sizeof(err)) == -1 &&
+	    notif_is_legacy(body, len)) {
+		/* Teams sends it again in Graph format (UNCONFIRMED). */
+		sc->sc_stats.notifications_legacy++;
+		refuse(in, "ignored", "legacy_format", 204, 0);
+		log_info("notification in the legacy format: 204, to be sent "
+		    "again in Graph format (msg %s, %zu bytes)", in->in_msgid,
+		    len);
+		send_reply(in, 204, NULL, 0);
+		return;
+	}
+	if (batch == NULL) {
 		sc->sc_stats.http_malformed++;
 		refuse(in, "refused", err, 400, 0);
 		log_warnx("notification rejected: %s (msg %s, %zu bytes)", err,
@@ -634,14 +724,22 @@ process(struct inbound *in, long long expires, const char *tid)
 		    expires);
 		return;
 	}
+	memset(&nreq, 0, sizeof(nreq));
+	nreq.nr_msgid = in->in_msgid;
+	nreq.nr_chain = evhttp_find_header(hdrs, "X-Microsoft-Skype-Chain-ID");
+	nreq.nr_may_redirect = batch->n == 1;
+	if ((nreq.nr_redirected = evhttp_find_header(hdrs,
+	    "X-Plat-Redirect-Region")) == NULL)
+		nreq.nr_redirected = evhttp_find_header(hdrs,
+		    "X-Plat-Redirect-Du");
 	for (i = 0; i < batch->n; i++) {
 		sc->sc_stats.notifications_received++;
-		journal_request(in, &batch->v[i], "accepted",
-		    !notif_is_invitation(&batch->v[i]) &&
-		    legs_find(sc, batch->v[i].call_id) == NULL ?
-		    "unknown_call" : NULL,
-		    batch->v[i].kind == NOTIF_KIND_JOINING ? 200 : 202, NULL,
-		    NULL);
+		if (!notif_is_invitation(&batch->v[i]))
+			journal_request(in, &batch->v[i], "accepted",
+			    legs_find(sc, batch->v[i].call_id) == NULL ?
+			    "unknown_call" : NULL,
+			    batch->v[i].kind == NOTIF_KIND_JOINING ? 200 : 202,
+			    NULL, NULL);
 		if (notif_is_invitation(&batch->v[i])) {
 			sc->sc_stats.invitations_received++;
 			log_invitation(&batch->v[i], in->in_msgid);
@@ -656,12 +754,23 @@ process(struct inbound *in, long long expires, const char *tid)
 			continue;
 		}
 		/* Decided now; Graph requests go out from the loop. */
-		r = legs_notify(sc, &batch->v[i], in->in_arrival, in->in_msgid);
+		r = legs_notify(sc, &batch->v[i], in->in_arrival, &nreq);
+		/* An invitation's reply is known once it is decided. */
+		if (notif_is_invitation(&batch->v[i]))
+			journal_request(in, &batch->v[i], "accepted", NULL,
+			    nreq.nr_status != 0 ? nreq.nr_status : 202, NULL,
+			    NULL);
 		if (r != NULL)
 			resp = r;
 	}
 	journal_request_end(sc);
 	notif_batch_free(batch);
+	if (nreq.nr_status == 302) {
+		/* The batch's one notification, an invitation sent on. */
+		in->in_location = nreq.nr_location;
+		reply(in, 302, resp, expires);
+		return;
+	}
 	/* A join decision goes back in the body (200), or plain 202. */
 	reply(in, resp != NULL ? 200 : 202, resp, expires);
 }

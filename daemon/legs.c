@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
@@ -26,6 +27,7 @@
 
 #define INTERN_MAX	256	/* distinct interned strings */
 #define INTERN_MAXLEN	256
+#define TERMINATION_MAX	256	/* bytes of terminationReason kept */
 
 struct legs {
 	void			*root;		/* tsearch tree by id */
@@ -162,6 +164,7 @@ leg_free(struct call_leg *leg)
 	free(leg->cl_paired);
 	free(leg->cl_other);
 	free(leg->cl_result_text);
+	free(leg->cl_termination);
 	free(leg);
 }
 
@@ -253,6 +256,8 @@ legs_reopen(struct polrecd *sc, struct call_leg *leg)
 		leg->cl_result_code = leg->cl_result_subcode = -1;
 		free(leg->cl_result_text);
 		leg->cl_result_text = NULL;
+		free(leg->cl_termination);
+		leg->cl_termination = NULL;
 		leg->cl_blob_issued = 0;
 	}
 	legs_touch(sc, leg);
@@ -355,6 +360,8 @@ legs_outcome_name(enum leg_outcome o)
 		return "missed";
 	case OUTCOME_FAILED:
 		return "failed";
+	case OUTCOME_REDIRECTED:
+		return "redirected";
 	}
 	return "?";
 }
@@ -430,6 +437,9 @@ journal_ended(struct polrecd *sc, const struct call_leg *leg,
 	if (leg->cl_result_subcode != -1)
 		cJSON_AddNumberToObject(d, "result_subcode",
 		    (double)leg->cl_result_subcode);
+	if (leg->cl_termination != NULL)
+		cJSON_AddStringToObject(d, "termination_reason",
+		    leg->cl_termination);
 	cJSON_AddStringToObject(d, "recording",
 	    recording_shown(sc, leg));
 	detail = cJSON_PrintUnformatted(d);
@@ -482,6 +492,66 @@ keep_result(struct call_leg *leg, const struct result_info *r)
 	xasprintf(&leg->cl_result_text, "%s/%s", code, sub);
 }
 
+/*
+ * The call's chain id changed (a transfer), or is learned late: the leg
+ * takes the new one, and an event says so in clear, with who
+ * transferred when Graph says, so that an auditor can follow the call
+ * from chain to chain (the call_chains view).
+ */
+static void
+follow_chain(struct polrecd *sc, struct call_leg *leg,
+    const struct call_data *c)
+{
+	const struct identity	*t = &c->incoming.transferor;
+	const char		*chain;
+	cJSON			*d, *o;
+	char			*detail;
+	int			 learned;
+
+	chain = notif_chain_id(c, NULL, NULL);
+	if (chain == NULL || (leg->cl_chain != NULL &&
+	    strcasecmp(chain, leg->cl_chain) == 0))
+		return;
+	/*
+	 * UNCONFIRMED when Graph gives a leg a new chain id; taken from a
+	 * transfer (its states, or a transferor named) only, so that a late
+	 * notification still carrying the old one does not switch back.
+	 */
+	if (leg->cl_chain != NULL && t->id == NULL &&
+	    c->state != CALL_STATE_TRANSFERRING &&
+	    c->state != CALL_STATE_TRANSFER_ACCEPTED) {
+		log_debug("call %s: chain id %s ignored outside a transfer",
+		    leg->cl_id, chain);
+		return;
+	}
+	d = cJSON_CreateObject();
+	if (leg->cl_chain != NULL)
+		cJSON_AddStringToObject(d, "previous_chain_id", leg->cl_chain);
+	cJSON_AddStringToObject(d, "chain_id", chain);
+	if (t->id != NULL) {
+		o = cJSON_AddObjectToObject(d, "transferor");
+		if (t->kind != NULL)
+			cJSON_AddStringToObject(o, "kind", t->kind);
+		cJSON_AddStringToObject(o, "id", t->id);
+		if (t->tenant_id != NULL)
+			cJSON_AddStringToObject(o, "tenantId", t->tenant_id);
+	}
+	detail = cJSON_PrintUnformatted(d);
+	cJSON_Delete(d);
+	log_info("call %s: chain id %s (was %s)%s", leg->cl_id, chain,
+	    leg->cl_chain != NULL ? leg->cl_chain : "unknown",
+	    t->id != NULL ? ", transferred" : "");
+	learned = leg->cl_chain == NULL;
+	/* The event's chain_id column is the new one. */
+	free(leg->cl_chain);
+	leg->cl_chain = xstrdup(chain);
+	journal_leg(sc, leg, "chain", learned ? "learned" : "changed",
+	    c->state_text != NULL ? call_state_name(c->state) : NULL, detail,
+	    NULL);
+	cJSON_free(detail);
+	legs_touch(sc, leg);
+}
+
 static void
 apply_call(struct polrecd *sc, struct call_leg *leg,
     const struct notification *n)
@@ -490,6 +560,13 @@ apply_call(struct polrecd *sc, struct call_leg *leg,
 	int		 moved;
 
 	keep_result(leg, &n->call.result);
+	if (n->call.termination_reason != NULL) {
+		free(leg->cl_termination);
+		/* Untrusted text, kept in the clear: bounded. */
+		leg->cl_termination = xstrndup(n->call.termination_reason,
+		    TERMINATION_MAX);
+	}
+	follow_chain(sc, leg, &n->call);
 	next = leg_next_state(leg->cl_state, n->change, n->call.state, &moved);
 	if (!moved) {
 		if (n->call.state != CALL_STATE_UNKNOWN)
@@ -591,12 +668,13 @@ apply_roster(struct polrecd *sc, struct call_leg *leg,
  */
 char *
 legs_notify(struct polrecd *sc, const struct notification *n,
-    uint64_t arrival_us, const char *msgid)
+    uint64_t arrival_us, struct notify_req *req)
 {
 	struct call_leg	*leg;
+	const char	*msgid = req->nr_msgid;
 
 	if (notif_is_invitation(n)) {
-		answer_invitation(sc, n, arrival_us, msgid);
+		answer_invitation(sc, n, arrival_us, req);
 		return NULL;
 	}
 	leg = n->call_id[0] != '\0' ? legs_find(sc, n->call_id) : NULL;

@@ -36,6 +36,23 @@ enum leg_outcome {
 	OUTCOME_REJECTED,	/* reject accepted by Graph */
 	OUTCOME_MISSED,		/* no answer could be sent in the budget */
 	OUTCOME_FAILED,		/* Graph refused the answer or reject */
+	OUTCOME_REDIRECTED,	/* 302 Found to [recording] redirect_url */
+};
+
+/*
+ * One webhook request as the notifications of its batch see it, and
+ * what they ask of its HTTP reply beyond the default (202, or 200 and a
+ * join decision): an invitation redirected elsewhere is answered 302
+ * Found with a Location, which Teams follows with the same request.
+ */
+struct notify_req {
+	const char	*nr_msgid;	/* for logs */
+	const char	*nr_chain;	/* X-Microsoft-Skype-Chain-ID, or NULL */
+	int		 nr_may_redirect;	/* the batch's only notification */
+	const char	*nr_redirected;	/* the X-Plat-Redirect-* header the
+					   request carries, or NULL */
+	int		 nr_status;	/* out: 0, or 302 */
+	char		*nr_location;	/* out: with 302, malloc'd */
 };
 
 /* Capture as the media agent reports it (app-hosted media). */
@@ -81,6 +98,7 @@ struct call_leg {
 	long long		 cl_result_code;	/* resultInfo, -1 */
 	long long		 cl_result_subcode;
 	char			*cl_result_text;	/* "code/subcode" as sent */
+	char			*cl_termination;	/* terminationReason */
 
 	struct roster		 cl_roster;
 
@@ -125,7 +143,7 @@ void		 legs_end(struct polrecd *, struct call_leg *, const char *why);
 void		 legs_reopen(struct polrecd *, struct call_leg *);
 void		 legs_discard(struct polrecd *, struct call_leg *);
 char		*legs_notify(struct polrecd *, const struct notification *,
-		    uint64_t arrival_us, const char *msgid);
+		    uint64_t arrival_us, struct notify_req *);
 const unsigned char *legs_key(const struct polrecd *);
 void		 legs_expire(struct polrecd *);
 size_t		 legs_live(const struct polrecd *);
@@ -185,7 +203,7 @@ void		 answer_end_wanted(struct polrecd *, struct call_leg *,
 		    const char *why);
 void		 answer_invitation(struct polrecd *,
 		    const struct notification *, uint64_t arrival_us,
-		    const char *msgid);
+		    struct notify_req *);
 const char	*answer_callback_uri(struct polrecd *);
 void		 answer_on_blob(struct polrecd *, struct call_leg *,
 		    const char *blob, const char *why);

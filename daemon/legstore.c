@@ -269,9 +269,9 @@ restore_row(struct polrecd *sc, sqlite3_stmt *st, int64_t keep_after,
 	}
 	BY_NAME(leg_state_name, enum leg_state, LEG_TERMINATED,
 	    col_text(st, C_STATE), state);
-	BY_NAME(decision_name, enum decision, DECIDE_REJECT_FORBIDDEN,
+	BY_NAME(decision_name, enum decision, DECIDE_REDIRECT,
 	    col_text(st, C_DECISION), decision);
-	BY_NAME(legs_outcome_name, enum leg_outcome, OUTCOME_FAILED,
+	BY_NAME(legs_outcome_name, enum leg_outcome, OUTCOME_REDIRECTED,
 	    col_text(st, C_OUTCOME), outcome);
 	BY_NAME(legs_capture_name, enum capture_state, CAPTURE_FAILED,
 	    col_text(st, C_CAPTURE), capture);

@@ -70,6 +70,8 @@ struct stats {
 	uint64_t	 answer_failures;
 	uint64_t	 rejects_sent;
 	uint64_t	 rejects_ok;
+	uint64_t	 invitations_redirected;	/* 302 to redirect_url */
+	uint64_t	 notifications_legacy;	/* 204: legacy format */
 	uint64_t	 answer_latency_max_us;	/* arrival to Graph's 202 */
 	uint64_t	 notifications_unknown_call;
 	uint64_t	 recording_updates;

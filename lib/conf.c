@@ -135,6 +135,8 @@ static const struct directive directives[] = {
 	    overflow_modes },
 	{ "recording", "invite_url", CT_OUTURL, S(recording_invite_url), 0, 0,
 	    NULL },
+	{ "recording", "redirect_url", CT_OUTURL, S(recording_redirect_url), 0,
+	    0, NULL },
 	{ "audit", "database", CT_FILE, S(audit_database), 0, 0, NULL },
 	{ "audit", "key_dir", CT_FILE, S(audit_key_dir), 0, 0, NULL },
 	{ "audit", "checkpoint_events", CT_UINT,

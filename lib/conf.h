@@ -108,6 +108,7 @@ struct conf {
 	char		*recording_media_events_path;
 	int		 recording_overflow;	/* OVERFLOW_* */
 	char		*recording_invite_url;	/* NULL: callback URI */
+	char		*recording_redirect_url;	/* busy invitations: 302 there */
 
 	/* [audit] */
 	char		*audit_database;

@@ -1,5 +1,6 @@
 /* What to say to a recording invitation: answer, busy or forbidden. */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -9,7 +10,7 @@
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char *const decision_names[] = {
-	"answer", "busy", "forbidden",
+	"answer", "busy", "forbidden", "redirect",
 };
 
 static const char	*nonempty(const char *);
@@ -89,6 +90,10 @@ decide_invitation(const struct decide_policy *pol,
 		d = DECIDE_ANSWER;
 		why = "allowed";
 	}
+	/* Busy here need not be busy: a sibling or region may take it. */
+	if (d == DECIDE_REJECT_BUSY && nonempty(pol->redirect_url) != NULL &&
+	    !pol->no_redirect)
+		d = DECIDE_REDIRECT;
 	if (reason != NULL)
 		*reason = why;
 	return d;
@@ -100,6 +105,68 @@ decision_name(enum decision d)
 	if ((size_t)d >= NELEM(decision_names))
 		return "unknown";
 	return decision_names[d];
+}
+
+/* scheme://host[:port]/path split; 0, or -1 when u is no such URL. */
+struct url_parts {
+	const char	*host;
+	size_t		 hostlen;
+	long		 port;
+	const char	*path;
+	size_t		 pathlen;
+	int		 https;
+};
+
+static int
+url_split(const char *u, struct url_parts *p)
+{
+	const char	*h, *e, *c;
+	char		*end;
+
+	memset(p, 0, sizeof(*p));
+	if (u == NULL)
+		return -1;
+	if (strncasecmp(u, "https://", 8) == 0) {
+		p->https = 1;
+		h = u + 8;
+	} else if (strncasecmp(u, "http://", 7) == 0)
+		h = u + 7;
+	else
+		return -1;
+	e = h + strcspn(h, "/?#");
+	p->path = *e == '/' ? e : "/";
+	p->pathlen = *e == '/' ? strcspn(e, "#") : 1;
+	/* One trailing '/' does not make another endpoint. */
+	if (p->pathlen > 1 && p->path[p->pathlen - 1] == '/')
+		p->pathlen--;
+	/* A [v6] literal keeps its colons. */
+	c = *h == '[' ? memchr(h, ']', (size_t)(e - h)) : h;
+	if (c == NULL)
+		return -1;
+	c = memchr(c, ':', (size_t)(e - c));
+	p->host = h;
+	p->hostlen = (size_t)((c != NULL ? c : e) - h);
+	p->port = p->https ? 443 : 80;
+	if (c != NULL) {
+		p->port = strtol(c + 1, &end, 10);
+		if (end != e || end == c + 1 || p->port <= 0 || p->port > 65535)
+			return -1;
+	}
+	return p->hostlen > 0 ? 0 : -1;
+}
+
+int
+decide_same_url(const char *a, const char *b)
+{
+	struct url_parts	 x, y;
+
+	if (url_split(a, &x) == -1 || url_split(b, &y) == -1)
+		return 0;
+	return x.https == y.https && x.port == y.port &&
+	    x.hostlen == y.hostlen &&
+	    strncasecmp(x.host, y.host, x.hostlen) == 0 &&
+	    x.pathlen == y.pathlen &&
+	    memcmp(x.path, y.path, x.pathlen) == 0;
 }
 
 /* The tenant a notification names for its call, whatever its kind. */

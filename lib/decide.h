@@ -14,6 +14,7 @@ enum decision {
 	DECIDE_ANSWER = 0,
 	DECIDE_REJECT_BUSY,
 	DECIDE_REJECT_FORBIDDEN,
+	DECIDE_REDIRECT,	/* busy here: 302 Found to redirect_url */
 };
 
 struct decide_policy {
@@ -21,6 +22,9 @@ struct decide_policy {
 	char *const	*policies;	/* NULL-terminated; "*" allows any */
 	long long	 max_calls;	/* live legs allowed */
 	int		 draining;	/* refuse new work */
+	const char	*redirect_url;	/* where busy invitations go, or NULL */
+	int		 no_redirect;	/* redirecting would loop, or cannot
+					   be said in this reply */
 };
 
 /*
@@ -29,7 +33,9 @@ struct decide_policy {
  * "allowed", "draining", "max_calls", "tenant_not_allowed",
  * "tenant_unknown", "policy_not_allowed", "policy_unknown".  Checked in
  * that order of precedence: forbidden before busy, so a caller that
- * could never be served is told so even under load.
+ * could never be served is told so even under load.  What would be busy
+ * (draining, max_calls) is DECIDE_REDIRECT instead, with the same
+ * reason, when a redirect_url is set and no_redirect is not.
  * The tenant is the call's tenantId, else botData's policy holder tenant
  * or user tenant; the policy is botData.policyIdentifier.  Both compare
  * case-insensitively (GUIDs arrive in either case).
@@ -37,7 +43,16 @@ struct decide_policy {
 enum decision	 decide_invitation(const struct decide_policy *,
 		    const struct notification *, size_t live,
 		    const char **reason);
-const char	*decision_name(enum decision);	/* answer, busy, forbidden */
+const char	*decision_name(enum decision);	/* answer, busy, forbidden,
+						   redirect */
+
+/*
+ * Whether two webhook URLs name the same endpoint: scheme and host
+ * compared case-insensitively, the port with its scheme's default
+ * (80, 443) filled in, the path exactly but for one trailing '/'.  A
+ * redirect there would come back here.  NULL or unparsable: 0.
+ */
+int		 decide_same_url(const char *, const char *);
 
 /* The tenant an invitation is for, or NULL. */
 const char	*decide_tenant(const struct notification *);

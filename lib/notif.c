@@ -717,6 +717,66 @@ notif_batch_free(struct notif_batch *b)
 }
 
 int
+notif_is_legacy(const char *body, size_t len)
+{
+	cJSON		*root;
+	const cJSON	*state;
+	const char	*end = NULL, *p;
+	int		 legacy = 0;
+
+	if (body == NULL || len == 0 || len > NOTIF_MAX_BODY ||
+	    memchr(body, '\0', len) != NULL)
+		return 0;
+	if ((root = cJSON_ParseWithLengthOpts(body, len, &end, 0)) == NULL)
+		return 0;
+	for (p = end; p != NULL && p < body + len; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			goto done;
+	if (!cJSON_IsObject(root) || jsonx_get(root, "value") != NULL ||
+	    jsonx_get(root, "@odata.type") != NULL ||
+	    jsonx_string(root, "id") == NULL)
+		goto done;
+	/* Conversation and ConversationResult. */
+	if ((state = jsonx_get(root, "callState")) != NULL &&
+	    cJSON_IsString(state) &&
+	    (jsonx_array(root, "participants") != NULL ||
+	    jsonx_array(root, "presentedModalityTypes") != NULL ||
+	    jsonx_object(root, "operationOutcome") != NULL))
+		legacy = 1;
+	/* A callStateChange (or other) notification. */
+	else if (jsonx_string(root, "type") != NULL &&
+	    jsonx_string(root, "currentState") != NULL)
+		legacy = 1;
+ done:
+	cJSON_Delete(root);
+	return legacy;
+}
+
+static const char *
+chain_valid(const char *s)
+{
+	return s != NULL && id_valid(s, strnlen(s, NOTIF_MAX_ID + 1)) ?
+	    s : NULL;
+}
+
+const char *
+notif_chain_id(const struct call_data *c, const char *header,
+    const char **source)
+{
+	const char	*v, *src = NULL;
+
+	if (c != NULL && (v = chain_valid(c->call_chain_id)) != NULL)
+		src = "callChainId";
+	else if ((v = chain_valid(header)) != NULL)
+		src = "header";
+	else if (c != NULL && (v = chain_valid(c->bot.call_id)) != NULL)
+		src = "botData.callId";
+	if (source != NULL)
+		*source = src;
+	return v;
+}
+
+int
 notif_is_invitation(const struct notification *n)
 {
 	if (n == NULL || n->kind != NOTIF_KIND_CALL)

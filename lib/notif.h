@@ -227,6 +227,32 @@ int	 notif_parse(const char *body, size_t len, struct notif_batch **out,
 void	 notif_batch_free(struct notif_batch *);
 
 /*
+ * Whether a body that notif_parse refused is a notification in the
+ * legacy (pre-Graph, Skype Bot Platform for Calling) format, which Teams
+ * sends again in Graph format when answered 204 No Content.  UNCONFIRMED:
+ * no legacy body sent to a Graph bot was ever published; what is
+ * recognised is the legacy calling API's own documented shapes, and only
+ * in a JSON object that is no commsNotifications (no "value", no
+ * "@odata.type"), has a string "id", and either a string "callState"
+ * with a "participants" or "presentedModalityTypes" array or an
+ * "operationOutcome" object (Conversation, ConversationResult), or a
+ * string "type" with a string "currentState" (a callStateChange
+ * notification).  Anything else stays a 400.
+ */
+int	 notif_is_legacy(const char *body, size_t len);
+
+/*
+ * The call chain id of a call resource: its callChainId; else header,
+ * the request's X-Microsoft-Skype-Chain-ID (may be NULL); else
+ * botData.callId (observed equal to the chain id).  A value that is too
+ * long or not in the id alphabet is passed over.  *source, when not
+ * NULL, names where it came from: "callChainId", "header",
+ * "botData.callId", or NULL with a NULL result.
+ */
+const char *notif_chain_id(const struct call_data *, const char *header,
+	    const char **source);
+
+/*
  * A policy-based recording invitation: a call notification in state
  * incoming with botData or incomingContext.observedParticipantId.
  */

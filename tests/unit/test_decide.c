@@ -211,6 +211,104 @@ test_tenant(void **state)
 	assert_string_equal(decide_tenant(&n), T1);
 }
 
+/*
+ * With a redirect_url, what would be busy is a redirect, with the same
+ * reason; forbidden stays forbidden, room is answered, and no_redirect
+ * (a loop, a batch) leaves it busy.
+ */
+static void
+test_redirect(void **state)
+{
+	static const struct {
+		const char	*name;
+		int		 draining;
+		size_t		 live;
+		const char	*url;
+		int		 no_redirect;
+		char		**tenants;
+		enum decision	 want;
+		const char	*reason;
+	} rc[] = {
+		{ "draining", 1, 0, "https://r2/api", 0, t1,
+		    DECIDE_REDIRECT, "draining" },
+		{ "above max_calls", 0, 10, "https://r2/api", 0, t1,
+		    DECIDE_REDIRECT, "max_calls" },
+		{ "room: answered", 0, 9, "https://r2/api", 0, t1,
+		    DECIDE_ANSWER, "allowed" },
+		{ "forbidden stays", 1, 10, "https://r2/api", 0, empty,
+		    DECIDE_REJECT_FORBIDDEN, "tenant_not_allowed" },
+		{ "loop: busy", 1, 0, "https://r2/api", 1, t1,
+		    DECIDE_REJECT_BUSY, "draining" },
+		{ "no url: busy", 1, 0, NULL, 0, t1,
+		    DECIDE_REJECT_BUSY, "draining" },
+		{ "empty url: busy", 0, 10, "", 0, t1,
+		    DECIDE_REJECT_BUSY, "max_calls" },
+	};
+	struct notification	 n;
+	struct decide_policy	 pol;
+	struct dcase		 c;
+	const char		*reason;
+	enum decision		 d;
+	size_t			 i;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.tenant = T1;
+	c.policy = P1;
+	invitation(&n, &c);
+	for (i = 0; i < NELEM(rc); i++) {
+		memset(&pol, 0, sizeof(pol));
+		pol.tenants = rc[i].tenants;
+		pol.policies = any;
+		pol.max_calls = 10;
+		pol.draining = rc[i].draining;
+		pol.redirect_url = rc[i].url;
+		pol.no_redirect = rc[i].no_redirect;
+		reason = NULL;
+		d = decide_invitation(&pol, &n, rc[i].live, &reason);
+		if (d != rc[i].want || reason == NULL ||
+		    strcmp(reason, rc[i].reason) != 0)
+			fail_msg("%s: got %s (%s), want %s (%s)", rc[i].name,
+			    decision_name(d), reason ? reason : "(null)",
+			    decision_name(rc[i].want), rc[i].reason);
+	}
+	assert_string_equal(decision_name(DECIDE_REDIRECT), "redirect");
+}
+
+/* A redirect to this host's own webhook would come back. */
+static void
+test_same_url(void **state)
+{
+	(void)state;
+	assert_true(decide_same_url("https://a.example/api/calling",
+	    "https://a.example/api/calling"));
+	assert_true(decide_same_url("HTTPS://A.Example:443/api/calling",
+	    "https://a.example/api/calling/"));
+	assert_true(decide_same_url("http://127.0.0.1:80/x",
+	    "http://127.0.0.1/x"));
+	assert_true(decide_same_url("http://[::1]:8080/x",
+	    "http://[::1]:8080/x"));
+	assert_true(decide_same_url("https://a.example", "https://a.example/"));
+	assert_false(decide_same_url("https://a.example/api/calling",
+	    "https://b.example/api/calling"));
+	assert_false(decide_same_url("https://a.example/api/calling",
+	    "http://a.example/api/calling"));
+	assert_false(decide_same_url("https://a.example:8443/api/calling",
+	    "https://a.example/api/calling"));
+	assert_false(decide_same_url("https://a.example/api/Calling",
+	    "https://a.example/api/calling"));
+	assert_false(decide_same_url("http://[::1]:8080/x",
+	    "http://[::1]:8081/x"));
+	assert_false(decide_same_url("https://a.example:0/x",
+	    "https://a.example:0/x"));
+	assert_false(decide_same_url("https://a.example:99999/x",
+	    "https://a.example:99999/x"));
+	assert_false(decide_same_url("https://:443/x", "https://:443/x"));
+	assert_false(decide_same_url("ftp://a/x", "ftp://a/x"));
+	assert_false(decide_same_url(NULL, "https://a/x"));
+	assert_false(decide_same_url("https://a/x", NULL));
+}
+
 /* A parsed invitation: Graph's documented Example 3. */
 static void
 test_parsed(void **state)
@@ -423,6 +521,8 @@ main(void)
 		cmocka_unit_test(test_token_tenant),
 		cmocka_unit_test(test_tenant),
 		cmocka_unit_test(test_parsed),
+		cmocka_unit_test(test_redirect),
+		cmocka_unit_test(test_same_url),
 		cmocka_unit_test(test_edges),
 	};
 

@@ -787,6 +787,173 @@ test_resource_fallback(void **state)
 	notif_batch_free(b);
 }
 
+/*
+ * Legacy (pre-Graph) bodies are recognised, conservatively, only once
+ * notif_parse refused them: the legacy calling API's Conversation,
+ * ConversationResult and callStateChange shapes.  UNCONFIRMED shapes;
+ * anything else stays a parse error (400).
+ */
+static void
+test_legacy(void **state)
+{
+	static const char *const files[] = {
+		"legacy-conversation.json", "legacy-conversation-result.json",
+	};
+	static const char *const yes[] = {
+		"{\"id\":\"a\",\"type\":\"callStateChange\","
+		    "\"currentState\":\"terminated\"}",
+		"{\"id\":\"a\",\"callState\":\"incoming\","
+		    "\"participants\":[]}",
+		"{\"id\":\"a\",\"callState\":\"Incoming\","
+		    "\"presentedModalityTypes\":[\"audio\"]}",
+		"{\"id\":\"a\",\"callState\":\"established\","
+		    "\"operationOutcome\":{}}",
+	};
+	static const char *const no[] = {
+		"", "{}", "[]", "null", "this is not json",
+		"{\"id\":\"a\"}",
+		"{\"callState\":\"incoming\",\"participants\":[]}",
+		"{\"id\":1,\"callState\":\"incoming\",\"participants\":[]}",
+		"{\"id\":\"a\",\"callState\":1,\"participants\":[]}",
+		"{\"id\":\"a\",\"callState\":\"incoming\"}",
+		"{\"id\":\"a\",\"callState\":\"incoming\","
+		    "\"participants\":{}}",
+		"{\"id\":\"a\",\"type\":\"callStateChange\"}",
+		"{\"id\":\"a\",\"callState\":\"incoming\","
+		    "\"participants\":[],\"value\":1}",
+		"{\"id\":\"a\",\"callState\":\"incoming\","
+		    "\"participants\":[],\"@odata.type\":\"x\"}",
+		"{\"value\":[{\"changeType\":\"created\"}]}",
+		"{\"id\":\"a\",\"callState\":\"incoming\","
+		    "\"participants\":[]} trailing",
+	};
+	struct notif_batch	*b = NULL;
+	char			*body, err[128];
+	size_t			 len, i;
+
+	(void)state;
+	for (i = 0; i < NELEM(files); i++) {
+		body = slurp(files[i], &len);
+		assert_int_equal(notif_parse(body, len, &b, err, sizeof(err)),
+		    -1);
+		if (!notif_is_legacy(body, len))
+			fail_msg("%s: not recognised as legacy", files[i]);
+		free(body);
+	}
+	for (i = 0; i < NELEM(yes); i++)
+		if (!notif_is_legacy(yes[i], strlen(yes[i])))
+			fail_msg("yes[%zu]: not recognised as legacy", i);
+	for (i = 0; i < NELEM(no); i++)
+		if (notif_is_legacy(no[i], strlen(no[i])))
+			fail_msg("no[%zu]: taken for legacy", i);
+	assert_false(notif_is_legacy(NULL, 0));
+	assert_false(notif_is_legacy("{\"id\":\"a\",\"type\":\"t\","
+	    "\"currentState\":\"x\"}\0", 41));
+	/* Graph bodies are never legacy. */
+	body = slurp("example3-invitation.json", &len);
+	assert_false(notif_is_legacy(body, len));
+	free(body);
+}
+
+/* callChainId, else the X-Microsoft-Skype-Chain-ID header, else
+ * botData.callId; a value outside the id alphabet is passed over. */
+static void
+test_chain_id(void **state)
+{
+	struct notif_batch	*b;
+	const struct call_data	*c;
+	const char		*src;
+	char			 longid[NOTIF_MAX_ID + 2];
+
+	(void)state;
+	b = load("example3-invitation.json");
+	c = &b->v[0].call;
+	assert_string_equal(notif_chain_id(c, "h-1", &src),
+	    "05f2f70f-3a9c-47c1-80a9-cc79e91d8cec");
+	assert_string_equal(src, "callChainId");
+	notif_batch_free(b);
+
+	b = load("invitation-botdata-callid.json");
+	c = &b->v[0].call;
+	assert_null(c->call_chain_id);
+	assert_true(notif_is_invitation(&b->v[0]));
+	assert_string_equal(notif_chain_id(c, "09021b10-38c7-4f7c-91ba-"
+	    "3b7a60aa9d54", &src), "09021b10-38c7-4f7c-91ba-3b7a60aa9d54");
+	assert_string_equal(src, "header");
+	assert_string_equal(notif_chain_id(c, NULL, &src),
+	    "a590efba-429f-46c8-bc2b-a12134505bcf");
+	assert_string_equal(src, "botData.callId");
+	assert_string_equal(notif_chain_id(c, "", &src),
+	    "a590efba-429f-46c8-bc2b-a12134505bcf");
+	assert_string_equal(notif_chain_id(c, "a b", &src),
+	    "a590efba-429f-46c8-bc2b-a12134505bcf");
+	memset(longid, 'a', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	assert_string_equal(notif_chain_id(c, longid, &src),
+	    "a590efba-429f-46c8-bc2b-a12134505bcf");
+	notif_batch_free(b);
+
+	b = one("{\"changeType\":\"updated\",\"resourceUrl\":"
+	    "\"/communications/calls/a\",\"resourceData\":{\"state\":"
+	    "\"established\"}}");
+	src = "x";
+	assert_null(notif_chain_id(&b->v[0].call, NULL, &src));
+	assert_null(src);
+	assert_null(notif_chain_id(NULL, NULL, NULL));
+	assert_string_equal(notif_chain_id(NULL, "h", NULL), "h");
+	notif_batch_free(b);
+}
+
+/* A transfer's shapes: the transferor, a new chain id, a failed
+ * transfer's operation, terminationReason. */
+static void
+test_transfer_shapes(void **state)
+{
+	struct notif_batch	*b;
+	const struct notification *n;
+
+	(void)state;
+	b = load("invitation-transferred.json");
+	n = &b->v[0];
+	assert_true(notif_is_invitation(n));
+	assert_string_equal(n->call.incoming.transferor.kind, "user");
+	assert_string_equal(n->call.incoming.transferor.id,
+	    "b5eb7ada-0000-4000-8000-0000000000aa");
+	assert_string_equal(n->call.incoming.transferor.tenant_id,
+	    "932899f8-2ea1-4604-8413-27bd2892079f");
+	assert_string_equal(notif_chain_id(&n->call, NULL, NULL),
+	    "7c0ffee0-0000-4000-8000-0000000000c2");
+	notif_batch_free(b);
+
+	b = load("transfer-accepted-chain.json");
+	n = &b->v[0];
+	assert_false(notif_is_invitation(n));
+	assert_int_equal(n->call.state, CALL_STATE_TRANSFER_ACCEPTED);
+	assert_string_equal(n->call.call_chain_id,
+	    "7c0ffee0-0000-4000-8000-0000000000c3");
+	assert_string_equal(n->call.incoming.transferor.id,
+	    "8a34a46b-3d17-4adc-8dce-dc4e7d572698");
+	notif_batch_free(b);
+
+	b = load("transfer-failed-operation.json");
+	n = &b->v[0];
+	assert_int_equal(n->kind, NOTIF_KIND_OPERATION);
+	assert_int_equal(n->sub, NOTIF_SUB_OPERATIONS);
+	assert_string_equal(n->operation.status, "failed");
+	assert_int_equal(n->operation.result.code, 500);
+	assert_int_equal(n->operation.result.subcode, 7700);
+	assert_string_equal(n->operation.result.message,
+	    "Call transfer failed.");
+	notif_batch_free(b);
+
+	b = load("terminated-transfer.json");
+	n = &b->v[0];
+	assert_int_equal(n->call.state, CALL_STATE_TERMINATED);
+	assert_string_equal(n->call.termination_reason, "TransferCompleted");
+	assert_int_equal(n->call.result.subcode, 7015);
+	notif_batch_free(b);
+}
+
 static void
 test_id_length(void **state)
 {
@@ -1588,6 +1755,9 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_resource_urls),
 		cmocka_unit_test(test_resource_fallback),
+		cmocka_unit_test(test_legacy),
+		cmocka_unit_test(test_chain_id),
+		cmocka_unit_test(test_transfer_shapes),
 		cmocka_unit_test(test_id_length),
 		cmocka_unit_test(test_body_limits),
 		cmocka_unit_test(test_errbuf),
