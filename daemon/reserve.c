@@ -194,15 +194,12 @@ reserve_disk_full(const struct reserve *r)
 void
 reserve_status(const struct reserve *r, cJSON *o)
 {
-	cJSON	*d;
-
-	d = cJSON_AddObjectToObject(o, "disk");
 	if (r == NULL)
 		return;
-	cJSON_AddNumberToObject(d, "free_bytes", (double)free_bytes(r));
-	cJSON_AddNumberToObject(d, "reserve_bytes", (double)r->r_size);
-	cJSON_AddStringToObject(d, "reserve", r->r_held ? "held" :
+	cJSON_AddNumberToObject(o, "disk_free_bytes", (double)free_bytes(r));
+	cJSON_AddNumberToObject(o, "disk_reserve_bytes", (double)r->r_size);
+	cJSON_AddStringToObject(o, "disk_reserve", r->r_held ? "held" :
 	    r->r_problem[0] != '\0' ? r->r_problem : "none");
-	cJSON_AddBoolToObject(d, "refusing_invitations",
+	cJSON_AddBoolToObject(o, "disk_refusing_invitations",
 	    r->r_sc->sc_disk_low);
 }

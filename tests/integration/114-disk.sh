@@ -20,7 +20,7 @@ trap 'umount_disk; cleanup' EXIT
 
 q() { sqlite3 "$T/disk/audit.db" "$1"; }
 fill() { dd if=/dev/zero of="$T/disk/fill$1" bs=64k 2>/dev/null || true; sync; }
-status_disk() { ctl -j show status | jq -c '.disk'; }
+status_disk() { ctl -j show status | jq -c '{reserve: .disk_reserve, refusing_invitations: .disk_refusing_invitations}'; }
 established() {
 	local f="$T/est-$1.json"
 	sed "s/57DAB8B1894C409AB240BD8BEAE78896/$1/g" \

@@ -651,7 +651,8 @@ static const struct tamper {
 	    "not signed with the pinned key" },
 	{ "table dropped", "DROP TABLE audit_checkpoint", 0, PIN_NONE, -1, 0,
 	    "no such table" },
-	{ "column missing", "DROP VIEW call_legs; DROP VIEW join_decisions;"
+	{ "column missing", "DROP VIEW call_chains; DROP VIEW call_ends;"
+	    "DROP VIEW call_legs; DROP VIEW join_decisions;"
 	    "DROP VIEW recording_status; DROP VIEW answers; DROP VIEW "
 	    "invitations; DROP VIEW notifications; DROP VIEW events;"
 	    "ALTER TABLE audit_event DROP COLUMN detail", 0, PIN_NONE, -1, 0,
