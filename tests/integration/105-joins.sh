@@ -20,7 +20,6 @@ FORBIDDEN='{"@odata.type":"#microsoft.graph.rejectJoinResponse","reason":"forbid
 conf() {
 	AUTH_MODE=none write_conf "[recording]
 participant_capacity = 3
-tenants = $TENANT_ID
 policies = Test Policy
 $1"
 }
