@@ -5,7 +5,8 @@
  * committing.  polrecd never guesses: it asks Graph (GET
  * /communications/calls/{id}) until Graph says, and hands the verdict
  * (lib/leg.c leg_verdict) to its caller.  A call still ringing is asked
- * about again for CONFIRM_WINDOW_SEC, since a late answer may yet land;
+ * about again until CONFIRM_WINDOW_SEC after the invitation, since a late
+ * answer may yet land;
  * a Graph that does not reply is asked again with backoff for as long
  * as it takes, the leg staying undecided (and stored so) meanwhile.
  */
@@ -20,7 +21,8 @@
 #include "log.h"
 #include "polrecd.h"
 
-#define CONFIRM_WINDOW_SEC	15	/* a ringing call may take it late */
+#define CONFIRM_WINDOW_SEC	15	/* after the invitation, a ringing
+					   call may still take it */
 #define CONFIRM_RECHECK_MS	1000
 #define CONFIRM_BACKOFF_MAX_MS	60000
 
@@ -76,7 +78,11 @@ on_state(const struct graph_result *r, void *arg)
 	}
 	if (r->ok)
 		(void)graphmsg_parse_call_state(r->body, r->body_len, &cs);
-	waited = polrecd_now_us() - leg->cl_confirm_since;
+	/* Counted from the invitation: a call still ringing that long
+	 * after it will not take this answer. */
+	waited = polrecd_now_us() - (leg->cl_arrival_us != 0 &&
+	    leg->cl_arrival_us < leg->cl_confirm_since ? leg->cl_arrival_us :
+	    leg->cl_confirm_since);
 	v = leg_verdict(leg->cl_decision == DECIDE_ANSWER, leg->cl_state,
 	    r->ok, cs, waited, CONFIRM_WINDOW_SEC * 1000000ULL);
 	if (v == LEG_VERDICT_RECHECK) {

@@ -346,6 +346,21 @@ legs_ended(const struct polrecd *sc)
 	return &sc->sc_legs->ended;
 }
 
+/* Live legs whose answer or reject is under way, or being confirmed. */
+size_t
+legs_unsettled(const struct polrecd *sc)
+{
+	const struct call_leg	*leg;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(leg, &sc->sc_legs->live, cl_entry)
+		if (leg->cl_outcome == OUTCOME_PENDING &&
+		    (leg->cl_op_answer != NULL || leg->cl_op_media != NULL ||
+		    confirm_active(leg)))
+			n++;
+	return n;
+}
+
 const char *
 legs_outcome_name(enum leg_outcome o)
 {

@@ -147,6 +147,7 @@ char		*legs_notify(struct polrecd *, const struct notification *,
 const unsigned char *legs_key(const struct polrecd *);
 void		 legs_expire(struct polrecd *);
 size_t		 legs_live(const struct polrecd *);
+size_t		 legs_unsettled(const struct polrecd *);
 const char	*legs_outcome_name(enum leg_outcome);
 const struct call_legq *legs_all(const struct polrecd *);
 const struct call_legq *legs_ended(const struct polrecd *);

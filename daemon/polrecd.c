@@ -162,14 +162,49 @@ raise_nofile(void)
 		    (unsigned long long)rl.rlim_cur);
 }
 
+/*
+ * Stopping waits, at most STOP_SETTLE_SEC, for the outcomes of answers
+ * under way (sent, or being asked of Graph), so that a clean stop leaves
+ * none undecided; new invitations are refused busy meanwhile.  A second
+ * signal stops at once; what is still open is settled at the next start.
+ */
+static void
+on_stop_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct polrecd	*sc = arg;
+	size_t		 n = legs_unsettled(sc);
+
+	(void)fd;
+	(void)what;
+	if (n == 0 || polrecd_now_us() >= sc->sc_stop_by) {
+		if (n > 0)
+			log_warnx("stopping with %zu outcome(s) still open; "
+			    "they are settled with Graph at the next start", n);
+		event_base_loopexit(sc->sc_base, NULL);
+	}
+}
+
 static void
 on_sigterm(evutil_socket_t sig, short what, void *arg)
 {
 	struct polrecd	*sc = arg;
+	struct timeval	 tv = { 0, 100000 };
+	size_t		 n;
 
 	(void)what;
 	log_info("received %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
-	event_base_loopexit(sc->sc_base, NULL);
+	if (sc->sc_ev_stop != NULL || (n = legs_unsettled(sc)) == 0) {
+		event_base_loopexit(sc->sc_base, NULL);
+		return;
+	}
+	log_info("stopping once the outcomes of %zu answer(s) under way are "
+	    "known (at most %d s); new invitations are refused busy", n,
+	    STOP_SETTLE_SEC);
+	sc->sc_draining = 1;
+	sc->sc_stop_by = polrecd_now_us() + STOP_SETTLE_SEC * 1000000ULL;
+	if ((sc->sc_ev_stop = event_new(sc->sc_base, -1, EV_PERSIST,
+	    on_stop_check, sc)) == NULL || event_add(sc->sc_ev_stop, &tv) == -1)
+		event_base_loopexit(sc->sc_base, NULL);
 }
 
 /*
@@ -411,6 +446,8 @@ main(int argc, char *argv[])
 	replay_free(sc.sc_replay);
 	fetch_free(sc.sc_fetch);
 	curl_global_cleanup();
+	if (sc.sc_ev_stop != NULL)
+		event_free(sc.sc_ev_stop);
 	event_free(sc.sc_ev_sighup);
 	event_free(sc.sc_ev_sigint);
 	event_free(sc.sc_ev_sigterm);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #define POLREC_VERSION	"0.1.0"
+#define STOP_SETTLE_SEC		10	/* a stop waits for outcomes */
 #define REPLAY_MAX_ENTRIES	200000	/* message ids remembered */
 
 struct event_base;
@@ -142,6 +143,8 @@ struct polrecd {
 	struct event	*sc_ev_sigint;
 	struct event	*sc_ev_sighup;
 	struct event	*sc_ev_housekeeping;
+	struct event	*sc_ev_stop;	/* stopping: outcomes to settle */
+	uint64_t	 sc_stop_by;
 	struct stats	 sc_stats;
 	struct timespec	 sc_started;
 };
