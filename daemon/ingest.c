@@ -232,20 +232,12 @@ log_auth_failure(struct inbound *in, const char *reason,
 static void
 add_result(cJSON *d, const struct result_info *r)
 {
-	char	 code[32], sub[32], text[72];
+	char	 text[72];
 
 	if (!r->present)
 		return;
-	if (r->code_text != NULL)
-		log_sanitize(code, sizeof(code), r->code_text);
-	else
-		snprintf(code, sizeof(code), "%lld", r->code);
-	if (r->subcode_text != NULL)
-		log_sanitize(sub, sizeof(sub), r->subcode_text);
-	else
-		snprintf(sub, sizeof(sub), "%lld", r->subcode);
-	snprintf(text, sizeof(text), "%s/%s", code, sub);
-	cJSON_AddStringToObject(d, "result", text);
+	cJSON_AddStringToObject(d, "result",
+	    notif_result_text(r, text, sizeof(text)));
 	if (r->message != NULL)
 		cJSON_AddStringToObject(d, "result_message", r->message);
 }
@@ -446,6 +438,29 @@ key_deferred(struct inbound *in)
 }
 
 /*
+ * A retryable refusal before any work is done for the request: 503 and
+ * Retry-After, noted for the trail, said in the log at most every 10 s.
+ */
+static void
+defer(struct inbound *in, const char *reason, int with_call,
+    unsigned long long count, time_t *warned, const char *what,
+    const char *message)
+{
+	time_t	 now = time(NULL);
+
+	refuse(in, "deferred", reason, 503, with_call);
+	if (now - *warned >= 10) {
+		*warned = now;
+		log_warnx("%s refused (503): %llu so far; %s", what, count,
+		    message);
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(in->in_req),
+	    "Retry-After", "1");
+	http_reply_error(in->in_req, 503, "serviceUnavailable", message);
+	inbound_free(in);
+}
+
+/*
  * Events wait for the disk: refuse before doing anything, so that no
  * event is ever dropped; Graph sends the notification again.
  */
@@ -453,22 +468,11 @@ static void
 backlogged(struct inbound *in)
 {
 	static time_t	 warned;
-	time_t		 now = time(NULL);
 
-	in->in_sc->sc_stats.notifications_refused_backlog++;
-	refuse(in, "deferred", "audit_backlog", 503, 0);
-	if (now - warned >= 10) {
-		warned = now;
-		log_warnx("notifications refused (503): %llu so far; audit "
-		    "events are waiting for the database",
-		    (unsigned long long)
-		    in->in_sc->sc_stats.notifications_refused_backlog);
-	}
-	evhttp_add_header(evhttp_request_get_output_headers(in->in_req),
-	    "Retry-After", "1");
-	http_reply_error(in->in_req, 503, "serviceUnavailable",
-	    "the audit trail cannot keep up; retry");
-	inbound_free(in);
+	defer(in, "audit_backlog", 0,
+	    ++in->in_sc->sc_stats.notifications_refused_backlog, &warned,
+	    "notifications", "audit events are waiting for the database; "
+	    "retry");
 }
 
 static int
@@ -491,22 +495,10 @@ static void
 disk_full(struct inbound *in)
 {
 	static time_t	 warned;
-	time_t		 now = time(NULL);
 
-	in->in_sc->sc_stats.notifications_refused_disk++;
-	refuse(in, "deferred", "disk_full", 503, 1);
-	if (now - warned >= 10) {
-		warned = now;
-		log_warnx("invitations refused (503): %llu so far; the "
-		    "database's file system is full",
-		    (unsigned long long)
-		    in->in_sc->sc_stats.notifications_refused_disk);
-	}
-	evhttp_add_header(evhttp_request_get_output_headers(in->in_req),
-	    "Retry-After", "1");
-	http_reply_error(in->in_req, 503, "serviceUnavailable",
-	    "the audit trail's disk is full; retry");
-	inbound_free(in);
+	defer(in, "disk_full", 1,
+	    ++in->in_sc->sc_stats.notifications_refused_disk, &warned,
+	    "invitations", "the audit trail's disk is full; retry");
 }
 
 /* Answer with status and an optional JSON body, then forget the request. */

@@ -488,7 +488,7 @@ legs_expire(struct polrecd *sc)
 static void
 keep_result(struct call_leg *leg, const struct result_info *r)
 {
-	char	 code[32], sub[32];
+	char	 text[72];
 
 	if (!r->present)
 		return;
@@ -496,15 +496,8 @@ keep_result(struct call_leg *leg, const struct result_info *r)
 	leg->cl_result_subcode = r->subcode;
 	free(leg->cl_result_text);
 	/* As sent: "200/5001", whether they came as numbers or strings. */
-	if (r->code_text != NULL)
-		log_sanitize(code, sizeof(code), r->code_text);
-	else
-		snprintf(code, sizeof(code), "%lld", r->code);
-	if (r->subcode_text != NULL)
-		log_sanitize(sub, sizeof(sub), r->subcode_text);
-	else
-		snprintf(sub, sizeof(sub), "%lld", r->subcode);
-	xasprintf(&leg->cl_result_text, "%s/%s", code, sub);
+	leg->cl_result_text = xstrdup(notif_result_text(r, text,
+	    sizeof(text)));
 }
 
 /*

@@ -9,6 +9,7 @@
 #include <cJSON.h>
 
 #include "jsonx.h"
+#include "log.h"
 #include "notif.h"
 #include "xmalloc.h"
 
@@ -809,4 +810,25 @@ call_state_name(enum call_state s)
 	if ((size_t)s >= NELEM(state_names))
 		return "unknown";
 	return state_names[s];
+}
+
+char *
+notif_result_text(const struct result_info *r, char *buf, size_t len)
+{
+	char	 code[32], sub[32];
+
+	if (len > 0)
+		buf[0] = '\0';
+	if (!r->present)
+		return buf;
+	if (r->code_text != NULL)
+		log_sanitize(code, sizeof(code), r->code_text);
+	else
+		snprintf(code, sizeof(code), "%lld", r->code);
+	if (r->subcode_text != NULL)
+		log_sanitize(sub, sizeof(sub), r->subcode_text);
+	else
+		snprintf(sub, sizeof(sub), "%lld", r->subcode);
+	snprintf(buf, len, "%s/%s", code, sub);
+	return buf;
 }

@@ -126,6 +126,12 @@ struct result_info {
 	const char	*message;
 };
 
+/*
+ * A resultInfo as "code/subcode", each as sent (a string, cleaned for
+ * logs) or as its number; "" when absent.  Returns buf.
+ */
+char	*notif_result_text(const struct result_info *, char *buf, size_t len);
+
 struct meeting_info {
 	const char	*type;			/* @odata.type, e.g. tokenMeetingInfo */
 	const char	*token;			/* personal: sealed at rest later */

@@ -1735,6 +1735,28 @@ test_jsonx(void **state)
 	cJSON_Delete(o);
 }
 
+/* resultInfo as "code/subcode", numbers or strings as sent. */
+static void
+test_result_text(void **state)
+{
+	struct result_info	 r;
+	char			 buf[72];
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	assert_string_equal(notif_result_text(&r, buf, sizeof(buf)), "");
+	r.present = 1;
+	r.code = 200;
+	r.subcode = 5001;
+	assert_string_equal(notif_result_text(&r, buf, sizeof(buf)),
+	    "200/5001");
+	r.code_text = "500";
+	r.subcode_text = "x\ny";
+	assert_string_equal(notif_result_text(&r, buf, sizeof(buf)),
+	    "500/x?y");
+	assert_string_equal(notif_result_text(&r, buf, 4), "500");
+}
+
 int
 main(void)
 {
@@ -1776,6 +1798,7 @@ main(void)
 		cmocka_unit_test(test_envelope_type),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_jsonx),
+		cmocka_unit_test(test_result_text),
 	};
 
 	return cmocka_run_group_tests_name("notif", tests, NULL, NULL);
