@@ -58,6 +58,7 @@ note_latency(struct polrecd *sc, const struct call_leg *leg)
 
 	if (us > sc->sc_stats.answer_latency_max_us)
 		sc->sc_stats.answer_latency_max_us = us;
+	histogram_observe(&sc->sc_metrics.m_answer_latency, (double)us / 1e6);
 }
 
 /* The audit event of an answer's or reject's outcome. */

@@ -190,11 +190,13 @@ on_commit(evutil_socket_t fd, short what, void *arg)
 	struct polrecd	*sc = c->c_sc;
 	char		 err[512];
 	uint64_t	 t0 = polrecd_now_us(), us;
+	size_t		 batch;
 	time_t		 now;
 
 	(void)fd;
 	(void)what;
 	c->c_pending = 0;
+	batch = journal_held(sc);
 	c->c_ok = !(legstore_dirty(sc) || journal_dirty(sc)) ||
 	    write_all(c, err, sizeof(err)) == 0;
 	/* Out of room: the reserve is for this; at once, before any reply. */
@@ -204,6 +206,10 @@ on_commit(evutil_socket_t fd, short what, void *arg)
 	us = polrecd_now_us() - t0;
 	if (c->c_ok) {
 		sc->sc_stats.commits++;
+		histogram_observe(&sc->sc_metrics.m_commit_latency,
+		    (double)us / 1e6);
+		histogram_observe(&sc->sc_metrics.m_commit_batch,
+		    (double)batch);
 		if (us > sc->sc_stats.commit_us_max)
 			sc->sc_stats.commit_us_max = us;
 		if (us > COMMIT_SLOW_US)

@@ -231,6 +231,7 @@ cmd_show_status(struct control_client *cc, int argc, char **argv,
 	    (double)sc->sc_conf->recording_max_calls);
 	add_tokens(o, sc);
 	add_integrity(o, sc);
+	alarms_status(sc, o);
 	reserve_status(sc->sc_reserve, o);
 	return o;
 }
@@ -912,6 +913,12 @@ fail:
 	free(c->c_path);
 	free(c);
 	return NULL;
+}
+
+int
+control_clients(const struct control *c)
+{
+	return c != NULL ? c->c_nclients : 0;
 }
 
 void

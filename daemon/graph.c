@@ -58,6 +58,7 @@ struct graph_op {
 };
 
 static LIST_HEAD(, graph_op) graph_ops = LIST_HEAD_INITIALIZER(graph_ops);
+static size_t	 graph_nops;	/* in graph_ops */
 
 static void	 attempt(struct graph_op *);
 
@@ -114,6 +115,7 @@ op_free(struct graph_op *op)
 		free(op->go_secret);
 	}
 	LIST_REMOVE(op, go_entry);
+	graph_nops--;
 	free(op->go_method);
 	free(op->go_url);
 	free(op->go_what);
@@ -262,6 +264,27 @@ log_failure(struct graph_op *op, const struct fetch_response *r,
 	    res->gerr.code : NULL), msg, rid, op->go_crid, then);
 }
 
+/* Graph's answers by status: a bounded set (see labelset_add). */
+static void
+count_response(struct polrecd *sc, const struct fetch_response *r)
+{
+	char	 status[16];
+
+	if (r->ok)
+		snprintf(status, sizeof(status), "%ld", r->status);
+	else
+		snprintf(status, sizeof(status), "error");
+	labelset_add(&sc->sc_metrics.m_graph_status, status, 1);
+}
+
+/* Graph operations under way (waiting for a token, sent, or backing
+ * off before a retry). */
+size_t
+graph_in_flight(void)
+{
+	return graph_nops;
+}
+
 static void
 on_response(const struct fetch_response *r, void *arg)
 {
@@ -278,13 +301,17 @@ on_response(const struct fetch_response *r, void *arg)
 	res.body_len = r->body_len;
 	res.request_id = fetch_header(r->xfer, "request-id");
 	res.client_request_id = op->go_crid;
+	count_response(op->go_sc, r);
 	if (r->ok && r->status >= 200 && r->status <= 299) {
 		res.ok = 1;
 		complete(op, &res);
 		return;
 	}
-	if (r->ok)
+	if (r->ok) {
 		graphmsg_parse_error(r->body, r->body_len, &res.gerr);
+		labelset_add(&op->go_sc->sc_metrics.m_graph_code,
+		    res.gerr.code[0] != '\0' ? res.gerr.code : "none", 1);
+	}
 	if (res.request_id == NULL && res.gerr.request_id[0] != '\0')
 		res.request_id = res.gerr.request_id;
 	op->go_sc->sc_stats.graph_failures++;
@@ -419,6 +446,7 @@ graph_start(struct polrecd *sc, const struct graph_req *r, graph_cb cb,
 	op = xcalloc(1, sizeof(*op));
 	op->go_sc = sc;
 	LIST_INSERT_HEAD(&graph_ops, op, go_entry);
+	graph_nops++;
 	op->go_method = xstrdup(r->method);
 	op->go_url = xstrdup(r->url);
 	op->go_what = xstrdup(r->what);

@@ -110,5 +110,6 @@ char		*graph_call_url(const struct polrecd *, const char *call_id,
 		    const char *action);
 
 void		 graph_cancel_all(struct polrecd *);
+size_t		 graph_in_flight(void);
 
 #endif

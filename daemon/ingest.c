@@ -376,6 +376,16 @@ refused_call_id(struct inbound *in, char *buf, size_t len)
 	notif_batch_free(batch);
 }
 
+/* Notifications by kind and outcome, for the metrics. */
+static void
+note_outcome(struct polrecd *sc, const char *kind, const char *outcome)
+{
+	char	 v[LABEL_VALUE_MAX];
+
+	snprintf(v, sizeof(v), "%s/%s", kind, outcome);
+	labelset_add(&sc->sc_metrics.m_notifications, v, 1);
+}
+
 /* A refusal, for the trail's aggregate of refused requests. */
 static void
 refuse(struct inbound *in, const char *outcome, const char *reason,
@@ -386,6 +396,7 @@ refuse(struct inbound *in, const char *outcome, const char *reason,
 	if (with_call)
 		refused_call_id(in, call, sizeof(call));
 	refused_note(in->in_sc, outcome, reason, status, in->in_addr, call);
+	note_outcome(in->in_sc, "request", outcome);
 }
 
 static void
@@ -393,6 +404,7 @@ deny(struct inbound *in, const char *reason, const struct jwt_claims *cl)
 {
 	refuse(in, "refused", reason, 401, 1);
 	in->in_sc->sc_stats.auth_failed++;
+	labelset_add(&in->in_sc->sc_metrics.m_auth_failures, reason, 1);
 	log_auth_failure(in, reason, cl);
 	/* No detail for the caller: the reason is in the log only. */
 	evhttp_add_header(evhttp_request_get_output_headers(in->in_req),
@@ -405,6 +417,8 @@ static void
 unavailable(struct inbound *in)
 {
 	in->in_sc->sc_stats.auth_unavailable++;
+	labelset_add(&in->in_sc->sc_metrics.m_auth_failures,
+	    "no_signing_keys", 1);
 	refuse(in, "deferred", "no_signing_keys", 503, 1);
 	log_warnx("notification deferred (503): no signing keys yet; peer %s "
 	    "msg %s", in->in_peer, in->in_msgid);
@@ -425,6 +439,8 @@ static void
 key_deferred(struct inbound *in)
 {
 	in->in_sc->sc_stats.auth_key_deferred++;
+	labelset_add(&in->in_sc->sc_metrics.m_auth_failures, "key_refetch",
+	    1);
 	refuse(in, "deferred", "key_refetch", 503, 1);
 	if (auth_log_allowed())
 		log_warnx("notification deferred (503): key_refetch; key id %s "
@@ -702,10 +718,16 @@ process(struct inbound *in, long long expires, const char *tid)
 	in->in_request = journal_request_begin(sc);
 	if ((refused = check_tenants(in, batch, tid, &not_served)) > 0) {
 		journal_request_end(sc);
-		if (not_served > 0)
+		if (not_served > 0) {
 			sc->sc_stats.tenant_not_allowed++;
-		if (refused > not_served)
+			labelset_add(&sc->sc_metrics.m_auth_failures,
+			    "tenant_not_served", 1);
+		}
+		if (refused > not_served) {
 			sc->sc_stats.auth_tenant_mismatch++;
+			labelset_add(&sc->sc_metrics.m_auth_failures,
+			    "tenant_mismatch", 1);
+		}
 		notif_batch_free(batch);
 		/* Answered once the refusal is on the disk, like the rest. */
 		reply(in, 403, xstrdup(not_served > 0 ?
@@ -726,6 +748,8 @@ process(struct inbound *in, long long expires, const char *tid)
 		    "X-Plat-Redirect-Du");
 	for (i = 0; i < batch->n; i++) {
 		sc->sc_stats.notifications_received++;
+		note_outcome(sc, notif_kind_name(batch->v[i].kind),
+		    "accepted");
 		if (!notif_is_invitation(&batch->v[i]))
 			journal_request(in, &batch->v[i], "accepted",
 			    legs_find(sc, batch->v[i].call_id) == NULL ?

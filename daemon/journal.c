@@ -490,6 +490,13 @@ journal_request_drop(struct polrecd *sc, uint64_t request)
  * are refused with 503 before any work is done for them, so nothing is
  * ever dropped; the appliance's own events are few and always kept.
  */
+/* Events held for the next commit. */
+size_t
+journal_held(const struct polrecd *sc)
+{
+	return sc->sc_journal != NULL ? sc->sc_journal->j_nheld : 0;
+}
+
 int
 journal_backlog(const struct polrecd *sc)
 {

@@ -33,6 +33,7 @@ struct keys {
 	struct kidrate		 k_kids;	/* kids that asked, recently */
 	uint64_t		 k_started_us;	/* the last fetch's start */
 	uint64_t		 k_set_us;	/* start of the fetch of k_jwks */
+	uint64_t		 k_ok_us;	/* the last good fetch's end */
 	int			 k_backoff;
 	int			 k_fetching;
 };
@@ -50,6 +51,7 @@ fetch_done(struct keys *k, int ok)
 	k->k_fetching = 0;
 	if (ok) {
 		st->key_fetches++;
+		k->k_ok_us = polrecd_now_us();
 		k->k_backoff = 0;
 		keys_schedule(k, (int)k->k_sc->sc_conf->auth_key_refresh);
 	} else {
@@ -272,4 +274,21 @@ void
 keys_unwait(struct keys *k, struct waiter *w)
 {
 	waitq_remove(&k->k_waiters, w);
+}
+
+/*
+ * The signing keys' freshness: 1 and the time since the last successful
+ * fetch when a set is held, 0 when none is; *fetching while the first
+ * fetch is still under way and none has failed yet.
+ */
+int
+keys_age(const struct keys *k, uint64_t *age_us, int *first_fetch)
+{
+	*age_us = 0;
+	*first_fetch = k != NULL && k->k_jwks == NULL && k->k_fetching &&
+	    k->k_backoff == 0;
+	if (k == NULL || k->k_jwks == NULL)
+		return 0;
+	*age_us = polrecd_now_us() - k->k_ok_us;
+	return 1;
 }

@@ -41,5 +41,7 @@ enum keys_verdict keys_unknown_kid(struct keys *, const char *kid,
 void		 keys_wait(struct keys *, struct waiter *, void (*)(void *),
 		    void *);
 void		 keys_unwait(struct keys *, struct waiter *);
+int		 keys_age(const struct keys *, uint64_t *age_us,
+		    int *first_fetch);
 
 #endif

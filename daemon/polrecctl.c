@@ -180,6 +180,25 @@ print_fields(const cJSON *o)
 	return 0;
 }
 
+/* The alarms raised, one line each, or "alarms  none". */
+static void
+print_alarms(const cJSON *o)
+{
+	const cJSON	*alarms, *a;
+
+	alarms = cJSON_GetObjectItemCaseSensitive(o, "alarms");
+	if (!cJSON_IsArray(alarms))
+		return;
+	if (cJSON_GetArraySize(alarms) == 0) {
+		printf("\nalarms: none\n");
+		return;
+	}
+	printf("\n%-14s  %-20s  %s\n", "ALARM", "SINCE", "REASON");
+	cJSON_ArrayForEach(a, alarms)
+		printf("%-14s  %-20s  %s\n", field(a, "name"),
+		    field(a, "since"), field(a, "reason"));
+}
+
 /* The fields, then a table of the tenants' Graph tokens. */
 static int
 print_status(const cJSON *o)
@@ -190,8 +209,10 @@ print_status(const cJSON *o)
 	if ((copy = cJSON_Duplicate(o, 1)) == NULL)
 		return -1;
 	cJSON_DeleteItemFromObjectCaseSensitive(copy, "tenants");
+	cJSON_DeleteItemFromObjectCaseSensitive(copy, "alarms");
 	print_fields(copy);
 	cJSON_Delete(copy);
+	print_alarms(o);
 	tenants = cJSON_GetObjectItemCaseSensitive(o, "tenants");
 	if (!cJSON_IsArray(tenants))
 		return 0;

@@ -235,6 +235,9 @@ reload(struct polrecd *sc, const char *by, char *err, size_t errlen)
 	if (strcmp(nc->http_listen, sc->sc_conf->http_listen) != 0)
 		log_warnx("reload: listen %s needs a restart; still on %s",
 		    nc->http_listen, sc->sc_conf->http_listen);
+	if (strcmp(nc->admin_listen, sc->sc_conf->admin_listen) != 0)
+		log_warnx("reload: [admin] listen %s needs a restart; still "
+		    "%s", nc->admin_listen, sc->sc_conf->admin_listen);
 	conf_free(sc->sc_conf);
 	sc->sc_conf = nc;
 	http_reconfigure(sc->sc_http);
@@ -346,6 +349,7 @@ main(int argc, char *argv[])
 		fatalx("cannot install signal handlers");
 
 	warn_unsafe_conf(sc.sc_conf);
+	metrics_init(&sc);
 
 	if ((sc.sc_fetch = fetch_new(sc.sc_base)) == NULL)
 		fatalx("cannot start the HTTP client");
@@ -411,12 +415,21 @@ main(int argc, char *argv[])
 		fatalx("cannot start the HTTP listener on %s",
 		    sc.sc_conf->http_listen);
 
+	/* After the listener: the admin endpoints report on it. */
+	sc.sc_admin = admin_new(&sc);
+	if ((sc.sc_alarms = alarms_new(&sc)) == NULL)
+		fatalx("cannot start the alarms' timer");
+
 	resume_start(&sc);
 
 	log_info("polrecd %s started", POLREC_VERSION);
 	if (event_base_dispatch(sc.sc_base) == -1)
 		log_warnx("event loop failed");
 
+	admin_free(sc.sc_admin);
+	sc.sc_admin = NULL;
+	alarms_free(sc.sc_alarms);
+	sc.sc_alarms = NULL;
 	/* What is pending is committed, and its replies released, first;
 	 * the last checkpoint leaves through the log. */
 	witness_free(sc.sc_witness);

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "metric.h"
+
 #define POLREC_VERSION	"0.1.0"
 #define STOP_SETTLE_SEC		10	/* a stop waits for outcomes */
 #define REPLAY_MAX_ENTRIES	200000	/* message ids remembered */
@@ -28,6 +30,8 @@ struct call_leg;
 struct resume;
 struct waiter;
 struct sqlite3;
+struct alarms;
+struct admin;
 
 /*
  * Counters, exported flat by name (later `polrecctl show stats` and the
@@ -116,6 +120,20 @@ struct stats {
 	uint64_t	 notifications_refused_disk;
 };
 
+/*
+ * What the metrics endpoint shows beyond struct stats: distributions and
+ * counts by a label, each with a bounded set of values.
+ */
+struct metrics {
+	struct histogram m_answer_latency;	/* seconds, arrival to 2xx */
+	struct histogram m_commit_latency;	/* seconds */
+	struct histogram m_commit_batch;	/* events in a commit */
+	struct labelset	 m_notifications;	/* "kind/outcome" */
+	struct labelset	 m_auth_failures;	/* reason */
+	struct labelset	 m_graph_status;	/* HTTP status, or "error" */
+	struct labelset	 m_graph_code;		/* Graph's error code */
+};
+
 struct polrecd {
 	struct event_base *sc_base;
 	struct conf	*sc_conf;
@@ -146,6 +164,9 @@ struct polrecd {
 	struct event	*sc_ev_stop;	/* stopping: outcomes to settle */
 	uint64_t	 sc_stop_by;
 	struct stats	 sc_stats;
+	struct metrics	 sc_metrics;
+	struct alarms	*sc_alarms;
+	struct admin	*sc_admin;
 	struct timespec	 sc_started;
 };
 
@@ -181,6 +202,7 @@ void		 journal_event_leg(struct trail_event *,
 void		 journal_add(struct polrecd *, const struct trail_event *);
 int		 journal_dirty(const struct polrecd *);
 int		 journal_backlog(const struct polrecd *);
+size_t		 journal_held(const struct polrecd *);
 int		 journal_flush(struct polrecd *, struct sqlite3 *, char *err,
 		    size_t errlen);
 void		 journal_done(struct polrecd *, int committed);
@@ -227,6 +249,8 @@ struct reserve	*reserve_new(struct polrecd *);
 void		 reserve_free(struct reserve *);
 int		 reserve_release(struct reserve *);
 int		 reserve_disk_full(const struct reserve *);
+long long	 reserve_free_bytes(const struct reserve *);
+long long	 reserve_size(const struct reserve *);
 struct cJSON;
 void		 reserve_status(const struct reserve *, struct cJSON *);
 
@@ -239,6 +263,29 @@ void		 refused_note(struct polrecd *, const char *outcome,
 /* witness.c: checkpoints to the witness and the time stamping authority */
 struct witness	*witness_new(struct polrecd *);
 void		 witness_free(struct witness *);
+/* The longest a peer has failed, from its first failure on; 0: none. */
+uint64_t	 witness_failing_us(const struct witness *, char *why,
+		    size_t whylen);
+
+/* alarms.c: named conditions, evaluated every second, edges logged */
+struct alarms	*alarms_new(struct polrecd *);
+void		 alarms_free(struct alarms *);
+void		 alarms_eval(struct polrecd *);
+void		 alarms_status(const struct polrecd *, struct cJSON *);
+/* Why the recorder cannot answer now, one reason a line; "" if ready. */
+int		 alarms_readiness(const struct polrecd *, FILE *);
+void		 alarms_report(const struct polrecd *, FILE *);
+void		 alarms_metrics(const struct polrecd *, FILE *);
+
+
+/* admin.c: the admin listener (metrics, health) */
+struct admin	*admin_new(struct polrecd *);
+void		 admin_free(struct admin *);
+int		 admin_listening(const struct admin *);
+
+/* metrics.c: the Prometheus text of /metrics */
+void		 metrics_init(struct polrecd *);
+void		 metrics_write(const struct polrecd *, FILE *);
 
 /* http.c */
 struct http	*http_new(struct polrecd *);
@@ -255,6 +302,7 @@ void		 http_reply_error(struct evhttp_request *, int, const char *,
 /* control.c */
 struct control	*control_new(struct polrecd *);
 void		 control_free(struct control *);
+int		 control_clients(const struct control *);
 
 /* ingest.c */
 void		 ingest_request(struct polrecd *, struct evhttp_request *,

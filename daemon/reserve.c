@@ -191,6 +191,18 @@ reserve_disk_full(const struct reserve *r)
 	return r != NULL && (avail = free_bytes(r)) >= 0 && avail < (1 << 20);
 }
 
+long long
+reserve_free_bytes(const struct reserve *r)
+{
+	return r != NULL ? free_bytes(r) : -1;
+}
+
+long long
+reserve_size(const struct reserve *r)
+{
+	return r != NULL ? (long long)r->r_size : 0;
+}
+
 void
 reserve_status(const struct reserve *r, cJSON *o)
 {

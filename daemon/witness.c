@@ -51,6 +51,8 @@ struct peer {
 	uint64_t		 p_nonce;	/* of the request in flight */
 	unsigned char		 p_digest[TSA_DIGESTBYTES];
 	time_t			 p_last_warn;
+	uint64_t		 p_failing_us;	/* since the first failure */
+	char			 p_why[128];	/* the last failure */
 };
 
 struct witness {
@@ -121,6 +123,10 @@ peer_failed(struct peer *p, long status, const char *why)
 	struct timeval	 tv;
 	time_t		 now = time(NULL);
 
+	if (p->p_failing_us == 0)
+		p->p_failing_us = polrecd_now_us();
+	snprintf(p->p_why, sizeof(p->p_why), "%s%s", why,
+	    status > 0 ? " (HTTP status)" : "");
 	if (p->p_kind == PEER_WITNESS)
 		sc->sc_stats.witness_failures++;
 	else
@@ -172,6 +178,7 @@ on_witness(const struct fetch_response *r, void *arg)
 	}
 	receipt_of(r, receipt, sizeof(receipt));
 	p->p_w->w_sc->sc_stats.witness_accepted++;
+	p->p_failing_us = 0;
 	peer_record(p, "accepted", NULL, r->status, receipt, 0);
 	p->p_backoff = 0;
 	peer_next(p);
@@ -201,6 +208,7 @@ on_tsa(const struct fetch_response *r, void *arg)
 	}
 	p->p_w->w_sc->sc_stats.timestamps++;
 	journal_add_timestamp(p->p_w->w_sc, p->p_cp.seq, gen, token, tokenlen);
+	p->p_failing_us = 0;
 	peer_record(p, "stamped", NULL, r->status, NULL, gen);
 	free(token);
 	p->p_backoff = 0;
@@ -343,4 +351,28 @@ witness_free(struct witness *w)
 		event_free(w->w_peer[i].p_retry);
 	}
 	free(w);
+}
+
+/*
+ * How long checkpoints have not left the host: the longest a peer has
+ * been failing (since its first failure after its last success), with
+ * its last failure in why; 0 when none is failing.
+ */
+uint64_t
+witness_failing_us(const struct witness *w, char *why, size_t whylen)
+{
+	uint64_t	 now = polrecd_now_us(), worst = 0;
+	int		 i;
+
+	if (whylen > 0)
+		why[0] = '\0';
+	for (i = 0; w != NULL && i < PEER_N; i++) {
+		if (w->w_peer[i].p_failing_us == 0 ||
+		    now - w->w_peer[i].p_failing_us <= worst)
+			continue;
+		worst = now - w->w_peer[i].p_failing_us;
+		snprintf(why, whylen, "%s: %s", peer_names[i],
+		    w->w_peer[i].p_why);
+	}
+	return worst;
 }

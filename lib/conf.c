@@ -32,6 +32,7 @@ enum conf_type {
 	CT_FILE,	/* absolute path */
 	CT_URLPATH,	/* /path on this host */
 	CT_LISTEN,	/* ADDR:PORT */
+	CT_LISTEN_OFF,	/* ADDR:PORT, or off */
 	CT_GUID,	/* 8-4-4-4-12 hex */
 	CT_UINT,	/* bounded integer */
 	CT_ENUM,	/* one of names[] */
@@ -39,6 +40,7 @@ enum conf_type {
 	CT_LIST,	/* words separated by spaces or commas */
 	CT_CSV,		/* items separated by commas; inner spaces kept */
 	CT_DURATION,	/* N[smhdwy], bounded, in seconds */
+	CT_MINUTES,	/* a duration, bare digits in minutes; seconds */
 	CT_GROUP,	/* a group name (looked up by the daemon) */
 };
 
@@ -156,6 +158,17 @@ static const struct directive directives[] = {
 	{ "audit", "group", CT_GROUP, S(audit_group), 0, 0, NULL },
 	{ "control", "socket", CT_FILE, S(control_socket), 0, 0, NULL },
 	{ "control", "group", CT_GROUP, S(control_group), 0, 0, NULL },
+	{ "admin", "listen", CT_LISTEN_OFF, S(admin_listen), 0, 0, NULL },
+	{ "admin", "quiet_alarm", CT_MINUTES, S(admin_quiet_alarm), 0,
+	    7 * 86400, NULL },
+	{ "admin", "alarm_window", CT_DURATION, S(admin_alarm_window), 1,
+	    86400, NULL },
+	{ "admin", "clock_max_error_ms", CT_UINT, S(admin_clock_max_error_ms),
+	    1, 3600000, NULL },
+	{ "admin", "token_alarm", CT_DURATION, S(admin_token_alarm), 0,
+	    86400, NULL },
+	{ "admin", "checkpoint_alarm", CT_DURATION, S(admin_checkpoint_alarm),
+	    1, 7 * 86400, NULL },
 };
 #undef S
 #define NDIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
@@ -321,6 +334,12 @@ conf_defaults(struct conf *c)
 	c->audit_startup_check_sec = 30;
 	c->audit_retention_min = CONF_RETENTION_MIN_DEFAULT;
 	c->control_socket = xstrdup("/run/polrecd/ctl.sock");
+	c->admin_listen = xstrdup(CONF_ADMIN_LISTEN_DEFAULT);
+	c->admin_quiet_alarm = 15 * 60;
+	c->admin_alarm_window = 300;
+	c->admin_clock_max_error_ms = 100;
+	c->admin_token_alarm = 300;
+	c->admin_checkpoint_alarm = 600;
 }
 
 void
@@ -334,7 +353,8 @@ conf_free(struct conf *c)
 	for (i = 0; i < NDIRECTIVES; i++) {
 		if (directives[i].type == CT_UINT ||
 		    directives[i].type == CT_ENUM ||
-		    directives[i].type == CT_DURATION)
+		    directives[i].type == CT_DURATION ||
+		    directives[i].type == CT_MINUTES)
 			continue;
 		if (directives[i].type == CT_LIST ||
 		    directives[i].type == CT_CSV) {
@@ -513,6 +533,22 @@ check_value(const struct directive *d, const char *v, long long *num)
 			return "expected ADDR:PORT, e.g. 0.0.0.0:8443 or "
 			    "[::]:8443";
 		return NULL;
+	case CT_LISTEN_OFF:
+		if (strcmp(v, "off") != 0 &&
+		    conf_split_listen(v, host, sizeof(host), &port) == -1)
+			return "expected ADDR:PORT, e.g. 127.0.0.1:9464, or "
+			    "off";
+		return NULL;
+	case CT_MINUTES:
+		if (v[strspn(v, "0123456789")] == '\0' && strlen(v) < 10) {
+			*num = strtonum(v, 0, d->max / 60, &errstr) * 60;
+			if (errstr == NULL)
+				return NULL;
+		} else if (conf_parse_duration(v, num) == 0 &&
+		    *num >= d->min && *num <= d->max)
+			return NULL;
+		return "expected minutes, or a duration such as 90s or 2h, "
+		    "up to 7d; 0 is off";
 	case CT_GUID:
 		if (!valid_guid(v))
 			return "expected a GUID such as "
@@ -570,6 +606,7 @@ set_value(struct parser *p, struct conf *c, const struct directive *d,
 	switch (d->type) {
 	case CT_UINT:
 	case CT_DURATION:
+	case CT_MINUTES:
 		*(long long *)((char *)c + d->off) = num;
 		break;
 	case CT_ENUM:

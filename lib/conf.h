@@ -15,6 +15,8 @@
 /* [graph] token_url: {tenant} is each tenant served. */
 #define CONF_TOKEN_URL_DEFAULT	\
 	"https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+/* [admin] listen: metrics and health, on loopback. */
+#define CONF_ADMIN_LISTEN_DEFAULT	"127.0.0.1:9464"
 /* [http] tls_ciphers: forward secrecy and AEAD only, for TLS 1.2. */
 #define CONF_TLS_CIPHERS_DEFAULT	"ECDHE+AESGCM:ECDHE+CHACHA20"
 
@@ -126,6 +128,14 @@ struct conf {
 	/* [control] */
 	char		*control_socket;
 	char		*control_group;		/* NULL: the daemon's group */
+
+	/* [admin] */
+	char		*admin_listen;		/* ADDR:PORT, or "off" */
+	long long	 admin_quiet_alarm;	/* seconds; 0: off */
+	long long	 admin_alarm_window;	/* seconds: missed answers */
+	long long	 admin_clock_max_error_ms;
+	long long	 admin_token_alarm;	/* seconds left on a token */
+	long long	 admin_checkpoint_alarm;	/* seconds failing */
 
 	/* [tenants] */
 	char		**tenants_ids;		/* as written; NULL: unset */

@@ -102,6 +102,8 @@ database = $T/audit.db
 key_dir = $T/keys
 [control]
 socket = $T/ctl.sock
+[admin]
+listen = ${ADMIN_LISTEN:-127.0.0.1:0}
 $tenants_section
 ${1:-}
 CONF
@@ -154,6 +156,12 @@ stop_polrecd() {
 	rc=$?
 	POLRECD_PID=
 	return $rc
+}
+
+# admin_addr: where the admin listener (metrics, health) was bound.
+admin_addr() {
+	sed -n 's|.*admin: /metrics, /healthz and /readyz on http://\([0-9.]*:[0-9]*\).*|\1|p' \
+	    "$T/polrecd.log" | tail -n 1
 }
 
 # post FILE [CONTENT_TYPE] [EXTRA CURL ARGS]: prints "STATUS BODY".

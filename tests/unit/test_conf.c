@@ -186,6 +186,49 @@ test_every_directive(void **state)
 	conf_free(c);
 }
 
+/*
+ * [admin]: the listener on loopback by default, or off; quiet_alarm in
+ * minutes unless a unit says otherwise (tests use seconds).
+ */
+static void
+test_admin(void **state)
+{
+	struct conf	*c;
+
+	(void)state;
+	c = parse_ok("[auth]\nmode = none\n");
+	assert_string_equal(c->admin_listen, "127.0.0.1:9464");
+	assert_int_equal(c->admin_quiet_alarm, 15 * 60);
+	assert_int_equal(c->admin_alarm_window, 300);
+	assert_int_equal(c->admin_clock_max_error_ms, 100);
+	assert_int_equal(c->admin_token_alarm, 300);
+	assert_int_equal(c->admin_checkpoint_alarm, 600);
+	conf_free(c);
+	c = parse_ok("[auth]\nmode = none\n"
+	    "[admin]\nlisten = off\nquiet_alarm = 0\n"
+	    "alarm_window = 3s\nclock_max_error_ms = 5\n"
+	    "token_alarm = 0\ncheckpoint_alarm = 1h\n");
+	assert_string_equal(c->admin_listen, "off");
+	assert_int_equal(c->admin_quiet_alarm, 0);
+	assert_int_equal(c->admin_alarm_window, 3);
+	assert_int_equal(c->admin_clock_max_error_ms, 5);
+	assert_int_equal(c->admin_checkpoint_alarm, 3600);
+	conf_free(c);
+	c = parse_ok("[auth]\nmode = none\n"
+	    "[admin]\nlisten = [::1]:0\nquiet_alarm = 4s\n");
+	assert_int_equal(c->admin_quiet_alarm, 4);
+	conf_free(c);
+	c = parse_ok("[auth]\nmode = none\n[admin]\nquiet_alarm = 2h\n");
+	assert_int_equal(c->admin_quiet_alarm, 7200);
+	conf_free(c);
+	parse_fails("[admin]\nlisten = 9464\n", "listen: expected ADDR:PORT");
+	parse_fails("[admin]\nquiet_alarm = 8d\n", "quiet_alarm: expected");
+	parse_fails("[admin]\nquiet_alarm = 20000\n", "quiet_alarm: expected");
+	parse_fails("[admin]\nquiet_alarm = -1\n", "quiet_alarm: expected");
+	parse_fails("[admin]\nclock_max_error_ms = 0\n",
+	    "clock_max_error_ms");
+}
+
 /* Durations: a unit suffix or seconds; a year is 366 days. */
 #define TA	"932899f8-2ea1-4604-8413-27bd2892079f"
 #define TB	"7a1b2c3d-0000-4000-8000-0000000000b2"
@@ -741,6 +784,7 @@ main(void)
 		cmocka_unit_test(test_tenants_fold),
 		cmocka_unit_test(test_token_url),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_admin),
 		cmocka_unit_test(test_transport),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_errors_accumulate),
