@@ -59,6 +59,9 @@ note_latency(struct polrecd *sc, const struct call_leg *leg)
 	if (us > sc->sc_stats.answer_latency_max_us)
 		sc->sc_stats.answer_latency_max_us = us;
 	histogram_observe(&sc->sc_metrics.m_answer_latency, (double)us / 1e6);
+	if (sc->sc_latency.lw_slot_us == 0)
+		latwin_init(&sc->sc_latency, CONTROL_LATENCY_WINDOW_US);
+	latwin_add(&sc->sc_latency, polrecd_now_us(), us);
 }
 
 /* The audit event of an answer's or reject's outcome. */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -26,8 +27,12 @@
 #include "admit.h"
 #include "conf.h"
 #include "ctl.h"
+#include "decide.h"
 #include "graph.h"
 #include "group.h"
+#include "keyfile.h"
+#include "keys.h"
+#include "latwin.h"
 #include "legs.h"
 #include "log.h"
 #include "polrecd.h"
@@ -42,6 +47,12 @@
 /* Replies waiting for a client: past this it is not read from until it
  * reads; one that does not is dropped at the timeout. */
 #define CONTROL_MAX_PENDING	(4 * 1024 * 1024)
+/* Monitors: how many at once, and the most a slow one may have waiting
+ * before it is dropped (it is told why). */
+#define CONTROL_MAX_MONITORS	8
+#define CONTROL_MONITOR_PENDING	(64 * 1024)
+/* Trail events listed by show call: the latest ones. */
+#define CONTROL_CALL_EVENTS	200
 
 struct control_client;
 TAILQ_HEAD(control_clients, control_client);
@@ -53,6 +64,7 @@ struct control {
 	int			 c_nclients;
 	struct control_clients	 c_clients;	/* oldest first */
 	unsigned long long	 c_dropped;
+	int			 c_nmonitors;
 };
 
 struct control_client {
@@ -63,6 +75,7 @@ struct control_client {
 	pid_t			 cc_pid;
 	int			 cc_closing;
 	int			 cc_held;	/* reading stopped: replies wait */
+	int			 cc_monitor;	/* events pushed to it */
 };
 
 typedef cJSON	*(*control_fn)(struct control_client *, int, char **,
@@ -75,6 +88,7 @@ static const struct control_cmd {
 	int		 nargs;		/* arguments after the words */
 } *control_lookup(int, char **);
 
+static void	 client_error(struct control_client *, const char *, int);
 static cJSON	*cmd_show_status(struct control_client *, int, char **,
 		    const char **);
 static cJSON	*cmd_show_stats(struct control_client *, int, char **,
@@ -92,11 +106,17 @@ static cJSON	*cmd_audit_acknowledge(struct control_client *, int, char **,
 		    const char **);
 static cJSON	*cmd_reload(struct control_client *, int, char **,
 		    const char **);
+static cJSON	*cmd_show_call(struct control_client *, int, char **,
+		    const char **);
+static cJSON	*cmd_monitor(struct control_client *, int, char **,
+		    const char **);
 
 static const struct control_cmd control_cmds[] = {
 	{ "show status", 0, cmd_show_status, 0 },
 	{ "show stats", 0, cmd_show_stats, 0 },
 	{ "show calls", 0, cmd_show_calls, 0 },
+	{ "show call", 0, cmd_show_call, 1 },
+	{ "monitor", 0, cmd_monitor, 0 },
 	{ "drain on", 1, cmd_drain_on, 0 },
 	{ "drain off", 1, cmd_drain_off, 0 },
 	{ "audit prune", 1, cmd_audit_prune, 1 },
@@ -191,6 +211,118 @@ add_tokens(cJSON *o, const struct polrecd *sc)
 	cJSON_AddItemToObject(o, "tenants", arr);
 }
 
+/* A number, or null when it is not known. */
+static void
+add_number_or_null(cJSON *o, const char *name, int known, double v)
+{
+	if (known)
+		cJSON_AddNumberToObject(o, name, v);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+/* The clock every event is stamped with, as the kernel sees it. */
+static void
+add_clock(cJSON *o)
+{
+	int64_t		 maxerr, esterr;
+	int		 synced;
+
+	journal_clock(&synced, &maxerr, &esterr);
+	cJSON_AddBoolToObject(o, "clock_synced", synced);
+	add_number_or_null(o, "clock_maxerror_ms", maxerr >= 0,
+	    (double)maxerr / 1000);
+	add_number_or_null(o, "clock_esterror_ms", esterr >= 0,
+	    (double)esterr / 1000);
+}
+
+/* Answer latency (arrival to Graph's 2xx), last 5 minutes. */
+static void
+add_latency(cJSON *o, const struct polrecd *sc)
+{
+	uint64_t	 now = polrecd_now_us(), p50 = 0, p99 = 0, n = 0;
+	int		 have = 0;
+
+	if (sc->sc_latency.lw_slot_us != 0 &&
+	    latwin_quantile(&sc->sc_latency, now, 0.5, &p50, &n) == 0 &&
+	    latwin_quantile(&sc->sc_latency, now, 0.99, &p99, &n) == 0)
+		have = 1;
+	cJSON_AddNumberToObject(o, "answers_5min", (double)n);
+	add_number_or_null(o, "answer_latency_p50_ms", have,
+	    (double)(p50 / 1000));
+	add_number_or_null(o, "answer_latency_p99_ms", have,
+	    (double)(p99 / 1000));
+}
+
+/*
+ * The keys' ages: the appliance's audit signing key (its file's mtime
+ * in key_dir) and the Graph signing keys (JWKS, last fetched).
+ */
+static void
+add_key_ages(cJSON *o, const struct polrecd *sc)
+{
+	struct stat	 sb;
+	char		 path[1024];
+	uint64_t	 age = 0;
+	time_t		 now = time(NULL);
+	int		 first, known = 0;
+
+	if (sc->sc_conf->auth_mode == AUTH_MODE_JWT)
+		known = keys_age(sc->sc_keys, &age, &first);
+	add_number_or_null(o, "jwks_age_seconds", known,
+	    (double)(age / 1000000));
+	known = sc->sc_conf->audit_key_dir != NULL &&
+	    (size_t)snprintf(path, sizeof(path), "%s/%s",
+	    sc->sc_conf->audit_key_dir, KEYFILE_SIGNING) < sizeof(path) &&
+	    stat(path, &sb) == 0;
+	add_number_or_null(o, "audit_key_age_days", known, known ?
+	    (double)((now - sb.st_mtime) / 86400) : 0);
+}
+
+/* The last checkpoint, and whether checkpoints leave the host. */
+static void
+add_checkpoints(cJSON *o, const struct polrecd *sc)
+{
+	struct witness_state	 ws;
+	int64_t			 seq = 0, utc = 0, now = polrecd_utc_us();
+	char			 name[64], when[32];
+	int			 i, have;
+
+	have = journal_checkpoint_state(sc, &seq, &utc) == 0;
+	add_number_or_null(o, "checkpoint_seq", have, (double)seq);
+	add_number_or_null(o, "checkpoint_age_seconds", have,
+	    (double)((now - utc) / 1000000));
+	for (i = 0; witness_state(sc->sc_witness, i, &ws) == 0; i++) {
+		if (ws.url == NULL) {
+			cJSON_AddStringToObject(o, ws.name, "not configured");
+			continue;
+		}
+		cJSON_AddStringToObject(o, ws.name, ws.failing_us > 0 ?
+		    "failing" : ws.ok_utc_us > 0 ? "ok" : "waiting");
+		snprintf(name, sizeof(name), "%s_last_ok", ws.name);
+		if (ws.ok_utc_us > 0) {
+			iso_utc(when, sizeof(when),
+			    (time_t)(ws.ok_utc_us / 1000000));
+			cJSON_AddStringToObject(o, name, when);
+		} else
+			cJSON_AddNullToObject(o, name);
+		snprintf(name, sizeof(name), "%s_last_ok_seq", ws.name);
+		add_number_or_null(o, name, ws.ok_utc_us > 0,
+		    (double)ws.ok_seq);
+		snprintf(name, sizeof(name), "%s_failures", ws.name);
+		cJSON_AddNumberToObject(o, name, (double)ws.failures);
+		if (ws.failing_us > 0) {
+			snprintf(name, sizeof(name), "%s_failing_seconds",
+			    ws.name);
+			cJSON_AddNumberToObject(o, name,
+			    (double)(ws.failing_us / 1000000));
+			snprintf(name, sizeof(name), "%s_last_error",
+			    ws.name);
+			cJSON_AddStringToObject(o, name, ws.last_error);
+		}
+	}
+}
+
 static cJSON *
 cmd_show_status(struct control_client *cc, int argc, char **argv,
     const char **err)
@@ -229,7 +361,11 @@ cmd_show_status(struct control_client *cc, int argc, char **argv,
 	cJSON_AddNumberToObject(o, "live_calls", (double)legs_live(sc));
 	cJSON_AddNumberToObject(o, "max_calls",
 	    (double)sc->sc_conf->recording_max_calls);
+	add_clock(o);
+	add_latency(o, sc);
 	add_tokens(o, sc);
+	add_key_ages(o, sc);
+	add_checkpoints(o, sc);
 	add_integrity(o, sc);
 	alarms_status(sc, o);
 	reserve_status(sc->sc_reserve, o);
@@ -299,6 +435,238 @@ cmd_show_calls(struct control_client *cc, int argc, char **argv,
 	if (n > CONTROL_MAX_LISTED)
 		cJSON_AddNumberToObject(o, "not_listed",
 		    (double)(n - CONTROL_MAX_LISTED));
+	return o;
+}
+
+/*
+ * The trail's events about one call, the latest CONTROL_CALL_EVENTS,
+ * read from the database through a read-only connection of its own (WAL:
+ * the writer is not held).  Events not yet committed are not there yet.
+ * -1 with a reason in err.
+ */
+static int
+call_events(const struct polrecd *sc, const char *id, cJSON *arr,
+    char *err, size_t errlen)
+{
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*st = NULL;
+	cJSON		*e;
+	char		 utc[40];
+	const char	*t;
+	int		 rc, rv = -1;
+
+	if (sqlite3_open_v2(sc->sc_conf->audit_database, &db,
+	    SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", sc->sc_conf->audit_database,
+		    db != NULL ? sqlite3_errmsg(db) : "cannot open");
+		goto done;
+	}
+	sqlite3_busy_timeout(db, 100);
+	if (sqlite3_prepare_v2(db, "SELECT seq, kind, outcome, utc_us FROM "
+	    "(SELECT seq, kind, outcome, utc_us FROM audit_event WHERE "
+	    "call_id = ?1 ORDER BY seq DESC LIMIT ?2) ORDER BY seq", -1, &st,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, CONTROL_CALL_EVENTS) != SQLITE_OK) {
+		snprintf(err, errlen, "the trail: %s", sqlite3_errmsg(db));
+		goto done;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		e = cJSON_CreateObject();
+		cJSON_AddNumberToObject(e, "seq",
+		    (double)sqlite3_column_int64(st, 0));
+		t = (const char *)sqlite3_column_text(st, 1);
+		cJSON_AddStringToObject(e, "kind", t != NULL ? t : "");
+		t = (const char *)sqlite3_column_text(st, 2);
+		cJSON_AddStringToObject(e, "outcome", t != NULL ? t : "");
+		trail_format_time(sqlite3_column_int64(st, 3), utc,
+		    sizeof(utc));
+		cJSON_AddStringToObject(e, "time", utc);
+		cJSON_AddItemToArray(arr, e);
+	}
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "the trail: %s", sqlite3_errmsg(db));
+		goto done;
+	}
+	rv = 0;
+done:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rv;
+}
+
+/* Everything held on one call leg, and the trail's events about it. */
+static cJSON *
+cmd_show_call(struct control_client *cc, int argc, char **argv,
+    const char **err)
+{
+	struct polrecd		*sc = cc->cc_ctl->c_sc;
+	const struct call_leg	*leg;
+	const char		*id = argv[argc - 1];
+	static char		 msg[300];
+	uint64_t		 now = polrecd_now_us();
+	struct timeval		 tv;
+	cJSON			*o, *arr;
+	char			 why[256];
+	int			 nev;
+
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", id);
+	if ((leg = legs_find(sc, id)) != NULL) {
+		cJSON_AddStringToObject(o, "state",
+		    leg_state_name(leg->cl_state));
+		cJSON_AddStringToObject(o, "outcome",
+		    legs_outcome_name(leg->cl_outcome));
+		cJSON_AddStringToObject(o, "decision",
+		    decision_name(leg->cl_decision));
+		cJSON_AddStringToObject(o, "reason", leg->cl_reason != NULL ?
+		    leg->cl_reason : "");
+		cJSON_AddStringToObject(o, "tenant", leg->cl_tenant != NULL ?
+		    leg->cl_tenant : "");
+		cJSON_AddStringToObject(o, "chain", leg->cl_chain != NULL ?
+		    leg->cl_chain : "");
+		cJSON_AddStringToObject(o, "policy", leg->cl_policy != NULL ?
+		    leg->cl_policy : "");
+		cJSON_AddStringToObject(o, "recording",
+		    recording_shown(sc, leg));
+		cJSON_AddStringToObject(o, "recording_wanted",
+		    recording_status_name(leg->cl_rec_wanted));
+		cJSON_AddStringToObject(o, "recording_confirmed",
+		    recording_status_name(leg->cl_rec_confirmed));
+		cJSON_AddStringToObject(o, "capture",
+		    legs_capture_name(leg->cl_capture));
+		if (leg->cl_group != NULL) {
+			cJSON_AddNumberToObject(o, "group_used",
+			    group_used(leg->cl_group));
+			cJSON_AddNumberToObject(o, "group_capacity",
+			    group_capacity(leg->cl_group));
+		}
+		cJSON_AddNumberToObject(o, "participants", leg->cl_roster.n);
+		cJSON_AddNumberToObject(o, "age_seconds",
+		    (double)((now - leg->cl_arrival_us) / 1000000));
+		if (leg->cl_ended_us != 0) {
+			cJSON_AddStringToObject(o, "ended", leg->cl_end_reason);
+			cJSON_AddNumberToObject(o, "ended_seconds_ago",
+			    (double)((now - leg->cl_ended_us) / 1000000));
+		}
+		if (leg->cl_ev_keepalive != NULL &&
+		    evtimer_pending(leg->cl_ev_keepalive, &tv)) {
+			struct timeval	 tnow;
+
+			event_base_gettimeofday_cached(sc->sc_base, &tnow);
+			cJSON_AddNumberToObject(o, "keepalive_in_seconds",
+			    (double)(tv.tv_sec > tnow.tv_sec ?
+			    tv.tv_sec - tnow.tv_sec : 0));
+		} else
+			cJSON_AddNullToObject(o, "keepalive_in_seconds");
+		cJSON_AddBoolToObject(o, "restored", leg->cl_restored);
+		if (leg->cl_result_text != NULL)
+			cJSON_AddStringToObject(o, "result",
+			    leg->cl_result_text);
+		if (leg->cl_termination != NULL)
+			cJSON_AddStringToObject(o, "termination",
+			    leg->cl_termination);
+	} else
+		cJSON_AddStringToObject(o, "state", "not held");
+	arr = cJSON_AddArrayToObject(o, "events");
+	if (call_events(sc, id, arr, why, sizeof(why)) == -1)
+		cJSON_AddStringToObject(o, "events_error", why);
+	nev = cJSON_GetArraySize(arr);
+	if (leg == NULL && nev == 0) {
+		cJSON_Delete(o);
+		snprintf(msg, sizeof(msg), "no call %.200s: not held by polrecd "
+		    "and not in the trail", id);
+		*err = msg;
+		return NULL;
+	}
+	return o;
+}
+
+/*
+ * The trail's events about calls (not the notifications merely
+ * accepted), their clear columns only, to the monitors.  A monitor with
+ * more than CONTROL_MONITOR_PENDING waiting is dropped, told why.
+ */
+static void
+control_event(struct polrecd *sc, const struct trail_event *ev, void *arg)
+{
+	struct control		*c = arg;
+	struct control_client	*cc;
+	unsigned char		*frame;
+	size_t			 len;
+	cJSON			*o;
+	char			 utc[40];
+
+	(void)sc;
+	if (c->c_nmonitors == 0 || ev->call_id == NULL)
+		return;
+	/* Decisions and outcomes: not every notification taken. */
+	if (strcmp(ev->kind, "notification") == 0 && ev->outcome != NULL &&
+	    strcmp(ev->outcome, "accepted") == 0)
+		return;
+	o = cJSON_CreateObject();
+	trail_format_time(ev->utc_us, utc, sizeof(utc));
+	cJSON_AddStringToObject(o, "time", utc);
+	cJSON_AddStringToObject(o, "call", ev->call_id);
+	cJSON_AddStringToObject(o, "kind", ev->kind);
+	cJSON_AddStringToObject(o, "outcome", ev->outcome != NULL ?
+	    ev->outcome : "");
+	cJSON_AddStringToObject(o, "reason", ev->reason != NULL ?
+	    ev->reason : "");
+	cJSON_AddStringToObject(o, "tenant", ev->tenant != NULL ?
+	    ev->tenant : "");
+	if (ev->latency_us >= 0)
+		cJSON_AddNumberToObject(o, "latency_ms",
+		    (double)(ev->latency_us / 1000));
+	if (ev->http_status > 0)
+		cJSON_AddNumberToObject(o, "http_status",
+		    (double)ev->http_status);
+	frame = ctl_frame_json(CTL_RECORD, o, &len);
+	cJSON_Delete(o);
+	if (frame == NULL)
+		return;
+	TAILQ_FOREACH(cc, &c->c_clients, cc_entry) {
+		if (!cc->cc_monitor || cc->cc_closing)
+			continue;
+		if (evbuffer_get_length(bufferevent_get_output(cc->cc_bev)) >
+		    CONTROL_MONITOR_PENDING) {
+			log_warnx("control: monitor uid %u pid %d does not "
+			    "keep up; dropped", (unsigned int)cc->cc_uid,
+			    (int)cc->cc_pid);
+			c->c_dropped++;
+			client_error(cc, "dropped: the monitor did not keep "
+			    "up", 1);
+			continue;
+		}
+		bufferevent_write(cc->cc_bev, frame, len);
+	}
+	free(frame);
+}
+
+/* From now on the trail's events about calls are pushed as RECORDs. */
+static cJSON *
+cmd_monitor(struct control_client *cc, int argc, char **argv,
+    const char **err)
+{
+	struct timeval	 tv = { CONTROL_TIMEOUT_SEC, 0 };
+	cJSON		*o;
+
+	(void)argc;
+	(void)argv;
+	if (cc->cc_monitor) {
+		*err = "already a monitor";
+		return NULL;
+	}
+	if (cc->cc_ctl->c_nmonitors >= CONTROL_MAX_MONITORS) {
+		*err = "too many monitors";
+		return NULL;
+	}
+	cc->cc_monitor = 1;
+	cc->cc_ctl->c_nmonitors++;
+	/* Silent from now on; still dropped when it stops reading. */
+	bufferevent_set_timeouts(cc->cc_bev, NULL, &tv);
+	o = cJSON_CreateObject();
+	cJSON_AddBoolToObject(o, "monitor", 1);
 	return o;
 }
 
@@ -608,6 +976,8 @@ static void
 client_free(struct control_client *cc)
 {
 	cc->cc_ctl->c_nclients--;
+	if (cc->cc_monitor)
+		cc->cc_ctl->c_nmonitors--;
 	TAILQ_REMOVE(&cc->cc_ctl->c_clients, cc, cc_entry);
 	bufferevent_free(cc->cc_bev);
 	free(cc);
@@ -617,7 +987,7 @@ client_free(struct control_client *cc)
 static int
 client_idle(struct control_client *cc)
 {
-	return !cc->cc_closing &&
+	return !cc->cc_closing && !cc->cc_monitor &&
 	    evbuffer_get_length(bufferevent_get_input(cc->cc_bev)) == 0 &&
 	    evbuffer_get_length(bufferevent_get_output(cc->cc_bev)) == 0;
 }
@@ -662,7 +1032,8 @@ client_request(struct control_client *cc, const char *payload, size_t len)
 		return;
 	}
 	if ((cmd = control_lookup(argc, argv)) == NULL) {
-		client_error(cc, "unknown command", 0);
+		client_error(cc, "unknown command (polrecctl help lists "
+		    "them)", 0);
 		goto done;
 	}
 	if (cmd->mutating && cc->cc_uid != 0 && cc->cc_uid != geteuid()) {
@@ -905,6 +1276,7 @@ control_new(struct polrecd *sc)
 		log_warnx("control: cannot listen on %s", c->c_path);
 		goto fail;
 	}
+	journal_on_event(sc, control_event, c);
 	log_info("control socket %s", c->c_path);
 	return c;
 fail:
@@ -926,6 +1298,7 @@ control_free(struct control *c)
 {
 	if (c == NULL)
 		return;
+	journal_on_event(c->c_sc, NULL, NULL);
 	evconnlistener_free(c->c_listener);
 	while (!TAILQ_EMPTY(&c->c_clients))
 		client_free(TAILQ_FIRST(&c->c_clients));

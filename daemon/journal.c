@@ -68,6 +68,8 @@ struct journal {
 	size_t			 j_ts_len;
 	journal_checkpoint_cb	 j_on_checkpoint;
 	void			*j_on_checkpoint_arg;
+	journal_event_cb	 j_on_event;
+	void			*j_on_event_arg;
 	/* The integrity alarm: an integrity event not acknowledged. */
 	int			 j_alarm_reload;	/* after the commit */
 	int64_t			 j_alarm_seq;
@@ -81,23 +83,31 @@ static int	alarm_load(struct journal *);
 static void	arm_sign_timer(struct journal *);
 static void	on_sign_timer(evutil_socket_t, short, void *);
 
-/* Clock fields: the time now, and the kernel's view of its quality. */
+/* The kernel's view of the clock's quality (-1 errors: unknown). */
 void
-journal_event_init(struct trail_event *ev, const char *kind)
+journal_clock(int *synced, int64_t *maxerror_us, int64_t *esterror_us)
 {
 	struct timex	 tx;
 	int		 st;
 
+	memset(&tx, 0, sizeof(tx));
+	st = adjtimex(&tx);
+	*synced = st != -1 && st != TIME_ERROR &&
+	    (tx.status & STA_UNSYNC) == 0;
+	*maxerror_us = st != -1 ? tx.maxerror : -1;
+	*esterror_us = st != -1 ? tx.esterror : -1;
+}
+
+/* Clock fields: the time now, and the kernel's view of its quality. */
+void
+journal_event_init(struct trail_event *ev, const char *kind)
+{
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = kind;
 	ev->utc_us = polrecd_utc_us();
 	ev->mono_us = (int64_t)polrecd_now_us();
-	memset(&tx, 0, sizeof(tx));
-	st = adjtimex(&tx);
-	ev->clock_synced = st != -1 && st != TIME_ERROR &&
-	    (tx.status & STA_UNSYNC) == 0;
-	ev->clock_maxerror_us = st != -1 ? tx.maxerror : -1;
-	ev->clock_esterror_us = st != -1 ? tx.esterror : -1;
+	journal_clock(&ev->clock_synced, &ev->clock_maxerror_us,
+	    &ev->clock_esterror_us);
 	ev->http_status = ev->latency_us = ev->attempts = -1;
 }
 
@@ -232,6 +242,31 @@ journal_alarm(const struct polrecd *sc, int64_t *seq, int64_t *first_bad,
 	*first_bad = j->j_alarm_first_bad;
 	*problem = j->j_alarm_problem;
 	return 1;
+}
+
+void
+journal_on_event(struct polrecd *sc, journal_event_cb cb, void *arg)
+{
+	if (sc->sc_journal != NULL) {
+		sc->sc_journal->j_on_event = cb;
+		sc->sc_journal->j_on_event_arg = arg;
+	}
+}
+
+/* The last signed checkpoint: its seq and when it was made. -1: none. */
+int
+journal_checkpoint_state(const struct polrecd *sc, int64_t *seq,
+    int64_t *utc_us)
+{
+	struct audit_checkpoint	 cp;
+	unsigned char		 pk[AUDIT_SIGN_PUBBYTES];
+
+	if (sc->sc_journal == NULL ||
+	    trail_last_checkpoint(sc->sc_journal->j_trail, &cp, pk) == -1)
+		return -1;
+	*seq = cp.seq;
+	*utc_us = cp.utc_us;
+	return 0;
 }
 
 void
@@ -373,6 +408,9 @@ journal_add(struct polrecd *sc, const struct trail_event *ev)
 
 	if (j == NULL)
 		return;
+	/* Told as it happens (`polrecctl monitor`): the clear columns. */
+	if (j->j_on_event != NULL)
+		j->j_on_event(sc, ev, j->j_on_event_arg);
 	if (personal != NULL && plen > AUDIT_SEAL_MAX) {
 		personal = "{\"truncated\":true}";
 		plen = strlen(personal);

@@ -8,9 +8,18 @@
 #define CTL_EXIT_OK	0
 #define CTL_EXIT_FAIL	1
 #define CTL_EXIT_USAGE	2
+#define CTL_EXIT_UNREACHABLE	3	/* polrecd not reachable */
 /* audit verify: intact, but the newest events are not yet covered by a
  * checkpoint (3 is "polrecd not reachable"). */
 #define VERIFY_EXIT_TAIL	4
+
+/*
+ * An error of the command: on stderr ("polrecctl: " first), or with -j
+ * kept for the one JSON error main prints on stdout at the end.  A
+ * trailing newline is dropped; embedded "\npolrecctl: " joins lines.
+ */
+void	 ctl_warnx(const char *fmt, ...)
+	    __attribute__((__format__ (printf, 1, 2)));
 
 /*
  * argv[0] is the command family ("keys", "audit"), then its command and

@@ -30,11 +30,9 @@ polrecctl_conf_audit(const char *conffile, const char *directive)
 	char		*errs = NULL, *v;
 
 	if (conf_load(conffile, &c, &errs) == -1) {
-		fprintf(stderr, "%s", errs != NULL ? errs : "");
-		if (errs == NULL || errs[0] == '\0' ||
-		    errs[strlen(errs) - 1] != '\n')
-			fprintf(stderr, "\n");
-		fprintf(stderr, "polrecctl: cannot load %s for [audit] %s; "
+		ctl_warnx("%s", errs != NULL && errs[0] != '\0' ? errs :
+		    "configuration not valid");
+		ctl_warnx("cannot load %s for [audit] %s; "
 		    "give %s\n", conffile, directive,
 		    strcmp(directive, "key_dir") == 0 ?
 		    "the signing public key with -k" : "it with -d");
@@ -62,10 +60,10 @@ polrecctl_subcommand(const char *family, const char *word,
 		}
 	if (nmatch == 1 && word[0] != '\0')
 		return found;
-	fprintf(stderr, "polrecctl: %s %s: %s command; valid commands:\n",
-	    family, word, nmatch > 1 ? "ambiguous" : "unknown");
-	for (i = 0; i < n; i++)
-		fprintf(stderr, "  %s %s\n", family, names[i]);
+	ctl_warnx("%s %s: %s command; one of: %s %s%s%s%s%s%s%s", family,
+	    word, nmatch > 1 ? "ambiguous" : "unknown", family, names[0],
+	    n > 1 ? ", " : "", n > 1 ? names[1] : "", n > 2 ? ", " : "",
+	    n > 2 ? names[2] : "", n > 3 ? ", " : "", n > 3 ? names[3] : "");
 	return -1;
 }
 
@@ -85,6 +83,10 @@ audit_usage(const char *cmd)
 	if (cmd == NULL || strcmp(cmd, "checkpoint") == 0)
 		fprintf(stderr, "usage: polrecctl audit checkpoint "
 		    "[-d database]\n");
+	fprintf(stderr, "long options: --database (-d), --key (-k), "
+	    "--checkpoint (-c),\n  --tsa-ca (-T), --tsa-lag (-L); export: "
+	    "--since (-s), --until (-u),\n  --call (-c), --key (-K); "
+	    "new-trail: --reason (-r)\n");
 	if (cmd == NULL)
 		fprintf(stderr, "usage: polrecctl audit new-trail "
 		    "[-d database] [-r reason]\n");
@@ -96,13 +98,13 @@ static int
 opt_error(const char *cmd, int ch, char *argv[])
 {
 	if (ch == ':')
-		fprintf(stderr, "polrecctl: audit %s: %s needs an argument\n",
+		ctl_warnx("audit %s: %s needs an argument\n",
 		    cmd, argv[optind - 1]);
 	else if (optopt != 0)
-		fprintf(stderr, "polrecctl: audit %s: unknown option -%c\n",
+		ctl_warnx("audit %s: unknown option -%c\n",
 		    cmd, optopt);
 	else
-		fprintf(stderr, "polrecctl: audit %s: unknown option %s\n",
+		ctl_warnx("audit %s: unknown option %s\n",
 		    cmd, argv[optind - 1]);
 	return audit_usage(cmd);
 }
@@ -115,7 +117,7 @@ open_trail_db(const char *path)
 
 	if (db_open_readonly(path, AUDIT_SCHEMA_VERSION, &db, err,
 	    sizeof(err)) == -1) {
-		fprintf(stderr, "polrecctl: %s\n", err);
+		ctl_warnx("%s\n", err);
 		return NULL;
 	}
 	return db;
@@ -136,17 +138,17 @@ read_checkpoint(const char *path, struct audit_checkpoint *cp,
 	int	 found = 0, rv = -1;
 
 	if ((fp = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "polrecctl: %s: %s\n", path, strerror(errno));
+		ctl_warnx("%s: %s\n", path, strerror(errno));
 		return -1;
 	}
 	buf = xmalloc(CHECKPOINT_FILE_MAX + 1);
 	n = fread(buf, 1, CHECKPOINT_FILE_MAX + 1, fp);
 	if (ferror(fp)) {
-		fprintf(stderr, "polrecctl: %s: %s\n", path, strerror(errno));
+		ctl_warnx("%s: %s\n", path, strerror(errno));
 		goto done;
 	}
 	if (n > CHECKPOINT_FILE_MAX) {
-		fprintf(stderr, "polrecctl: %s: over %d bytes; give the lines "
+		ctl_warnx("%s: over %d bytes; give the lines "
 		    "with the checkpoint only\n", path, CHECKPOINT_FILE_MAX);
 		goto done;
 	}
@@ -170,7 +172,7 @@ read_checkpoint(const char *path, struct audit_checkpoint *cp,
 	if (found)
 		rv = 0;
 	else
-		fprintf(stderr, "polrecctl: %s: no checkpoint in it (%s)\n",
+		ctl_warnx("%s: no checkpoint in it (%s)\n",
 		    path, err);
 done:
 	free(buf);
@@ -211,7 +213,7 @@ verify_options(int argc, char *argv[], struct verify_args *a)
 		switch (ch) {
 		case 'c':
 			if (a->nexported == TRAIL_MAX_EXPORTED) {
-				fprintf(stderr, "polrecctl: audit verify: at "
+				ctl_warnx("audit verify: at "
 				    "most %d -c\n", TRAIL_MAX_EXPORTED);
 				return CTL_EXIT_USAGE;
 			}
@@ -227,13 +229,13 @@ verify_options(int argc, char *argv[], struct verify_args *a)
 			break;
 		case 'k':
 			if (a->npinned == TRAIL_MAX_PINNED) {
-				fprintf(stderr, "polrecctl: audit verify: at "
+				ctl_warnx("audit verify: at "
 				    "most %d -k\n", TRAIL_MAX_PINNED);
 				return CTL_EXIT_USAGE;
 			}
 			if (keyfile_read(NULL, optarg, a->pinned[a->npinned],
 			    AUDIT_SIGN_PUBBYTES, 0, err, sizeof(err)) == -1) {
-				fprintf(stderr, "polrecctl: %s\n", err);
+				ctl_warnx("%s\n", err);
 				return CTL_EXIT_FAIL;
 			}
 			a->npinned++;
@@ -242,7 +244,7 @@ verify_options(int argc, char *argv[], struct verify_args *a)
 			a->tsa_lag = strtonum(optarg, 1, 365LL * 86400,
 			    &errstr);
 			if (errstr != NULL) {
-				fprintf(stderr, "polrecctl: audit verify: -L "
+				ctl_warnx("audit verify: -L "
 				    "%s: seconds, %s\n", optarg, errstr);
 				return audit_usage("verify");
 			}
@@ -255,7 +257,7 @@ verify_options(int argc, char *argv[], struct verify_args *a)
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "polrecctl: audit verify: unexpected argument "
+		ctl_warnx("audit verify: unexpected argument "
 		    "%s\n", argv[optind]);
 		return audit_usage("verify");
 	}
@@ -273,7 +275,7 @@ pin_from_key_dir(struct verify_args *a, const char *conffile)
 		return CTL_EXIT_FAIL;
 	if (keyfile_read(dir, KEYFILE_SIGNING_PUB, a->pinned[0],
 	    AUDIT_SIGN_PUBBYTES, 0, err, sizeof(err)) == -1) {
-		fprintf(stderr, "polrecctl: %s\npolrecctl: audit verify needs "
+		ctl_warnx("%s\npolrecctl: audit verify needs "
 		    "the appliance's signing public key: give it with -k\n",
 		    err);
 		rv = CTL_EXIT_FAIL;
@@ -364,12 +366,12 @@ audit_verify(int argc, char *argv[], const char *conffile)
 
 	/* One snapshot for the verdict and the last checkpoint's time. */
 	if (db_exec(db, "BEGIN", err, sizeof(err)) == -1) {
-		fprintf(stderr, "polrecctl: audit verify: %s\n", err);
+		ctl_warnx("audit verify: %s\n", err);
 		goto done;
 	}
 	rc = trail_verify(db, &o, r);
 	if (rc == -1) {
-		fprintf(stderr, "polrecctl: audit verify: %s\n", r->problem);
+		ctl_warnx("audit verify: %s\n", r->problem);
 		goto done;
 	}
 	if (rc == 1) {
@@ -469,7 +471,7 @@ audit_export(int argc, char *argv[], const char *conffile)
 		case 'u':
 			if (trail_parse_time(optarg, ch == 's' ?
 			    &f.since_utc_us : &f.until_utc_us) == -1) {
-				fprintf(stderr, "polrecctl: audit export: "
+				ctl_warnx("audit export: "
 				    "%s: not a time (2026-11-23, "
 				    "2026-11-23T10:00:00Z, or seconds since "
 				    "the epoch)\n", optarg);
@@ -483,14 +485,14 @@ audit_export(int argc, char *argv[], const char *conffile)
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "polrecctl: audit export: unexpected argument "
+		ctl_warnx("audit export: unexpected argument "
 		    "%s\n", argv[optind]);
 		free(path);
 		return audit_usage("export");
 	}
 	if (f.since_utc_us != 0 && f.until_utc_us != 0 &&
 	    f.until_utc_us <= f.since_utc_us) {
-		fprintf(stderr, "polrecctl: audit export: until must be after "
+		ctl_warnx("audit export: until must be after "
 		    "since\n");
 		free(path);
 		return audit_usage("export");
@@ -501,7 +503,7 @@ audit_export(int argc, char *argv[], const char *conffile)
 	if (kflag != NULL) {
 		if (keyfile_read(NULL, kflag, sk, sizeof(sk), KEYFILE_SECRET,
 		    err, sizeof(err)) == -1) {
-			fprintf(stderr, "polrecctl: %s\n", err);
+			ctl_warnx("%s\n", err);
 			goto done;
 		}
 		f.auditor_sk = sk;
@@ -509,7 +511,7 @@ audit_export(int argc, char *argv[], const char *conffile)
 	if ((db = open_trail_db(path)) == NULL)
 		goto done;
 	if (trail_export(db, &f, stdout, err, sizeof(err)) == -1) {
-		fprintf(stderr, "polrecctl: audit export: %s\n", err);
+		ctl_warnx("audit export: %s\n", err);
 		goto done;
 	}
 	rv = CTL_EXIT_OK;
@@ -528,10 +530,14 @@ audit_checkpoint(int argc, char *argv[], const char *conffile)
 	char			*path = NULL, *json = NULL, err[256];
 	sqlite3			*db = NULL;
 	int			 ch, rc, rv = CTL_EXIT_FAIL;
+	static const struct option longopts[] = {
+		{ "database",	required_argument,	NULL,	'd' },
+		{ NULL,		0,			NULL,	0 }
+	};
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt(argc, argv, ":d:")) != -1) {
+	while ((ch = getopt_long(argc, argv, ":d:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			free(path);
@@ -543,7 +549,7 @@ audit_checkpoint(int argc, char *argv[], const char *conffile)
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "polrecctl: audit checkpoint: unexpected "
+		ctl_warnx("audit checkpoint: unexpected "
 		    "argument %s\n", argv[optind]);
 		free(path);
 		return audit_usage("checkpoint");
@@ -555,17 +561,17 @@ audit_checkpoint(int argc, char *argv[], const char *conffile)
 		goto done;
 	if ((rc = trail_latest_checkpoint(db, &cp, pk, err,
 	    sizeof(err))) != 0) {
-		fprintf(stderr, "polrecctl: audit checkpoint: %s\n", err);
+		ctl_warnx("audit checkpoint: %s\n", err);
 		goto done;
 	}
 	if ((json = audit_checkpoint_to_json(&cp, pk)) == NULL) {
-		fprintf(stderr, "polrecctl: audit checkpoint: cannot write "
+		ctl_warnx("audit checkpoint: cannot write "
 		    "checkpoint %lld as JSON\n", (long long)cp.seq);
 		goto done;
 	}
 	printf("%s\n", json);
 	if (fflush(stdout) == EOF) {
-		fprintf(stderr, "polrecctl: audit checkpoint: %s\n",
+		ctl_warnx("audit checkpoint: %s\n",
 		    strerror(errno));
 		goto done;
 	}
@@ -584,7 +590,7 @@ polrecctl_audit(int argc, char *argv[], const char *conffile)
 	    "checkpoint", "new-trail" };
 
 	if (sodium_init() < 0) {
-		fprintf(stderr, "polrecctl: cannot initialise libsodium\n");
+		ctl_warnx("cannot initialise libsodium\n");
 		return CTL_EXIT_FAIL;
 	}
 	if (argc < 2)

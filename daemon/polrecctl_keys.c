@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,9 @@ static int
 keys_usage(void)
 {
 	fprintf(stderr, "usage: polrecctl keys init [-d key_dir] "
-	    "[-a auditor_public_key_file] [-o auditor_secret_out]\n");
+	    "[-a auditor_public_key_file] [-o auditor_secret_out]\n"
+	    "       long options: --key-dir, --auditor-pub, "
+	    "--auditor-key-out\n");
 	return CTL_EXIT_USAGE;
 }
 
@@ -45,7 +48,7 @@ write_key(struct written *w, int *nw, const char *dir, const char *name,
 	char	 err[PATH_MAX + 128];
 
 	if (keyfile_write(dir, name, key, len, mode, err, sizeof(err)) == -1) {
-		fprintf(stderr, "polrecctl: %s\n", err);
+		ctl_warnx("%s\n", err);
 		return -1;
 	}
 	if (dir != NULL)
@@ -63,15 +66,15 @@ key_dir_ready(const char *dir)
 	struct stat	 st;
 
 	if (mkdir(dir, 0700) == 0) {
-		fprintf(stderr, "polrecctl: created %s\n", dir);
+		ctl_warnx("created %s\n", dir);
 		return 0;
 	}
 	if (errno != EEXIST) {
-		fprintf(stderr, "polrecctl: %s: %s\n", dir, strerror(errno));
+		ctl_warnx("%s: %s\n", dir, strerror(errno));
 		return -1;
 	}
 	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "polrecctl: %s: not a directory\n", dir);
+		ctl_warnx("%s: not a directory\n", dir);
 		return -1;
 	}
 	return 0;
@@ -93,10 +96,18 @@ keys_init(int argc, char *argv[], const char *conffile)
 	size_t		 i;
 	int		 ch, nw = 0, exists = 0, rv = CTL_EXIT_FAIL;
 
+	static const struct option longopts[] = {
+		{ "auditor-pub",	required_argument,	NULL,	'a' },
+		{ "key-dir",		required_argument,	NULL,	'd' },
+		{ "auditor-key-out",	required_argument,	NULL,	'o' },
+		{ NULL,			0,			NULL,	0 }
+	};
+
 	memset(&k, 0, sizeof(k));
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt(argc, argv, ":a:d:o:")) != -1) {
+	while ((ch = getopt_long(argc, argv, ":a:d:o:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
 			aflag = optarg;
@@ -109,23 +120,23 @@ keys_init(int argc, char *argv[], const char *conffile)
 			oflag = optarg;
 			break;
 		case ':':
-			fprintf(stderr, "polrecctl: keys init: -%c needs an "
-			    "argument\n", optopt);
+			ctl_warnx("keys init: %s needs an argument",
+			    argv[optind - 1]);
 			free(dir);
 			return keys_usage();
 		default:
-			fprintf(stderr, "polrecctl: keys init: unknown option "
-			    "-%c\n", optopt);
+			ctl_warnx("keys init: unknown option %s",
+			    argv[optind - 1]);
 			free(dir);
 			return keys_usage();
 		}
 	}
 	if (optind != argc || (aflag != NULL && oflag != NULL)) {
 		if (optind != argc)
-			fprintf(stderr, "polrecctl: keys init: unexpected "
+			ctl_warnx("keys init: unexpected "
 			    "argument %s\n", argv[optind]);
 		else
-			fprintf(stderr, "polrecctl: keys init: -a imports "
+			ctl_warnx("keys init: -a imports "
 			    "the auditor's public key; there is no secret "
 			    "for -o\n");
 		free(dir);
@@ -137,13 +148,13 @@ keys_init(int argc, char *argv[], const char *conffile)
 
 	if (aflag != NULL && keyfile_read(NULL, aflag, k.auditor_pk,
 	    sizeof(k.auditor_pk), 0, err, sizeof(err)) == -1) {
-		fprintf(stderr, "polrecctl: %s\n", err);
+		ctl_warnx("%s\n", err);
 		goto done;
 	}
 	/* A key nothing can be sealed to (small order) is no key. */
 	if (aflag != NULL && audit_datakey_new(k.auditor_pk, dk, sealed,
 	    auditor_id) == -1) {
-		fprintf(stderr, "polrecctl: %s: not a usable X25519 public "
+		ctl_warnx("%s: not a usable X25519 public "
 		    "key\n", aflag);
 		goto done;
 	}
@@ -153,20 +164,20 @@ keys_init(int argc, char *argv[], const char *conffile)
 	for (i = 0; i < sizeof(must_not_exist) / sizeof(must_not_exist[0]);
 	    i++)
 		if (keyfile_exists(dir, must_not_exist[i])) {
-			fprintf(stderr, "polrecctl: %s/%s exists\n", dir,
+			ctl_warnx("%s/%s exists\n", dir,
 			    must_not_exist[i]);
 			exists = 1;
 		}
 	secret_dir = oflag != NULL ? NULL : dir;
 	secret_name = oflag != NULL ? oflag : KEYFILE_AUDITOR_SECRET;
 	if (aflag == NULL && keyfile_exists(secret_dir, secret_name)) {
-		fprintf(stderr, "polrecctl: %s%s%s exists\n",
+		ctl_warnx("%s%s%s exists\n",
 		    secret_dir != NULL ? secret_dir : "",
 		    secret_dir != NULL ? "/" : "", secret_name);
 		exists = 1;
 	}
 	if (exists) {
-		fprintf(stderr, "polrecctl: keys init: keys are made once and "
+		ctl_warnx("keys init: keys are made once and "
 		    "never overwritten; nothing written\n");
 		goto done;
 	}
@@ -175,7 +186,7 @@ keys_init(int argc, char *argv[], const char *conffile)
 	if (crypto_sign_keypair(k.sign_pk, k.sign_sk) != 0 ||
 	    (aflag == NULL &&
 	    crypto_box_keypair(k.auditor_pk, k.auditor_sk) != 0)) {
-		fprintf(stderr, "polrecctl: cannot make keys\n");
+		ctl_warnx("cannot make keys\n");
 		goto done;
 	}
 	if (write_key(w, &nw, dir, KEYFILE_STATE, k.state, sizeof(k.state),
@@ -190,7 +201,7 @@ keys_init(int argc, char *argv[], const char *conffile)
 	    sizeof(k.auditor_pk), 0600) == -1) {
 		while (nw-- > 0)
 			unlink(w[nw].path);
-		fprintf(stderr, "polrecctl: keys init: nothing kept\n");
+		ctl_warnx("keys init: nothing kept\n");
 		goto done;
 	}
 
@@ -200,7 +211,7 @@ keys_init(int argc, char *argv[], const char *conffile)
 	printf("auditor key %s  %s/%s\n", auditor_id, dir,
 	    KEYFILE_AUDITOR_PUB);
 	if (aflag == NULL)
-		fprintf(stderr, "polrecctl: the auditor's secret key is in "
+		ctl_warnx("the auditor's secret key is in "
 		    "%s%s%s.\nMove it off this host now and keep it safe: "
 		    "it opens the sealed personal\nmetadata of the audit "
 		    "trail, and polrecd never needs it.\n",
@@ -222,7 +233,7 @@ polrecctl_keys(int argc, char *argv[], const char *conffile)
 	static const char *const names[] = { "init" };
 
 	if (sodium_init() < 0) {
-		fprintf(stderr, "polrecctl: cannot initialise libsodium\n");
+		ctl_warnx("cannot initialise libsodium\n");
 		return CTL_EXIT_FAIL;
 	}
 	if (argc < 2)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,8 @@ static int
 new_trail_usage(void)
 {
 	fprintf(stderr, "usage: polrecctl audit new-trail [-d database] "
-	    "[-r reason]\n");
+	    "[-r reason]\n"
+	    "       long options: --database, --reason\n");
 	return CTL_EXIT_USAGE;
 }
 
@@ -77,13 +79,13 @@ authorise(const char *database, const char *key_dir, const char *command,
 	int		 rc;
 
 	if ((rc = trail_at(database, err, sizeof(err))) == -1) {
-		fprintf(stderr, "polrecctl: %s\npolrecctl: move the file aside "
+		ctl_warnx("%s\npolrecctl: move the file aside "
 		    "(keep it as evidence), then authorise the new trail\n",
 		    err);
 		return CTL_EXIT_FAIL;
 	}
 	if (rc == 1) {
-		fprintf(stderr, "polrecctl: %s holds an audit trail: a new "
+		ctl_warnx("%s holds an audit trail: a new "
 		    "one is not needed; move it aside first if it must be "
 		    "replaced\n", database);
 		return CTL_EXIT_FAIL;
@@ -96,11 +98,11 @@ authorise(const char *database, const char *key_dir, const char *command,
 	}
 	if (newtrail_write(database, command, reason, owner, group, err,
 	    sizeof(err)) == -1) {
-		fprintf(stderr, "polrecctl: %s\n", err);
+		ctl_warnx("%s\n", err);
 		return CTL_EXIT_FAIL;
 	}
 	newtrail_path(database, path, sizeof(path));
-	fprintf(stderr, "polrecctl: %s: polrecd may start a new audit trail "
+	ctl_warnx("%s: polrecd may start a new audit trail "
 	    "in %s; it records this authorisation as the trail's first "
 	    "event\n", path, database);
 	return CTL_EXIT_OK;
@@ -113,10 +115,15 @@ polrecctl_new_trail(int argc, char *argv[], const char *conffile)
 	const char	*reason = "none given";
 	char		*database = NULL, *errs = NULL;
 	int		 ch, rv;
+	static const struct option longopts[] = {
+		{ "database",	required_argument,	NULL,	'd' },
+		{ "reason",	required_argument,	NULL,	'r' },
+		{ NULL,		0,			NULL,	0 }
+	};
 
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt(argc, argv, ":d:r:")) != -1) {
+	while ((ch = getopt_long(argc, argv, ":d:r:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			free(database);
@@ -126,19 +133,19 @@ polrecctl_new_trail(int argc, char *argv[], const char *conffile)
 			reason = optarg;
 			break;
 		case ':':
-			fprintf(stderr, "polrecctl: audit new-trail: -%c needs "
-			    "an argument\n", optopt);
+			ctl_warnx("audit new-trail: %s needs an argument",
+			    argv[optind - 1]);
 			free(database);
 			return new_trail_usage();
 		default:
-			fprintf(stderr, "polrecctl: audit new-trail: unknown "
-			    "option -%c\n", optopt);
+			ctl_warnx("audit new-trail: unknown option %s",
+			    argv[optind - 1]);
 			free(database);
 			return new_trail_usage();
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "polrecctl: audit new-trail: unexpected "
+		ctl_warnx("audit new-trail: unexpected "
 		    "argument %s\n", argv[optind]);
 		free(database);
 		return new_trail_usage();

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "latwin.h"
 #include "metric.h"
 
 #define POLREC_VERSION	"0.1.0"
@@ -166,6 +167,8 @@ struct polrecd {
 	struct stats	 sc_stats;
 	struct metrics	 sc_metrics;
 	struct alarms	*sc_alarms;
+	struct latwin	 sc_latency;	/* answers, last 5 minutes */
+#define CONTROL_LATENCY_WINDOW_US	(300ULL * 1000000)
 	struct admin	*sc_admin;
 	struct timespec	 sc_started;
 };
@@ -225,6 +228,14 @@ typedef void	(*journal_checkpoint_cb)(struct polrecd *,
 		    const unsigned char *pk, void *);
 void		 journal_on_checkpoint(struct polrecd *,
 		    journal_checkpoint_cb, void *);
+/* Each event as it is added (before it is stored). */
+typedef void	(*journal_event_cb)(struct polrecd *,
+		    const struct trail_event *, void *);
+void		 journal_on_event(struct polrecd *, journal_event_cb, void *);
+int		 journal_checkpoint_state(const struct polrecd *, int64_t *seq,
+		    int64_t *utc_us);
+void		 journal_clock(int *synced, int64_t *maxerror_us,
+		    int64_t *esterror_us);
 struct trail	*journal_trail(struct polrecd *);
 char		*journal_recorders(const void *refs, size_t n);
 struct graph_result;
@@ -266,6 +277,17 @@ void		 witness_free(struct witness *);
 /* The longest a peer has failed, from its first failure on; 0: none. */
 uint64_t	 witness_failing_us(const struct witness *, char *why,
 		    size_t whylen);
+struct witness_state {
+	const char	*name;		/* "witness", "timestamp" */
+	const char	*url;		/* NULL: not configured */
+	int64_t		 ok_utc_us;	/* last success, 0: none yet */
+	int64_t		 ok_seq;	/* the checkpoint it took */
+	uint64_t	 failures;	/* attempts failed since start-up */
+	uint64_t	 failing_us;	/* failing for, 0: not failing */
+	const char	*last_error;	/* while failing */
+};
+int		 witness_state(const struct witness *, int,
+		    struct witness_state *);
 
 /* alarms.c: named conditions, evaluated every second, edges logged */
 struct alarms	*alarms_new(struct polrecd *);

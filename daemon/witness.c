@@ -53,6 +53,9 @@ struct peer {
 	time_t			 p_last_warn;
 	uint64_t		 p_failing_us;	/* since the first failure */
 	char			 p_why[128];	/* the last failure */
+	int64_t			 p_ok_utc_us;	/* last success, or 0 */
+	int64_t			 p_ok_seq;	/* its checkpoint */
+	uint64_t		 p_failures;	/* attempts failed */
 };
 
 struct witness {
@@ -125,6 +128,7 @@ peer_failed(struct peer *p, long status, const char *why)
 
 	if (p->p_failing_us == 0)
 		p->p_failing_us = polrecd_now_us();
+	p->p_failures++;
 	snprintf(p->p_why, sizeof(p->p_why), "%s%s", why,
 	    status > 0 ? " (HTTP status)" : "");
 	if (p->p_kind == PEER_WITNESS)
@@ -179,6 +183,8 @@ on_witness(const struct fetch_response *r, void *arg)
 	receipt_of(r, receipt, sizeof(receipt));
 	p->p_w->w_sc->sc_stats.witness_accepted++;
 	p->p_failing_us = 0;
+	p->p_ok_utc_us = polrecd_utc_us();
+	p->p_ok_seq = p->p_cp.seq;
 	peer_record(p, "accepted", NULL, r->status, receipt, 0);
 	p->p_backoff = 0;
 	peer_next(p);
@@ -209,6 +215,8 @@ on_tsa(const struct fetch_response *r, void *arg)
 	p->p_w->w_sc->sc_stats.timestamps++;
 	journal_add_timestamp(p->p_w->w_sc, p->p_cp.seq, gen, token, tokenlen);
 	p->p_failing_us = 0;
+	p->p_ok_utc_us = polrecd_utc_us();
+	p->p_ok_seq = p->p_cp.seq;
 	peer_record(p, "stamped", NULL, r->status, NULL, gen);
 	free(token);
 	p->p_backoff = 0;
@@ -375,4 +383,25 @@ witness_failing_us(const struct witness *w, char *why, size_t whylen)
 		    w->w_peer[i].p_why);
 	}
 	return worst;
+}
+
+/* One peer's state for `show status`: -1 past the last peer. */
+int
+witness_state(const struct witness *w, int i, struct witness_state *st)
+{
+	const struct peer	*p;
+
+	if (w == NULL || i < 0 || i >= PEER_N)
+		return -1;
+	p = &w->w_peer[i];
+	memset(st, 0, sizeof(*st));
+	st->name = peer_names[i];
+	st->url = peer_url(p);
+	st->ok_utc_us = p->p_ok_utc_us;
+	st->ok_seq = p->p_ok_seq;
+	st->failures = p->p_failures;
+	st->failing_us = p->p_failing_us != 0 ?
+	    polrecd_now_us() - p->p_failing_us : 0;
+	st->last_error = p->p_failing_us != 0 ? p->p_why : NULL;
+	return 0;
 }

@@ -30,7 +30,7 @@ check "ambiguous prefix: lists the commands" grep -q 'show status' "$T/err"
 $CTL frobnicate >/dev/null 2>&1
 check "unknown command: exit 2" test $? -eq 2
 build/polrecctl -s "$T/none.sock" show status >/dev/null 2>&1
-check "no daemon: exit 1" test $? -eq 1
+check "no daemon: exit 3" test $? -eq 3
 check "socket is mode 0660" test "$(stat -c %a "$T/ctl.sock")" = 660
 
 # A second daemon on the same socket is refused.
