@@ -78,6 +78,7 @@ static const struct ctl_command {
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
 static int	 json;		/* -j: results and errors as JSON */
+int		 ctl_dry_run;	/* -n */
 static char	 errmsg[2048];	/* with -j: the errors, for the JSON one */
 
 void
@@ -150,10 +151,10 @@ list_commands(FILE *fp)
 static void
 usage_text(FILE *fp)
 {
-	fprintf(fp, "usage: polrecctl [-hjV] [-f file] [-s socket] command "
+	fprintf(fp, "usage: polrecctl [-hjnV] [-f file] [-s socket] command "
 	    "[argument ...]\n"
-	    "       long options: --help, --json, --version, --config file, "
-	    "--socket path\n"
+	    "       long options: --help, --json, --dry-run, --version, "
+	    "--config file,\n       --socket path\n"
 	    "       (accepted after the command too; -s only before audit "
 	    "export)\ncommands (any unambiguous prefix of each word):\n");
 	list_commands(fp);
@@ -756,6 +757,7 @@ main(int argc, char *argv[])
 		{ "config",	required_argument,	NULL,	'f' },
 		{ "help",	no_argument,		NULL,	'h' },
 		{ "json",	no_argument,		NULL,	'j' },
+		{ "dry-run",	no_argument,		NULL,	'n' },
 		{ "socket",	required_argument,	NULL,	's' },
 		{ "version",	no_argument,		NULL,	'V' },
 		{ NULL,		0,			NULL,	0 }
@@ -774,7 +776,7 @@ main(int argc, char *argv[])
 	log_init(1, 0, "polrecctl");
 	/* "+": the words after the options are the command's own. */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+f:hjs:V", longopts,
+	while ((ch = getopt_long(argc, argv, "+f:hjns:V", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
@@ -786,6 +788,9 @@ main(int argc, char *argv[])
 			break;
 		case 'j':
 			json = 1;
+			break;
+		case 'n':
+			ctl_dry_run = 1;
 			break;
 		case 's':
 			sflag = optarg;
@@ -821,15 +826,26 @@ main(int argc, char *argv[])
 	}
 	if ((cmd = resolve(argc, argv)) == NULL)
 		return json_error(CTL_EXIT_USAGE);
+	if (ctl_dry_run && cmd->where == CTL_DAEMON) {
+		printf("polrecctl: %s: a valid command\n", cmd->words);
+		return CTL_EXIT_OK;
+	}
 	switch (cmd->where) {
 	case CTL_HELP:
 		return help();
 	case CTL_KEYS:
-		return json_error(polrecctl_keys(argc, argv, conffile));
+		rv = polrecctl_keys(argc, argv, conffile);
+		break;
 	case CTL_AUDIT:
-		return json_error(polrecctl_audit(argc, argv, conffile));
+		rv = polrecctl_audit(argc, argv, conffile);
+		break;
 	case CTL_DAEMON:
 		break;
+	}
+	if (cmd->where != CTL_DAEMON) {
+		if (ctl_dry_run && rv == CTL_EXIT_OK)
+			printf("polrecctl: %s: a valid command\n", cmd->words);
+		return json_error(rv);
 	}
 
 	if ((path = socket_path(sflag, conffile, fflag, why,

@@ -18,6 +18,9 @@
  * kept for the one JSON error main prints on stdout at the end.  A
  * trailing newline is dropped; embedded "\npolrecctl: " joins lines.
  */
+/* -n: parse the command and its options only; open nothing. */
+extern int	 ctl_dry_run;
+
 void	 ctl_warnx(const char *fmt, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 

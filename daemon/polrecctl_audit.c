@@ -217,7 +217,7 @@ verify_options(int argc, char *argv[], struct verify_args *a)
 				    "most %d -c\n", TRAIL_MAX_EXPORTED);
 				return CTL_EXIT_USAGE;
 			}
-			if (read_checkpoint(optarg,
+			if (!ctl_dry_run && read_checkpoint(optarg,
 			    &a->exported[a->nexported],
 			    a->exported_pk[a->nexported]) == -1)
 				return CTL_EXIT_FAIL;
@@ -233,8 +233,9 @@ verify_options(int argc, char *argv[], struct verify_args *a)
 				    "most %d -k\n", TRAIL_MAX_PINNED);
 				return CTL_EXIT_USAGE;
 			}
-			if (keyfile_read(NULL, optarg, a->pinned[a->npinned],
-			    AUDIT_SIGN_PUBBYTES, 0, err, sizeof(err)) == -1) {
+			if (!ctl_dry_run && keyfile_read(NULL, optarg,
+			    a->pinned[a->npinned], AUDIT_SIGN_PUBBYTES, 0, err,
+			    sizeof(err)) == -1) {
 				ctl_warnx("%s\n", err);
 				return CTL_EXIT_FAIL;
 			}
@@ -342,7 +343,8 @@ audit_verify(int argc, char *argv[], const char *conffile)
 
 	a = xcalloc(1, sizeof(*a));
 	r = xcalloc(1, sizeof(*r));
-	if ((rv = verify_options(argc, argv, a)) != CTL_EXIT_OK)
+	if ((rv = verify_options(argc, argv, a)) != CTL_EXIT_OK ||
+	    ctl_dry_run)
 		goto done;
 	rv = CTL_EXIT_FAIL;
 	if (a->path == NULL &&
@@ -497,6 +499,10 @@ audit_export(int argc, char *argv[], const char *conffile)
 		free(path);
 		return audit_usage("export");
 	}
+	if (ctl_dry_run) {
+		free(path);
+		return CTL_EXIT_OK;
+	}
 	if (path == NULL &&
 	    (path = polrecctl_conf_audit(conffile, "database")) == NULL)
 		return CTL_EXIT_FAIL;
@@ -553,6 +559,10 @@ audit_checkpoint(int argc, char *argv[], const char *conffile)
 		    "argument %s\n", argv[optind]);
 		free(path);
 		return audit_usage("checkpoint");
+	}
+	if (ctl_dry_run) {
+		free(path);
+		return CTL_EXIT_OK;
 	}
 	if (path == NULL &&
 	    (path = polrecctl_conf_audit(conffile, "database")) == NULL)

@@ -142,6 +142,10 @@ keys_init(int argc, char *argv[], const char *conffile)
 		free(dir);
 		return keys_usage();
 	}
+	if (ctl_dry_run) {
+		free(dir);
+		return CTL_EXIT_OK;
+	}
 	if (dir == NULL &&
 	    (dir = polrecctl_conf_audit(conffile, "key_dir")) == NULL)
 		return CTL_EXIT_FAIL;

@@ -150,6 +150,10 @@ polrecctl_new_trail(int argc, char *argv[], const char *conffile)
 		free(database);
 		return new_trail_usage();
 	}
+	if (ctl_dry_run) {
+		free(database);
+		return CTL_EXIT_OK;
+	}
 	/* The key_dir too, when the file loads: whose the file is. */
 	if (conf_load(conffile, &c, &errs) == -1) {
 		c = NULL;
