@@ -283,11 +283,11 @@ add_what(cJSON *d, const struct notification *n)
 static void
 journal_request(struct inbound *in, const struct notification *n,
     const char *outcome, const char *reason, int status, const char *tenant,
-    const char *tid)
+    const char *tid, const char *reply)
 {
 	struct trail_event	 ev;
 	const struct call_leg	*leg = NULL;
-	cJSON			*d;
+	cJSON			*d, *r;
 	char			*detail, *personal = NULL;
 	char			*paired = NULL, *other = NULL;
 
@@ -307,6 +307,10 @@ journal_request(struct inbound *in, const struct notification *n,
 		if (n->raw != NULL)
 			personal = cJSON_PrintUnformatted(n->raw);
 	}
+	/* The body that went back (a join's decision): kept, so that the
+	 * same message sent again after a restart gets the same reply. */
+	if (reply != NULL && (r = cJSON_Parse(reply)) != NULL)
+		cJSON_AddItemToObject(d, "reply", r);
 	detail = cJSON_PrintUnformatted(d);
 	cJSON_Delete(d);
 	journal_event_init(&ev, "notification");
@@ -633,7 +637,7 @@ check_tenants(struct inbound *in, const struct notif_batch *batch,
 		else
 			continue;
 		refused++;
-		journal_request(in, n, "refused", why, 403, tenant, tid);
+		journal_request(in, n, "refused", why, 403, tenant, tid, NULL);
 		if (auth_log_allowed())
 			log_warnx("call %s: notification refused (403): "
 			    "%s; call tenant %s token tid %s; peer %s msg %s",
@@ -664,13 +668,14 @@ process(struct inbound *in, long long expires, const char *tid)
 	char				 err[128];
 	struct notify_req		 nreq;
 	size_t				 len, i, refused, not_served;
+	int				 unknown;
 
 	seen = in->in_replay_id == NULL ? NULL :
 	    replay_find(sc->sc_replay, in->in_replay_id, now_unix());
 	if (seen != NULL) {
 		sc->sc_stats.replays++;
 		journal_request(in, NULL, "replayed", NULL, seen->status, NULL,
-		    NULL);
+		    NULL, NULL);
 		log_info("msg %s: replayed; answered as before (%d), not "
 		    "acted on again", in->in_msgid, seen->status);
 		if (seen->status == 302)
@@ -750,12 +755,13 @@ process(struct inbound *in, long long expires, const char *tid)
 		sc->sc_stats.notifications_received++;
 		note_outcome(sc, notif_kind_name(batch->v[i].kind),
 		    "accepted");
-		if (!notif_is_invitation(&batch->v[i]))
+		unknown = !notif_is_invitation(&batch->v[i]) &&
+		    legs_find(sc, batch->v[i].call_id) == NULL;
+		if (!notif_is_invitation(&batch->v[i]) &&
+		    batch->v[i].kind != NOTIF_KIND_JOINING)
 			journal_request(in, &batch->v[i], "accepted",
-			    legs_find(sc, batch->v[i].call_id) == NULL ?
-			    "unknown_call" : NULL,
-			    batch->v[i].kind == NOTIF_KIND_JOINING ? 200 : 202,
-			    NULL, NULL);
+			    unknown ? "unknown_call" : NULL, 202, NULL, NULL,
+			    NULL);
 		if (notif_is_invitation(&batch->v[i])) {
 			sc->sc_stats.invitations_received++;
 			log_invitation(&batch->v[i], in->in_msgid);
@@ -766,6 +772,9 @@ process(struct inbound *in, long long expires, const char *tid)
 		 * is not decided (joins_not_answered says why).
 		 */
 		if (batch->v[i].kind == NOTIF_KIND_JOINING && resp != NULL) {
+			journal_request(in, &batch->v[i], "accepted",
+			    unknown ? "unknown_call" : NULL, 200, NULL, NULL,
+			    NULL);
 			joins_not_answered(sc, &batch->v[i], in->in_msgid);
 			continue;
 		}
@@ -775,7 +784,10 @@ process(struct inbound *in, long long expires, const char *tid)
 		if (notif_is_invitation(&batch->v[i]))
 			journal_request(in, &batch->v[i], "accepted", NULL,
 			    nreq.nr_status != 0 ? nreq.nr_status : 202, NULL,
-			    NULL);
+			    NULL, NULL);
+		else if (batch->v[i].kind == NOTIF_KIND_JOINING)
+			journal_request(in, &batch->v[i], "accepted",
+			    unknown ? "unknown_call" : NULL, 200, NULL, NULL, r);
 		if (r != NULL)
 			resp = r;
 	}

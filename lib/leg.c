@@ -105,8 +105,15 @@ leg_verdict(int answering, enum leg_state seen, int known,
 
 	if (answering && seen >= LEG_ESTABLISHING && seen < LEG_TERMINATED)
 		return LEG_VERDICT_ANSWERED;
+	/*
+	 * Graph no longer knows the call.  An answer that took would have
+	 * shown the call up first: missed.  A reject that went out (the
+	 * leg got as far as answering) is what ends a call so: the bot is
+	 * not in it, as the reject meant.
+	 */
 	if (!known)
-		return LEG_VERDICT_MISSED;
+		return !answering && seen >= LEG_ANSWERING ?
+		    LEG_VERDICT_REJECTED : LEG_VERDICT_MISSED;
 	now = leg_next_state(LEG_INCOMING, NOTIF_CHANGE_UPDATED, graph_state,
 	    NULL);
 	switch (now) {

@@ -74,6 +74,18 @@ s=$(play_one "$(invitation e1000000-0000-4000-8000-00000000000e)" acked-then-kil
 check "sent again after the restart: answered as before ($s)" test "$s" = 202
 check "... as a replay, not acted on again" log_has 'msg acked-then-killed: replayed; answered as before'
 
+# A join acknowledged just before a kill -9, sent again: the same decision
+# back, as a replay, not decided or recorded a second time.
+jpost() { curl -s -o "$T/jresp" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    -H "X-Microsoft-Skype-Message-ID: $2" --data-binary "@$1" "$WEBHOOK"; echo " $(cat "$T/jresp")"; }
+r1=$(jpost "$(join p8 $A)" join-then-killed)
+check "a join is accepted ($r1)" test "$(verdict "$r1")" = "$ACCEPT"
+kill9
+start_polrecd
+r2=$(jpost "$(join p8 $A)" join-then-killed)
+check "sent again after the restart: the same decision back" test "$r2" = "$r1"
+check "... as a replay" log_has 'msg join-then-killed: replayed; answered as before (200)'
+
 # D: Graph refuses (503) until the budget is gone: missed; Teams sends it
 # again and it is answered.
 stop_polrecd
@@ -99,6 +111,8 @@ check "D: missed, then answered on the re-sent invitation" \
 check "each call answered once at Graph" test "$(jq -r 'select(.action == "answer" and .status == 202) | .call_id' "$T/graph-requests.jsonl" | sort | uniq -d)" = ""
 check "the message acknowledged before the kill is recorded accepted once" \
     test "$(q "SELECT group_concat(outcome) FROM audit_event WHERE kind = 'notification' AND msg_id = 'acked-then-killed'")" = accepted,replayed
+check "the join acknowledged before the kill is recorded accepted once" \
+    test "$(q "SELECT group_concat(outcome) FROM audit_event WHERE kind = 'notification' AND msg_id = 'join-then-killed'")" = accepted,replayed
 check "no leg ends pending" test "$(q "SELECT count(*) FROM leg_state WHERE outcome = 'pending'")" = 0
 check "the trail verifies" sh -c "build/polrecctl -f $T/polrecd.conf audit verify >$T/verify.out 2>&1"
 exit $FAILED

@@ -1249,7 +1249,10 @@ test_verdict(void **state)
 	    CALL_STATE_ESTABLISHED, 0, w), LEG_VERDICT_MISSED);
 	assert_int_equal(leg_verdict(0, LEG_ESTABLISHED, 1,
 	    CALL_STATE_ESTABLISHED, 0, w), LEG_VERDICT_MISSED);
+	/* Gone after a reject that went out: rejected; never sent: missed. */
 	assert_int_equal(leg_verdict(0, LEG_ANSWERING, 0,
+	    CALL_STATE_UNKNOWN, 0, w), LEG_VERDICT_REJECTED);
+	assert_int_equal(leg_verdict(0, LEG_INCOMING, 0,
 	    CALL_STATE_UNKNOWN, 0, w), LEG_VERDICT_MISSED);
 	assert_string_equal(leg_verdict_name(LEG_VERDICT_RECHECK), "recheck");
 	assert_string_equal(leg_verdict_name((enum leg_verdict)99),
