@@ -197,10 +197,19 @@ answer_confirm(struct polrecd *sc, struct call_leg *leg, const char *why)
  * is in flight, whose outcome is recorded first.
  */
 void
-answer_end_wanted(struct polrecd *sc, struct call_leg *leg, const char *why)
+answer_end_wanted(struct polrecd *sc, struct call_leg *leg, const char *why,
+    int sent)
 {
 	if (leg->cl_op_answer != NULL || confirm_active(leg)) {
 		leg->cl_end_why = why;
+		return;
+	}
+	/* Sent before a restart, not settled yet: Graph says how it ended. */
+	if (sent && leg->cl_outcome == OUTCOME_PENDING &&
+	    leg->cl_op_media == NULL) {
+		leg->cl_end_why = why;
+		answer_confirm(sc, leg, "ended by Graph before its outcome "
+		    "was known");
 		return;
 	}
 	legs_end(sc, leg, why);

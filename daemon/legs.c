@@ -565,7 +565,7 @@ apply_call(struct polrecd *sc, struct call_leg *leg,
     const struct notification *n)
 {
 	enum leg_state	 next;
-	int		 moved;
+	int		 moved, sent;
 
 	keep_result(leg, &n->call.result);
 	if (n->call.termination_reason != NULL) {
@@ -584,6 +584,7 @@ apply_call(struct polrecd *sc, struct call_leg *leg,
 			    leg_state_name(leg->cl_state));
 		return;
 	}
+	sent = leg->cl_state >= LEG_ANSWERING;
 	leg->cl_state = next;
 	log_info("call %s: %s", leg->cl_id, leg_state_name(next));
 	if (next == LEG_ESTABLISHING || next == LEG_ESTABLISHED)
@@ -591,7 +592,7 @@ apply_call(struct polrecd *sc, struct call_leg *leg,
 	if (next == LEG_ESTABLISHED)
 		recording_update(sc, leg);
 	else if (next == LEG_TERMINATED)
-		answer_end_wanted(sc, leg, "terminated by Graph");
+		answer_end_wanted(sc, leg, "terminated by Graph", sent);
 }
 
 /* Our own leg: hang up (best effort), then end it here. */

@@ -201,7 +201,7 @@ void		 answer_confirm(struct polrecd *, struct call_leg *,
 		    const char *why);
 void		 answer_seen_up(struct polrecd *, struct call_leg *);
 void		 answer_end_wanted(struct polrecd *, struct call_leg *,
-		    const char *why);
+		    const char *why, int sent);
 void		 answer_invitation(struct polrecd *,
 		    const struct notification *, uint64_t arrival_us,
 		    struct notify_req *);
