@@ -268,6 +268,16 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Graph took an answer for the call (not a reject, not ended). */
+static int
+sim_answered(struct sim *sim, const char *id)
+{
+	struct sim_call	*call;
+
+	return (call = calls_find(sim, id)) != NULL && call->answered &&
+	    !calls_gone(call);
+}
+
 /* A call invited age_ms ago or more, not ended (unless any). */
 static struct load_call *
 pick_call(struct load *ld, long long now, int any)
@@ -326,6 +336,9 @@ msg_new(struct load *ld, long long now)
 	}
 	if (k != LK_INVITATION &&
 	    (c = pick_call(ld, now, 0)) == NULL)
+		k = LK_INVITATION;
+	/* Graph says established only of a call its recorder answered. */
+	if (k == LK_ESTABLISHED && !sim_answered(ld->sim, c->id))
 		k = LK_INVITATION;
 
 	m = xcalloc(1, sizeof(*m));
