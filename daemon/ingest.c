@@ -113,7 +113,7 @@ log_invitation(const struct notification *n, const char *msgid)
 	    b->n_paired_recorders),
 	    format_recorders(other, sizeof(other), b->other_recorders,
 	    b->n_other_recorders),
-	    log_sanitize(observed, sizeof(observed),
+	    log_person(observed, sizeof(observed),
 	    c->incoming.observed_participant_id), msgid);
 }
 
@@ -139,12 +139,12 @@ log_notification(const struct notification *n, const char *msgid)
 		break;
 	case NOTIF_KIND_JOINING:
 		snprintf(extra, sizeof(extra), " observed %s",
-		    log_sanitize(a, sizeof(a),
+		    log_person(a, sizeof(a),
 		    n->joining.call.incoming.observed_participant_id));
 		break;
 	case NOTIF_KIND_LEFT:
 		snprintf(extra, sizeof(extra), " participant %s",
-		    log_sanitize(a, sizeof(a), n->left.participant_id));
+		    log_person(a, sizeof(a), n->left.participant_id));
 		break;
 	case NOTIF_KIND_OPERATION:
 		snprintf(extra, sizeof(extra), " %s status %s",

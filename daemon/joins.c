@@ -219,7 +219,7 @@ joins_decide(struct polrecd *sc, struct call_leg *leg,
 		    NULL, "join", join_verdict_name(d.verdict), d.reason, pid,
 		    NULL, d.unidentified);
 	if (pid != NULL)
-		log_sanitize(who, sizeof(who), pid);
+		log_person(who, sizeof(who), pid);
 	else
 		snprintf(who, sizeof(who), "an unidentified participant");
 	log_info("call %s: join of %s: %s (%s)%s; group %u/%u",
@@ -259,7 +259,7 @@ joins_not_answered(struct polrecd *sc, const struct notification *n,
 	log_warnx("call %s: join of %s not answered: more than one join in "
 	    "msg %s, the response carries the first decision only",
 	    n->call_id[0] ? n->call_id : "-",
-	    pid != NULL ? log_sanitize(who, sizeof(who), pid) :
+	    pid != NULL ? log_person(who, sizeof(who), pid) :
 	    "an unidentified participant", msgid);
 }
 
@@ -307,7 +307,7 @@ joins_left(struct polrecd *sc, struct call_leg *leg, const char *pid)
 		sc->sc_stats.joins_slots_freed++;
 		joins_journal_leave(sc, leg, pid, "participantLeft");
 		log_info("call %s: %s left; group %u/%u", leg->cl_id,
-		    log_sanitize(who, sizeof(who), pid),
+		    log_person(who, sizeof(who), pid),
 		    group_used(leg->cl_group), group_capacity(leg->cl_group));
 	}
 }

@@ -193,6 +193,7 @@ on_sigterm(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	log_info("received %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	systemd_stopping(sc->sc_systemd);
 	if (sc->sc_ev_stop != NULL || (n = legs_unsettled(sc)) == 0) {
 		event_base_loopexit(sc->sc_base, NULL);
 		return;
@@ -220,6 +221,7 @@ reload(struct polrecd *sc, const char *by, char *err, size_t errlen)
 	char		*errs, detail[96], *nl;
 
 	snprintf(detail, sizeof(detail), "{\"by\":\"%s\"}", by);
+	systemd_reloading(sc->sc_systemd);
 	if (conf_load(sc->sc_conf_path, &nc, &errs) == -1) {
 		print_errors(errs);
 		snprintf(err, errlen, "%s", errs != NULL && errs[0] != '\0' ?
@@ -229,6 +231,7 @@ reload(struct polrecd *sc, const char *by, char *err, size_t errlen)
 		log_warnx("reload of %s (by %s) failed; keeping the running "
 		    "configuration", sc->sc_conf_path, by);
 		journal_simple(sc, "reload", "failed", err, detail);
+		systemd_reloaded(sc->sc_systemd, err);
 		free(errs);
 		return -1;
 	}
@@ -251,6 +254,7 @@ reload(struct polrecd *sc, const char *by, char *err, size_t errlen)
 	log_info("configuration reloaded from %s (by %s)", sc->sc_conf_path,
 	    by);
 	journal_simple(sc, "reload", "ok", NULL, detail);
+	systemd_reloaded(sc->sc_systemd, NULL);
 	return 0;
 }
 
@@ -320,12 +324,23 @@ main(int argc, char *argv[])
 	}
 	if (checkonly) {
 		warn_unsafe_conf(sc.sc_conf);
-		fprintf(stderr, "%s: configuration OK\n", sc.sc_conf_path);
-		/* The database polrecd would refuse, said the same way. */
-		ch = startcheck_database(sc.sc_conf, 1, &authz, &authz_uid);
+		if (sodium_init() < 0)
+			fatalx("libsodium failed to initialise");
+		/* The files it names, then the database polrecd would
+		 * refuse, said the same way as at start-up. */
+		ch = confcheck_files(sc.sc_conf);
+		if (startcheck_database(sc.sc_conf, 1, &authz,
+		    &authz_uid) == -1)
+			ch++;
 		free(authz);
+		if (ch == 0)
+			fprintf(stderr, "%s: configuration OK\n",
+			    sc.sc_conf_path);
+		else
+			fprintf(stderr, "%s: %d problem%s found\n",
+			    sc.sc_conf_path, ch, ch == 1 ? "" : "s");
 		conf_free(sc.sc_conf);
-		return ch == -1 ? 1 : 0;
+		return ch > 0 ? 1 : 0;
 	}
 
 	/* Nothing polrecd creates is for others: the database, its WAL. */
@@ -421,11 +436,15 @@ main(int argc, char *argv[])
 		fatalx("cannot start the alarms' timer");
 
 	resume_start(&sc);
+	/* READY=1 from the loop, once the keys and tokens are there. */
+	sc.sc_systemd = systemd_new(&sc);
 
 	log_info("polrecd %s started", POLREC_VERSION);
 	if (event_base_dispatch(sc.sc_base) == -1)
 		log_warnx("event loop failed");
 
+	systemd_free(sc.sc_systemd);
+	sc.sc_systemd = NULL;
 	admin_free(sc.sc_admin);
 	sc.sc_admin = NULL;
 	alarms_free(sc.sc_alarms);

@@ -33,6 +33,7 @@ struct waiter;
 struct sqlite3;
 struct alarms;
 struct admin;
+struct systemd;
 
 /*
  * Counters, exported flat by name (later `polrecctl show stats` and the
@@ -170,6 +171,7 @@ struct polrecd {
 	struct latwin	 sc_latency;	/* answers, last 5 minutes */
 #define CONTROL_LATENCY_WINDOW_US	(300ULL * 1000000)
 	struct admin	*sc_admin;
+	struct systemd	*sc_systemd;	/* NULL: not under systemd */
 	struct timespec	 sc_started;
 };
 
@@ -178,6 +180,9 @@ uint64_t	 polrecd_now_us(void);		/* CLOCK_MONOTONIC, µs */
 int64_t		 polrecd_utc_us(void);		/* CLOCK_REALTIME, µs */
 int64_t		 polrecd_utc_of(uint64_t mono_us);	/* then, as UTC */
 uint64_t	 polrecd_mono_of(int64_t utc_us);	/* and back */
+
+/* confcheck.c: polrecd -n, the files a configuration names; problems */
+int		 confcheck_files(const struct conf *);
 
 /* startcheck.c: the database polrecd finds at start-up */
 int		 startcheck_database(const struct conf *, int checkonly,
@@ -299,6 +304,13 @@ int		 alarms_readiness(const struct polrecd *, FILE *);
 void		 alarms_report(const struct polrecd *, FILE *);
 void		 alarms_metrics(const struct polrecd *, FILE *);
 
+
+/* systemd.c: sd_notify, READY, STATUS, RELOADING, STOPPING, WATCHDOG */
+struct systemd	*systemd_new(struct polrecd *);
+void		 systemd_free(struct systemd *);
+void		 systemd_reloading(struct systemd *);
+void		 systemd_reloaded(struct systemd *, const char *failed);
+void		 systemd_stopping(struct systemd *);
 
 /* admin.c: the admin listener (metrics, health) */
 struct admin	*admin_new(struct polrecd *);

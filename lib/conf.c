@@ -169,6 +169,8 @@ static const struct directive directives[] = {
 	    86400, NULL },
 	{ "admin", "checkpoint_alarm", CT_DURATION, S(admin_checkpoint_alarm),
 	    1, 7 * 86400, NULL },
+	{ "admin", "ready_wait", CT_DURATION, S(admin_ready_wait), 0, 3600,
+	    NULL },
 };
 #undef S
 #define NDIRECTIVES	(sizeof(directives) / sizeof(directives[0]))
@@ -340,6 +342,7 @@ conf_defaults(struct conf *c)
 	c->admin_clock_max_error_ms = 100;
 	c->admin_token_alarm = 300;
 	c->admin_checkpoint_alarm = 600;
+	c->admin_ready_wait = 30;
 }
 
 void

@@ -136,6 +136,7 @@ struct conf {
 	long long	 admin_clock_max_error_ms;
 	long long	 admin_token_alarm;	/* seconds left on a token */
 	long long	 admin_checkpoint_alarm;	/* seconds failing */
+	long long	 admin_ready_wait;	/* seconds: READY=1 at the latest */
 
 	/* [tenants] */
 	char		**tenants_ids;		/* as written; NULL: unset */

@@ -1,11 +1,80 @@
-# polrecd -n: the sample configuration checks OK; a file with an unknown
-# directive or a group-readable secret fails with file:line and exit 1.
+# polrecd -n: the sample configuration parses, and checks OK once the
+# files it names are there; each missing or unsafe file is one line
+# naming it, exit 1; a file with an unknown directive or a group-readable
+# secret fails with file:line and exit 1.
 . tests/integration/lib.sh
 
+# As shipped, the sample names no credentials and files not there: each
+# problem one line naming it, exit 1, no "configuration OK".
 out=$("$POLRECD" -n -f etc/polrecd.conf 2>&1)
-check "sample etc/polrecd.conf: exit 0" test $? -eq 0
-check "sample: says configuration OK ($out)" \
+rc=$?
+check "sample etc/polrecd.conf as shipped: exit 1" test $rc -eq 1
+check "sample: no syntax error" sh -c "! echo '$out' | grep -q 'etc/polrecd.conf:[0-9]'"
+check "sample: no credentials said" \
+    sh -c "echo '$out' | grep -q 'neither client_secret_file nor client_cert_file'"
+check "sample: not OK" sh -c "! echo '$out' | grep -q 'configuration OK'"
+
+# The sample with its paths in a test directory, credentials and keys:
+# configuration OK.
+mkdir -p "$T/run" "$T/lib"
+(umask 077; echo s3cret >"$T/gsecret")
+sed -e "s|/etc/polrecd/keys|$T/keys|" -e "s|/var/lib/polrecd|$T/lib|" \
+    -e "s|/run/polrecd|$T/run|" \
+    -e "s|^; *client_secret_file = .*|client_secret_file = $T/gsecret|" \
+    etc/polrecd.conf >"$T/sample.conf"
+build/polrecctl -f "$T/sample.conf" keys init -o "$T/auditor.key" \
+    >"$T/keys-init.log" 2>&1
+out=$("$POLRECD" -n -f "$T/sample.conf" 2>&1)
+check "sample with its files: exit 0 ($out)" test $? -eq 0
+check "sample with its files: says configuration OK" \
     sh -c "echo '$out' | grep -q 'configuration OK'"
+
+# n_check WHAT PATTERN: polrecd -n on $T/sample.conf exits 1 and says it.
+n_check() {
+	out=$("$POLRECD" -n -f "$T/sample.conf" 2>&1)
+	rc=$?
+	check "$1: exit 1" test $rc -eq 1
+	check "$1: said ($2)" sh -c "echo \"\$0\" | grep -q -- \"\$1\"" "$out" "$2"
+	check "$1: not OK" sh -c "! echo \"\$0\" | grep -q 'configuration OK'" "$out"
+}
+sed -i "s|^client_secret_file = .*|; client_secret_file = x|" "$T/sample.conf"
+n_check "no Graph credentials" \
+    '\[graph\] neither client_secret_file nor client_cert_file'
+sed -i "s|^; client_secret_file = x|client_secret_file = $T/gsecret|" "$T/sample.conf"
+chmod 0644 "$T/gsecret"
+n_check "a client secret others may read" "client_secret_file $T/gsecret: readable by group or others"
+chmod 0600 "$T/gsecret"
+: >"$T/gsecret"
+n_check "an empty client secret" "client_secret_file: .*$T/gsecret"
+echo s3cret >"$T/gsecret"
+mv "$T/keys/state.key" "$T/state.key"
+n_check "no state key" "key_dir: $T/keys/state.key"
+mv "$T/state.key" "$T/keys/state.key"
+chmod 0644 "$T/keys/signing.key"
+n_check "a signing key others may read" "$T/keys/signing.key"
+chmod 0600 "$T/keys/signing.key"
+mv "$T/keys/auditor.pub" "$T/auditor.pub"
+n_check "no auditor.pub" "key_dir: $T/keys/auditor.pub"
+mv "$T/auditor.pub" "$T/keys/auditor.pub"
+if [ "$(id -u)" -ne 0 ]; then
+	chmod 0500 "$T/lib"
+	n_check "database directory not writable" "database $T/lib/audit.db: directory $T/lib not writable"
+	chmod 0700 "$T/lib"
+	chmod 0500 "$T/run"
+	n_check "control socket directory not writable" "socket $T/run/ctl.sock: directory $T/run not writable"
+	chmod 0700 "$T/run"
+fi
+# TLS: a key that is not the certificate's.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/tls.key" -out "$T/tls.crt" -subj /CN=a -days 1 2>/dev/null
+openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 \
+    -out "$T/other.key" 2>/dev/null
+chmod 0600 "$T/tls.key" "$T/other.key"
+printf '[http]\ntls_cert = %s\ntls_key = %s\n' "$T/tls.crt" "$T/other.key" >>"$T/sample.conf"
+n_check "TLS key not the certificate's" "$T/other.key is not the key of certificate $T/tls.crt"
+sed -i "s|^tls_key = .*|tls_key = $T/tls.key|" "$T/sample.conf"
+out=$("$POLRECD" -n -f "$T/sample.conf" 2>&1)
+check "TLS certificate and its key: OK ($out)" test $? -eq 0
 
 printf '[http]\nlisten = 127.0.0.1:0\n[graph]\nfrobnicate = yes\n' >"$T/bad.conf"
 out=$("$POLRECD" -n -f "$T/bad.conf" 2>&1)
@@ -23,7 +92,9 @@ check "group-readable secret: exit 1" test $rc -eq 1
 check "group-readable secret: reason given" \
     sh -c "echo '$out' | grep -q 'readable by group or others (mode 0640)'"
 chmod 0600 "$T/secret"
-check "secret at 0600: accepted" "$POLRECD" -n -f "$T/secret.conf"
+out=$("$POLRECD" -n -f "$T/secret.conf" 2>&1)
+check "secret at 0600: not refused for its mode" \
+    sh -c "! echo '$out' | grep -q 'readable by group or others'"
 
 out=$("$POLRECD" -n -f "$T/nonexistent.conf" 2>&1)
 check "missing file: exit 1" test $? -eq 1

@@ -9,6 +9,8 @@
 # join whose reply is refused because the commit failed keeps no slot.
 set -eu
 . tests/integration/lib.sh
+# Participant ids are in the log only with -v (else a keyed hash).
+POLRECD_ARGS=-v
 
 CALL=e71f0300-9c1f-4d99-b5f4-2722e877d497
 UNKNOWN=c2000000-0000-4000-8000-000000000001

@@ -136,7 +136,7 @@ new_trail() {
 start_polrecd() {
 	make_keys
 	: >"$T/polrecd.log"
-	"$POLRECD" -d -f "$T/polrecd.conf" 2>>"$T/polrecd.log" &
+	"$POLRECD" -d ${POLRECD_ARGS:-} -f "$T/polrecd.conf" 2>>"$T/polrecd.log" &
 	POLRECD_PID=$!
 	if ! wait_for 10 grep -q 'listening on' "$T/polrecd.log"; then
 		not_ok "polrecd started"
