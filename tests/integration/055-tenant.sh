@@ -120,9 +120,9 @@ check "one tenant: the 403 says the tenant is not served" grep -q \
     "$T/play-signed.out"
 check "one tenant: logged tenant_not_allowed" \
     log_has "call $C4: notification refused (403): tenant_not_allowed"
-check "one tenant: recorded" wait_for 5 test "$(q "SELECT count(*) FROM
+check "one tenant: recorded" wait_for 5 out_cmp = 1 q "SELECT count(*) FROM
     audit_event WHERE kind = 'notification' AND call_id = '$C4' AND
-    reason = 'tenant_not_allowed' AND http_status = 403")" = 1
+    reason = 'tenant_not_allowed' AND http_status = 403"
 check "one tenant: this tenant's token works" \
     play_signed valid 202 "$(invitation c4000005-0000-4000-8000-000000000005)"
 

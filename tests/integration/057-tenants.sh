@@ -21,7 +21,7 @@ reload_once() {
 	local n
 	n=$(reloads)
 	ctl reload >/dev/null
-	wait_for 5 test "$(reloads)" -gt "$n"
+	wait_for 5 out_cmp -gt "$n" reloads
 }
 # play_tid TID STATUS FILE: FILE posted with a valid token for tenant TID.
 play_tid() {
@@ -86,9 +86,10 @@ check "the 403 says the tenant is not served" grep -q \
     '"the tenant is not served here"' "$T/play-tid.out"
 check "logged" log_has "call $CD: notification refused (403): tenant_not_allowed; call tenant $D token tid $D"
 check "recorded: an audit event with the call, its tenant, the tid" \
-    wait_for 5 test "$(q "SELECT outcome || '|' || reason || '|' || http_status
-    || '|' || tenant || '|' || json_extract(detail, '\$.tid') FROM audit_event
-    WHERE kind = 'notification' AND call_id = '$CD'")" = "refused|tenant_not_allowed|403|$D|$D"
+    wait_for 5 out_cmp = "refused|tenant_not_allowed|403|$D|$D" q "SELECT
+    outcome || '|' || reason || '|' || http_status || '|' || tenant || '|' ||
+    json_extract(detail, '\$.tid') FROM audit_event
+    WHERE kind = 'notification' AND call_id = '$CD'"
 check "counted" test "$(stat_of tenant_not_allowed)" = 1
 check "no leg for it" sh -c "! build/polrecctl -s '$T/ctl.sock' show calls | grep -q '^$CD '"
 sleep 0.3
@@ -131,7 +132,7 @@ start_polrecd
 wait_keys
 check "old settings: warned at start-up" \
     log_has "\[recording\] tenants is an old name: write \[tenants\] ids = $A"
-check "old settings: one token request" wait_for 5 test "$(tokens)" -eq $((n1 + 1))
+check "old settings: one token request" wait_for 5 out_cmp -eq $((n1 + 1)) tokens
 CO=570000a0-0000-4000-8000-0000000000a0
 check "old settings: invitation of A: 202" play_tid $A 202 "$(invitation $CO $A)"
 check "old settings: answered with A's token" wait_for 5 \

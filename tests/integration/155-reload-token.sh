@@ -15,13 +15,13 @@ reload_once() {
 	local n
 	n=$(reloads)
 	if [ "$1" = hup ]; then kill -HUP "$POLRECD_PID"; else ctl reload >/dev/null; fi
-	wait_for 5 test "$(reloads)" -gt "$n" && return 0
+	wait_for 5 out_cmp -gt "$n" reloads && return 0
 	# Seen now and then under load: a SIGHUP with no reload.  Said, and
 	# sent once more, so that the token count is what this tests.
 	[ "$1" = hup ] || return 1
 	echo "# a SIGHUP not acted on within 5 s; sending another"
 	kill -HUP "$POLRECD_PID"
-	wait_for 5 test "$(reloads)" -gt "$n"
+	wait_for 5 out_cmp -gt "$n" reloads
 }
 check "token at start-up" wait_for 5 log_has 'graph token: acquired'
 n0=$(tokens)
@@ -65,7 +65,7 @@ check "broken reloads: no token request" test "$(tokens)" -eq "$n0"
 f=$(invitation 3f1a0c00-0000-4000-8000-000000000155)
 play_files "$f"
 check "and invitations are still answered with the token kept" \
-    wait_for 5 test "$(count_requests answer 3f1a0c00-0000-4000-8000-000000000155)" -eq 1
+    wait_for 5 out_cmp -eq 1 count_requests answer 3f1a0c00-0000-4000-8000-000000000155
 check "no token request for that either" test "$(tokens)" -eq "$n0"
 
 # The secret rotated in the app registration and in the file: exactly
@@ -74,7 +74,7 @@ sim_ctl POST /_sim/secret 'rotated-secret-155' >/dev/null
 (umask 077; echo rotated-secret-155 >"$T/client-secret")
 reload_once ctl
 check "the new secret: a new token fetched" \
-    wait_for 5 test "$(grep -c 'graph token: acquired' "$T/polrecd.log")" -eq 2
+    wait_for 5 out_cmp -eq 2 grep -c 'graph token: acquired' "$T/polrecd.log"
 check "the change is logged" \
     log_has 'credentials changed on reload (secret); fetching a new token'
 for i in $(seq 1 10); do reload_once hup; done

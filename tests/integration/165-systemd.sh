@@ -18,6 +18,8 @@ sink() {
 stop_sinks() { for p in $SINK_PIDS; do kill "$p" 2>/dev/null; done; SINK_PIDS=; }
 trap 'stop_sinks; cleanup' EXIT
 note() { grep -c -- "$1" "$T/notify.out" || true; }
+# note_cmp PATTERN OP N: counted afresh each time wait_for tries.
+note_cmp() { test "$(note "$1")" "$2" "$3"; }
 # stamp FILE PATTERN: the time stamp of the first line matching.
 stamp() { grep -m 1 -- "$2" "$1" | cut -d' ' -f1; }
 not_before() { [ ! "$1" \< "$2" ]; }
@@ -58,16 +60,16 @@ kill -STOP "$POLRECD_PID"
 sleep 0.3; w0=$(note WATCHDOG=1); sleep 1; w1=$(note WATCHDOG=1)
 check "a stopped loop: no WATCHDOG=1 ($((w1 - w0)))" test "$w1" -eq "$w0"
 kill -CONT "$POLRECD_PID"
-check "pings again once it runs" wait_for 2 test "$(note WATCHDOG=1)" -gt "$w1"
+check "pings again once it runs" wait_for 2 note_cmp WATCHDOG=1 -gt "$w1"
 
 # Reloads: RELOADING=1 with MONOTONIC_USEC=, then READY=1.
 ctl reload >/dev/null
 check "polrecctl reload: RELOADING=1 with MONOTONIC_USEC=" \
     wait_for 5 grep -q 'RELOADING=1|MONOTONIC_USEC=[0-9][0-9]*|' "$T/notify.out"
-check "polrecctl reload: then READY=1" wait_for 5 test "$(note 'READY=1')" -eq 2
+check "polrecctl reload: then READY=1" wait_for 5 note_cmp 'READY=1' -eq 2
 kill -HUP "$POLRECD_PID"
-check "SIGHUP: RELOADING=1" wait_for 5 test "$(note 'RELOADING=1')" -eq 2
-check "SIGHUP: then READY=1" wait_for 5 test "$(note 'READY=1')" -eq 3
+check "SIGHUP: RELOADING=1" wait_for 5 note_cmp 'RELOADING=1' -eq 2
+check "SIGHUP: then READY=1" wait_for 5 note_cmp 'READY=1' -eq 3
 grep -E 'RELOADING=1|READY=1' "$T/notify.out" | sed 's/^[^ ]* //' | cut -c1-11 \
     | tr '\n' ' ' >"$T/order"
 check "each RELOADING=1 followed by READY=1 ($(cat "$T/order"))" \

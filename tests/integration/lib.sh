@@ -46,6 +46,15 @@ check() {
 }
 
 # wait_for SECONDS COMMAND...: poll until the command succeeds.
+# out_cmp OP WANT CMD...: test "$(CMD...)" OP WANT, the command run afresh
+# each time; wait_for's arguments are expanded once, so a count to wait
+# for goes through this.
+out_cmp() {
+	local op=$1 want=$2
+	shift 2
+	test "$("$@")" "$op" "$want"
+}
+
 wait_for() {
 	local deadline=$(( $(date +%s) + $1 ))
 	shift
