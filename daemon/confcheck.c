@@ -117,10 +117,27 @@ check_key(const char *dir, const char *name, size_t len, int flags)
 	return rv;
 }
 
+#define PLACEHOLDER_ID	"00000000-0000-0000-0000-000000000000"
+
 int
 confcheck_files(const struct conf *c)
 {
+	char	**t;
 	int	 n = 0;
+
+	/* The sample file's placeholders: not yet configured. */
+	if (c->graph_app_id != NULL &&
+	    strcmp(c->graph_app_id, PLACEHOLDER_ID) == 0) {
+		log_warnx("[graph] app_id is the sample's placeholder: set "
+		    "the bot's application (client) id");
+		n++;
+	}
+	for (t = c->tenants; t != NULL && *t != NULL; t++)
+		if (strcmp(*t, PLACEHOLDER_ID) == 0) {
+			log_warnx("[tenants] ids: %s is the sample's "
+			    "placeholder: set the tenants served", *t);
+			n++;
+		}
 
 	/* Graph: without credentials no invitation can be answered. */
 	if (c->graph_client_secret_file == NULL &&

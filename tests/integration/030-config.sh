@@ -9,10 +9,14 @@
 out=$("$POLRECD" -n -f etc/polrecd.conf 2>&1)
 rc=$?
 check "sample etc/polrecd.conf as shipped: exit 1" test $rc -eq 1
-check "sample: no syntax error" sh -c "! echo '$out' | grep -q 'etc/polrecd.conf:[0-9]'"
+check "sample: no syntax error" sh -c "! printf '%s\n' \"\$0\" | grep -q 'etc/polrecd.conf:[0-9]'" "$out"
 check "sample: no credentials said" \
-    sh -c "echo '$out' | grep -q 'neither client_secret_file nor client_cert_file'"
-check "sample: not OK" sh -c "! echo '$out' | grep -q 'configuration OK'"
+    out_says 'neither client_secret_file nor client_cert_file'
+check "sample: not OK" sh -c "! printf '%s\n' \"\$0\" | grep -q 'configuration OK'" "$out"
+check "sample: the placeholder app id said" \
+    out_says "[graph] app_id is the sample's placeholder"
+check "sample: the placeholder tenant said" out_says \
+    "[tenants] ids: 00000000-0000-0000-0000-000000000000 is the sample's placeholder"
 
 # The sample with its paths in a test directory, credentials and keys:
 # configuration OK.
@@ -21,6 +25,7 @@ mkdir -p "$T/run" "$T/lib"
 sed -e "s|/etc/polrecd/keys|$T/keys|" -e "s|/var/lib/polrecd|$T/lib|" \
     -e "s|/run/polrecd|$T/run|" \
     -e "s|^; *client_secret_file = .*|client_secret_file = $T/gsecret|" \
+    -e "s|^app_id = .*|app_id = $APP_ID|" -e "s|^ids = .*|ids = $TENANT_ID|" \
     etc/polrecd.conf >"$T/sample.conf"
 build/polrecctl -f "$T/sample.conf" keys init -o "$T/auditor.key" \
     >"$T/keys-init.log" 2>&1

@@ -11,8 +11,6 @@ check "mode none: warning logged at start-up" \
     log_has 'mode = none: notifications are NOT authenticated'
 out=$($CTL show status)
 check "show status: exit 0" test $? -eq 0
-# out_has RE: $out matches (it may hold quotes: curl's "Couldn't").
-out_has() { printf '%s\n' "$out" | grep -q -- "$1"; }
 check "show status: auth_mode none" out_has '^auth_mode  *none$'
 check "show status: authenticated no" out_has '^authenticated  *no$'
 check "show status: version" out_has '^version  *0\.'

@@ -9,7 +9,6 @@
 
 CALL=e71f0300-9c1f-4d99-b5f4-2722e877d497
 PCTL=build/polrecctl
-out_has() { printf '%s\n' "$out" | grep -q -- "$1"; }
 # run CMD...: its exit code in $RC, stdout in $out, stderr in $T/err.
 run() { out=$("$@" 2>"$T/err"); RC=$?; }
 err_has() { grep -q -- "$1" "$T/err"; }

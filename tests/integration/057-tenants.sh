@@ -123,7 +123,6 @@ OLD_TENANTS=1 write_conf "[recording]
 tenants = $A"
 new_trail "a new trail for the old settings"
 out=$("$POLRECD" -n -f "$T/polrecd.conf" 2>&1) || true
-out_has() { printf '%s\n' "$out" | grep -q -- "$1"; }
 check "old settings: polrecd -n says OK" out_has 'configuration OK'
 check "old settings: polrecd -n warns, naming the line to write" \
     out_has "tenant_id is an old name: write \[tenants\] ids = $A"

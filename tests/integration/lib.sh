@@ -46,6 +46,11 @@ check() {
 }
 
 # wait_for SECONDS COMMAND...: poll until the command succeeds.
+# out_has RE: $out matches (it may hold quotes: curl's "Couldn't").
+# out_says TEXT: $out holds TEXT, as it is.
+out_has() { printf '%s\n' "$out" | grep -q -- "$1"; }
+out_says() { printf '%s\n' "$out" | grep -qF -- "$1"; }
+
 # out_cmp OP WANT CMD...: test "$(CMD...)" OP WANT, the command run afresh
 # each time; wait_for's arguments are expanded once, so a count to wait
 # for goes through this.
