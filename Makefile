@@ -2,12 +2,15 @@
 #   make SANITIZE=address,undefined     sanitizer build (objects rebuilt)
 #   make WERROR=1                       warnings are errors (CI)
 #   make install DESTDIR=... PREFIX=...
-# Targets: all (default), check, demo, fuzz, faults, soak, install, clean.
+# Targets: all (default), check, demo, fuzz, faults, soak, install, deb,
+#          package-check, clean.
 
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+LIBDIR	?= $(PREFIX)/lib
+DATADIR	?= $(PREFIX)/share
 SYSCONFDIR ?= /etc
 DESTDIR	?=
 
@@ -166,22 +169,61 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo
 
+# Files only; the package (make deb) adds the user, the directories and
+# the unit.  An edited configuration is never overwritten: the new sample
+# goes beside it as polrecd.conf.dist.
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(SYSCONFDIR)/polrecd
-	install -m 0755 $(B)/polrecd $(B)/polrecctl $(DESTDIR)$(SBINDIR)/
-	install -m 0755 $(B)/polrec-graphsim $(DESTDIR)$(BINDIR)/
-	install -d $(DESTDIR)$(PREFIX)/lib/polrec
-	install -m 0644 $(B)/polrec_unseal.so $(DESTDIR)$(PREFIX)/lib/polrec/
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/polrecd \
+	    $(DESTDIR)$(LIBDIR)/polrec $(DESTDIR)$(DATADIR)/polrec/schema \
+	    $(DESTDIR)$(DATADIR)/polrec-graphsim/scenarios/notifications
+	install -m 0755 $(B)/polrecd $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(B)/polrecctl $(B)/polrec-graphsim $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(B)/polrec_unseal.so $(DESTDIR)$(LIBDIR)/polrec/
+	install -m 0644 man/polrec-graphsim.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/polrecd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 man/polrecd.8 man/polrecctl.8 $(DESTDIR)$(MANDIR)/man8/
-	install -m 0644 etc/polrecd.conf $(DESTDIR)$(SYSCONFDIR)/polrecd/
+	install -m 0644 $(SCHEMA) $(DESTDIR)$(DATADIR)/polrec/schema/
+	install -m 0644 tests/scenarios/*.json \
+	    $(DESTDIR)$(DATADIR)/polrec-graphsim/scenarios/
+	install -m 0644 tests/scenarios/notifications/*.json \
+	    $(DESTDIR)$(DATADIR)/polrec-graphsim/scenarios/notifications/
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/polrecd/polrecd.conf ]; then \
+	    install -m 0644 etc/polrecd.conf \
+	        $(DESTDIR)$(SYSCONFDIR)/polrecd/polrecd.conf.dist; \
+	    echo "install: kept $(DESTDIR)$(SYSCONFDIR)/polrecd/polrecd.conf;" \
+	        "the new sample is polrecd.conf.dist beside it"; \
+	else \
+	    install -m 0644 etc/polrecd.conf $(DESTDIR)$(SYSCONFDIR)/polrecd/; \
+	fi
+
+# An unsigned .deb of the committed tree (git archive HEAD) in build/deb:
+# polrec and polrec-graphsim.  DEB_BUILD_OPTIONS=nocheck skips the unit
+# tests dh_auto_test runs.
+VERSION	= $(shell dpkg-parsechangelog -l packaging/debian/changelog -S Version)
+deb: deps
+	@scripts/install-deps --package
+	rm -rf $(B)/deb
+	mkdir -p $(B)/deb
+	git archive --format=tar --prefix=polrec-$(VERSION)/ HEAD | \
+	    tar -x -C $(B)/deb
+	cp -a packaging/debian $(B)/deb/polrec-$(VERSION)/debian
+	cd $(B)/deb/polrec-$(VERSION) && \
+	    DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS) parallel=2" \
+	    dpkg-buildpackage -us -uc -b
+	@ls -l $(B)/deb/*.deb
+
+# Builds the packages, lints them, checks the unit, then installs, runs,
+# removes and purges them on this machine (root; CI).
+package-check: deb
+	@scripts/package-check
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all check units fuzz fuzzers faults soak deps demo install clean FORCE
+.PHONY: all check units fuzz fuzzers faults soak deps demo install deb \
+	package-check clean FORCE
 SHELL := /bin/bash
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

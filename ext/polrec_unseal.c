@@ -12,7 +12,7 @@ SQLITE_EXTENSION_INIT1
 #include "keyfile.h"
 
 /*
- *	.load /usr/local/lib/polrec/polrec_unseal
+ *	.load /usr/lib/polrec/polrec_unseal
  *	SELECT seq, unseal(sealed, seq) FROM audit_event;
  *
  * The auditor's X25519 secret key is read, once per connection and on
