@@ -198,7 +198,8 @@ install: all
 	    install -m 0644 etc/polrecd.conf $(DESTDIR)$(SYSCONFDIR)/polrecd/; \
 	fi
 
-# An unsigned .deb of the committed tree (git archive HEAD) in build/deb:
+# Unsigned .debs of the committed tree (git archive HEAD), built in
+# build/deb and copied to build/:
 # polrec and polrec-graphsim.  DEB_BUILD_OPTIONS=nocheck skips the unit
 # tests dh_auto_test runs.
 VERSION	= $(shell dpkg-parsechangelog -l packaging/debian/changelog -S Version)
@@ -212,7 +213,9 @@ deb: deps
 	cd $(B)/deb/polrec-$(VERSION) && \
 	    DEB_BUILD_OPTIONS="$(DEB_BUILD_OPTIONS) parallel=2" \
 	    dpkg-buildpackage -us -uc -b
-	@ls -l $(B)/deb/*.deb
+	rm -f $(B)/*.deb
+	cp $(B)/deb/*.deb $(B)/
+	@ls -l $(B)/*.deb
 
 # Builds the packages, lints them, checks the unit, then installs, runs,
 # removes and purges them on this machine (root; CI).

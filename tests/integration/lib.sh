@@ -45,7 +45,6 @@ check() {
 	if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
 
-# wait_for SECONDS COMMAND...: poll until the command succeeds.
 # out_has RE: $out matches (it may hold quotes: curl's "Couldn't").
 # out_says TEXT: $out holds TEXT, as it is.
 out_has() { printf '%s\n' "$out" | grep -q -- "$1"; }
@@ -60,6 +59,7 @@ out_cmp() {
 	test "$("$@")" "$op" "$want"
 }
 
+# wait_for SECONDS COMMAND...: poll until the command succeeds.
 wait_for() {
 	local deadline=$(( $(date +%s) + $1 ))
 	shift
