@@ -43,8 +43,9 @@ has_wal(const char *path)
 	char		*wal;
 	int		 rv;
 
+	/* An empty -wal (left by a clean close) holds no pages. */
 	xasprintf(&wal, "%s-wal", path);
-	rv = stat(wal, &st) == 0;
+	rv = stat(wal, &st) == 0 && st.st_size > 0;
 	free(wal);
 	return rv;
 }

@@ -171,6 +171,7 @@ db_open_from(const char *path, sqlite3 **dbp, int *from, char *err,
 {
 	sqlite3	*db = NULL;
 	char	 msg[256];
+	int	 persist;
 
 	*dbp = NULL;
 	if ((db = open_file(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
@@ -178,6 +179,26 @@ db_open_from(const char *path, sqlite3 **dbp, int *from, char *err,
 		return -1;
 	if (!pragma_text_is(db, "PRAGMA journal_mode = WAL", "wal")) {
 		snprintf(err, errlen, "%s: cannot use WAL: %s", path,
+		    sqlite3_errmsg(db));
+		goto fail;
+	}
+	/*
+	 * The -wal and -shm stay when polrecd closes the database: an
+	 * auditor, who may read the files but not write their directory,
+	 * can open a WAL database read-only only when they exist.  With a
+	 * journal_size_limit the -wal left is empty (SQLite truncates it at
+	 * close), so a database put back from a backup beside it never
+	 * takes frames of another.
+	 */
+	if (db_exec(db, "PRAGMA journal_size_limit = 67108864", msg,
+	    sizeof(msg)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, msg);
+		goto fail;
+	}
+	persist = 1;
+	if (sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL,
+	    &persist) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot keep the WAL: %s", path,
 		    sqlite3_errmsg(db));
 		goto fail;
 	}

@@ -7,6 +7,8 @@
 # the sibling (105-joins has every other decision).
 set -eu
 . tests/integration/lib.sh
+# Participant ids are in the log only with -v (else a keyed hash).
+POLRECD_ARGS=-v
 
 CALL=e71f0300-9c1f-4d99-b5f4-2722e877d497
 

@@ -6,6 +6,8 @@
 # before a kill -9 is not lost.  A damaged row is left out, not fatal.
 set -eu
 . tests/integration/lib.sh
+# Participant ids are in the log only with -v (else a keyed hash).
+POLRECD_ARGS=-v
 
 CALL=e71f0300-9c1f-4d99-b5f4-2722e877d497
 GONE=e71f0300-9c1f-4d99-b5f4-2722e877d498
