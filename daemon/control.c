@@ -884,6 +884,7 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	STAT(notifications_received);
 	STAT(invitations_received);
 	STAT(auth_ok);
+	STAT(auth_cached);
 	STAT(auth_failed);
 	STAT(auth_unavailable);
 	STAT(auth_tenant_mismatch);

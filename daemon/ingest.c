@@ -26,6 +26,7 @@
 #include "polrecd.h"
 #include "refusal.h"
 #include "replay.h"
+#include "tokcache.h"
 #include "trail.h"
 #include "xmalloc.h"
 
@@ -922,7 +923,14 @@ authenticate(struct inbound *in)
 	}
 	policy_from_conf(sc->sc_conf, &policy);
 	memset(&claims, 0, sizeof(claims));
-	r = jwt_verify(token, strlen(token), set, &policy, &claims);
+	/* Graph sends one token with many notifications: verified once. */
+	if (tokcache_get(sc->sc_verified, token, strlen(token), set, &policy,
+	    &claims)) {
+		r = JWT_OK;
+		sc->sc_stats.auth_cached++;
+	} else if ((r = jwt_verify(token, strlen(token), set, &policy,
+	    &claims)) == JWT_OK)
+		tokcache_put(sc->sc_verified, token, strlen(token), &claims);
 	/* A token without a kid names no key a refetch could bring. */
 	if (r == JWT_UNKNOWN_KID && claims.kid[0] != '\0') {
 		log_sanitize(in->in_kid, sizeof(in->in_kid), claims.kid);

@@ -147,6 +147,8 @@ metrics_write(const struct polrecd *sc, FILE *f)
 	    st->invitations_received);
 	counter(f, "polrec_auth_ok_total", "Notifications authenticated.",
 	    st->auth_ok);
+	counter(f, "polrec_auth_cached_total", "Notifications authenticated "
+	    "by a token verified before (of auth_ok).", st->auth_cached);
 	metric_labelset(f, "polrec_auth_failures_total",
 	    "Notifications refused or deferred by authentication, by reason.",
 	    "reason", &m->m_auth_failures);

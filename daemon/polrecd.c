@@ -25,6 +25,7 @@
 #include "log.h"
 #include "polrecd.h"
 #include "retention.h"
+#include "tokcache.h"
 #include "xmalloc.h"
 
 static void	 usage(void) __attribute__((__noreturn__));
@@ -245,6 +246,8 @@ reload(struct polrecd *sc, const char *by, char *err, size_t errlen)
 	sc->sc_conf = nc;
 	http_reconfigure(sc->sc_http);
 	tokens_reconfigure(sc->sc_tokens);
+	/* Issuers and the audience may have changed: verify afresh. */
+	tokcache_clear(sc->sc_verified);
 	media_reconfigure(sc);
 	/* Turning authentication on needs the signing keys. */
 	if (nc->auth_mode == AUTH_MODE_JWT && sc->sc_keys == NULL &&
@@ -422,6 +425,7 @@ main(int argc, char *argv[])
 	if (sc.sc_conf->auth_mode == AUTH_MODE_JWT &&
 	    (sc.sc_keys = keys_new(&sc)) == NULL)
 		fatalx("cannot start fetching signing keys");
+	sc.sc_verified = tokcache_new(0);
 	if ((sc.sc_control = control_new(&sc)) == NULL)
 		fatalx("cannot open the control socket %s",
 		    sc.sc_conf->control_socket);
@@ -469,6 +473,7 @@ main(int argc, char *argv[])
 	http_free(sc.sc_http);
 	control_free(sc.sc_control);
 	keys_free(sc.sc_keys);
+	tokcache_free(sc.sc_verified);
 	media_shutdown(&sc);
 	legs_shutdown(&sc);
 	graph_cancel_all(&sc);

@@ -48,6 +48,7 @@ struct stats {
 	uint64_t	 notifications_received;
 	uint64_t	 invitations_received;
 	uint64_t	 auth_ok;
+	uint64_t	 auth_cached;	/* of auth_ok: verified before */
 	uint64_t	 auth_failed;
 	uint64_t	 auth_unavailable;	/* 503: no keys yet */
 	uint64_t	 auth_tenant_mismatch;	/* 403: token of another tenant */
@@ -144,6 +145,7 @@ struct polrecd {
 	struct control	*sc_control;
 	struct fetch	*sc_fetch;
 	struct keys	*sc_keys;
+	struct tokcache	*sc_verified;	/* tokens verified, by hash */
 	struct replay	*sc_replay;
 	struct tokens	*sc_tokens;	/* one per tenant served */
 	struct legs	*sc_legs;

@@ -203,6 +203,16 @@ struct play;
 struct sim_deferred;
 struct sim_tsa;
 
+/* A token minted once and sent again for a while, as Graph does. */
+struct sim_minted {
+	int		 kind;		/* enum token_claims */
+	int		 form;		/* enum token_form */
+	char		*tid;		/* NULL: the default */
+	char		*kid;		/* of the key that signed it */
+	char		*value;		/* the Authorization header */
+	long long	 minted;	/* unix seconds */
+};
+
 struct sim {
 	struct event_base	*base;
 	struct evhttp		*http;
@@ -213,6 +223,8 @@ struct sim {
 	size_t			 ninitial;	/* keys given with -k */
 	size_t			 signing;	/* index of the signing key */
 	EVP_PKEY		*other_key;	/* never published; lazily */
+	struct sim_minted	*minted;	/* reused, as Graph does */
+	size_t			 nminted;
 	enum sim_idp_state	 idp_state;
 	char			*app_id;
 	char			*tenant_id;	/* the first of -T */
@@ -410,6 +422,7 @@ enum token_form {
 	TOK_FORM_BASIC
 };
 
+void		 tokens_forget(struct sim *);
 int		 tokens_mint(struct sim *, enum token_claims,
 		    enum token_form, const char *, char **, const char **);
 

@@ -146,6 +146,7 @@ keys_clear(struct sim *sim)
 	sim->nkeys = sim->ninitial = sim->signing = 0;
 	EVP_PKEY_free(sim->other_key);
 	sim->other_key = NULL;
+	tokens_forget(sim);
 }
 
 /* GET /_sim/keys: {"signing": kid, "published": [kids]}. */

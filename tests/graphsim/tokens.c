@@ -32,13 +32,91 @@ static int	 sign_rs256(EVP_PKEY *, const char *, char **);
 static int	 sign_hs256_pubkey(EVP_PKEY *, const char *, char **);
 static int	 compact(EVP_PKEY *, const char *, const cJSON *, char **);
 
+#define TOKEN_REUSE_SEC		300	/* a minted token is sent this long */
+#define TOKEN_REUSE_MAX		16
+
+static int	 mint(struct sim *, enum token_claims, enum token_form,
+		    const char *, char **, const char **);
+
+static int
+same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+void
+tokens_forget(struct sim *sim)
+{
+	size_t	 i;
+
+	for (i = 0; i < sim->nminted; i++) {
+		free(sim->minted[i].tid);
+		free(sim->minted[i].kid);
+		free(sim->minted[i].value);
+	}
+	free(sim->minted);
+	sim->minted = NULL;
+	sim->nminted = 0;
+}
+
 /*
  * The Authorization header value for a token of the given claims and
  * form, in *value (NULL: send no header).  -1 with *errstr when the
- * simulator cannot make it (no second key, a signing failure).
+ * simulator cannot make it (no second key, a signing failure).  Like
+ * Graph, a well-formed token is minted once and sent again with later
+ * notifications, for TOKEN_REUSE_SEC; one signed by the second key is
+ * the same token until then even after that key leaves the key set.
  */
 int
 tokens_mint(struct sim *sim, enum token_claims kind, enum token_form form,
+    const char *tid, char **value, const char **errstr)
+{
+	struct sim_minted	*t;
+	const char		*kid;
+	long long		 now = time(NULL);
+	size_t			 i, oldest = 0;
+
+	if (form != TOK_FORM_RS256 && form != TOK_FORM_SECOND_KEY)
+		return mint(sim, kind, form, tid, value, errstr);
+	if (form == TOK_FORM_SECOND_KEY && sim->ninitial < 2)
+		return mint(sim, kind, form, tid, value, errstr);
+	kid = form == TOK_FORM_SECOND_KEY ? sim->keys[1].kid :
+	    sim->keys[sim->signing].kid;
+	for (i = 0; i < sim->nminted; i++) {
+		t = &sim->minted[i];
+		if (t->kind == (int)kind && t->form == (int)form &&
+		    same_str(t->tid, tid) && strcmp(t->kid, kid) == 0 &&
+		    now - t->minted < TOKEN_REUSE_SEC && now >= t->minted) {
+			*value = xstrdup(t->value);
+			return 0;
+		}
+		if (t->minted < sim->minted[oldest].minted)
+			oldest = i;
+	}
+	if (mint(sim, kind, form, tid, value, errstr) == -1)
+		return -1;
+	if (sim->nminted < TOKEN_REUSE_MAX) {
+		sim->minted = xreallocarray(sim->minted, sim->nminted + 1,
+		    sizeof(*sim->minted));
+		t = &sim->minted[sim->nminted++];
+	} else {
+		t = &sim->minted[oldest];
+		free(t->tid);
+		free(t->kid);
+		free(t->value);
+	}
+	t->kind = kind;
+	t->form = form;
+	t->tid = tid != NULL ? xstrdup(tid) : NULL;
+	t->kid = xstrdup(kid);
+	t->value = xstrdup(*value);
+	t->minted = now;
+	return 0;
+}
+
+static int
+mint(struct sim *sim, enum token_claims kind, enum token_form form,
     const char *tid, char **value, const char **errstr)
 {
 	const struct sim_key	*signer = &sim->keys[sim->signing];

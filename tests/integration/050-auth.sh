@@ -110,6 +110,29 @@ echo "# flood of made-up kids: $((n3 - n2)) JWKS fetches in ${secs} s; $(tr -s '
 if play_token valid 202; then ok "a new kid after the flood: 202"
 else not_ok "a new kid after the flood"; cat "$T/play-valid.out"; fi
 
+# Graph sends one token with many notifications (so does the simulator):
+# verified once, then known by its hash -- but only while its key is in
+# the key set.
+c0=$(stat_of auth_cached)
+play_token valid 202 && play_token valid 202
+check "a token sent again is not verified again ($c0 -> $(stat_of auth_cached))" \
+    test "$(stat_of auth_cached)" -ge $((c0 + 1))
+if play_token second-key 202 && play_token second-key 202; then
+	ok "a second-key token, twice: 202"
+else not_ok "a second-key token, twice: 202"; cat "$T/play-second-key.out"; fi
+KID2=$("$SIM" ctl GET /_sim/keys | jq -r '.published[1]')
+"$SIM" ctl POST "/_sim/keys/retire?kid=$KID2" >/dev/null
+"$SIM" ctl POST /_sim/keys/rotate >/dev/null
+if play_token valid 202; then ok "a new kid: the key set fetched again without $KID2"
+else not_ok "a new kid after the retirement"; cat "$T/play-valid.out"; fi
+u0=$(grep -c 'refused (401): unknown_kid' "$T/polrecd.log")
+# 401, or 503 while the kid's refetch is rate-limited; never 202.
+if play_token second-key 401 || play_token second-key 503; then
+	ok "the same token, its key gone from the key set: refused, not remembered"
+else not_ok "the same token, its key gone: refused"; cat "$T/play-second-key.out"; fi
+check "... as unknown_kid" test "$(grep -c 'refused (401): unknown_kid' \
+    "$T/polrecd.log")" -gt "$u0"
+
 # Replay: the same message id twice is answered twice, acted on once.
 cat >"$T/replay.json" <<SCEN
 {"name":"replay","steps":[{"file":"$PWD/tests/scenarios/notifications/p2p-establishing.json",
