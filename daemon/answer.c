@@ -155,10 +155,19 @@ on_verdict(struct polrecd *sc, struct call_leg *leg, enum leg_verdict v,
 			take_over(sc, leg);
 		}
 		break;
-	case LEG_VERDICT_REJECTED:
+	case LEG_VERDICT_ENDED:
+		/*
+		 * The call is over without the bot, as the reject meant;
+		 * whether Graph took the reject, nothing says: recorded so,
+		 * never as a reject Graph took.
+		 */
+		log_info("call %s: over without the bot (%s); whether Graph "
+		    "took the reject is unknown", leg->cl_id, why);
 		leg->cl_outcome = OUTCOME_REJECTED;
-		xasprintf(&detail, "{\"confirmed_by\":\"graph\"}");
-		journal_leg(sc, leg, "reject", "ok", leg->cl_reason, detail, r);
+		xasprintf(&detail, "{\"confirmed_by\":\"graph\","
+		    "\"graph\":\"call over\",\"reject_taken\":null}");
+		journal_leg(sc, leg, "reject", "unconfirmed", leg->cl_reason,
+		    detail, r);
 		legs_end(sc, leg, "rejected");
 		break;
 	default:

@@ -108,12 +108,12 @@ leg_verdict(int answering, enum leg_state seen, int known,
 	/*
 	 * Graph no longer knows the call.  An answer that took would have
 	 * shown the call up first: missed.  A reject that went out (the
-	 * leg got as far as answering) is what ends a call so: the bot is
-	 * not in it, as the reject meant.
+	 * leg got as far as answering) may have ended it, or the call
+	 * ended on its own: over, without the bot, by which is unknown.
 	 */
 	if (!known)
 		return !answering && seen >= LEG_ANSWERING ?
-		    LEG_VERDICT_REJECTED : LEG_VERDICT_MISSED;
+		    LEG_VERDICT_ENDED : LEG_VERDICT_MISSED;
 	now = leg_next_state(LEG_INCOMING, NOTIF_CHANGE_UPDATED, graph_state,
 	    NULL);
 	switch (now) {
@@ -123,9 +123,9 @@ leg_verdict(int answering, enum leg_state seen, int known,
 		/* Up: only an answer puts the bot in the call. */
 		return answering ? LEG_VERDICT_ANSWERED : LEG_VERDICT_MISSED;
 	case LEG_TERMINATED:
-		/* Ended before it was up: a reject ends it so; an answer
-		 * that Graph took would have shown establishing first. */
-		return answering ? LEG_VERDICT_MISSED : LEG_VERDICT_REJECTED;
+		/* Ended before it was up: by the reject, or on its own; an
+		 * answer that Graph took would have shown establishing. */
+		return answering ? LEG_VERDICT_MISSED : LEG_VERDICT_ENDED;
 	default:
 		break;
 	}
@@ -139,8 +139,8 @@ leg_verdict_name(enum leg_verdict v)
 	switch (v) {
 	case LEG_VERDICT_ANSWERED:
 		return "answered";
-	case LEG_VERDICT_REJECTED:
-		return "rejected";
+	case LEG_VERDICT_ENDED:
+		return "ended";
 	case LEG_VERDICT_MISSED:
 		return "missed";
 	case LEG_VERDICT_RECHECK:

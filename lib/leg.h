@@ -42,11 +42,14 @@ enum leg_state	 leg_next_state(enum leg_state cur, enum notif_change,
  * committing), from what Graph says of the call now: the leg's state,
  * and whether Graph knows the call at all.  A call still ringing
  * (incoming) may yet take a late answer: RECHECK until `waited_us` is
- * past `window_us`, then MISSED.
+ * past `window_us`, then MISSED.  ENDED: a reject went out and the call
+ * is over (ended, or unknown to Graph): the bot is not in it, as the
+ * reject meant, but whether Graph took the reject or the call ended on
+ * its own, Graph cannot say.
  */
 enum leg_verdict {
 	LEG_VERDICT_ANSWERED,
-	LEG_VERDICT_REJECTED,
+	LEG_VERDICT_ENDED,
 	LEG_VERDICT_MISSED,
 	LEG_VERDICT_RECHECK,
 };

@@ -157,6 +157,25 @@ check "... kept alive and in a recorder group" \
     test "$(ctl -j show calls | jq -r '.calls[] | select(.id == "c0000008-0000-4000-8000-000000000008") | "\(.outcome) \(.group_capacity)"')" = "answered 1"
 check "... one answer at Graph" test "$(count_requests answer c0000008-0000-4000-8000-000000000008)" = 1
 check "the late answer counts as confirmed" test "$(stat_of answers_confirmed)" = 1
+# A busy reject cut off at the budget: Graph takes it late, and then no
+# longer knows the call.  That 404 cannot tell a reject taken from a call
+# that ended on its own: the trail says unconfirmed, never ok.
+R9=c0000009-0000-4000-8000-000000000009
+ctl drain on >/dev/null
+sim_ctl POST /_sim/faults '{"action":"reject","delay_ms":2000,"count":1}' >/dev/null
+play_files "$(invitation $R9)"
+check "reject slower than the budget: cut off, then Graph is asked" \
+    wait_for 5 log_has "call $R9: reject cut off at the budget: no clear word"
+check "... the call is over: whether Graph took the reject is unknown" \
+    wait_for 8 log_has "call $R9: over without the bot"
+check "... recorded as a reject unconfirmed, never ok" \
+    test "$(sqlite3 -readonly "$T/audit.db" "SELECT group_concat(kind || ' ' ||
+        outcome) FROM events WHERE call_id = '$R9' AND kind IN ('reject',
+        'missed', 'answer')")" = "reject unconfirmed"
+check "... the leg ends rejected" \
+    test "$(ctl -j show calls | jq -r '.calls[] | select(.id == "'$R9'") | .outcome')" = rejected
+ctl drain off >/dev/null
+sim_ctl DELETE /_sim/faults >/dev/null
 
 # 100 invitations: one token request, not 100; all answered in budget.
 tokens_before=$(sim_ctl GET /_sim/stats | jq .tokens_issued)

@@ -1242,16 +1242,18 @@ test_verdict(void **state)
 	    CALL_STATE_INCOMING, w, w), LEG_VERDICT_MISSED);
 	assert_int_equal(leg_verdict(1, LEG_INCOMING, 1, CALL_STATE_UNKNOWN,
 	    0, w), LEG_VERDICT_RECHECK);
-	/* A reject ends the call; it never brings the bot in. */
+	/* A reject may end the call; it never brings the bot in. */
 	assert_int_equal(leg_verdict(0, LEG_ANSWERING, 1,
-	    CALL_STATE_TERMINATED, 0, w), LEG_VERDICT_REJECTED);
+	    CALL_STATE_TERMINATED, 0, w), LEG_VERDICT_ENDED);
 	assert_int_equal(leg_verdict(0, LEG_ANSWERING, 1,
 	    CALL_STATE_ESTABLISHED, 0, w), LEG_VERDICT_MISSED);
 	assert_int_equal(leg_verdict(0, LEG_ESTABLISHED, 1,
 	    CALL_STATE_ESTABLISHED, 0, w), LEG_VERDICT_MISSED);
-	/* Gone after a reject that went out: rejected; never sent: missed. */
+	/* Gone after a reject that went out: over, by which unknown; never
+	 * sent: missed. */
 	assert_int_equal(leg_verdict(0, LEG_ANSWERING, 0,
-	    CALL_STATE_UNKNOWN, 0, w), LEG_VERDICT_REJECTED);
+	    CALL_STATE_UNKNOWN, 0, w), LEG_VERDICT_ENDED);
+	assert_string_equal(leg_verdict_name(LEG_VERDICT_ENDED), "ended");
 	assert_int_equal(leg_verdict(0, LEG_INCOMING, 0,
 	    CALL_STATE_UNKNOWN, 0, w), LEG_VERDICT_MISSED);
 	assert_string_equal(leg_verdict_name(LEG_VERDICT_RECHECK), "recheck");
