@@ -2,8 +2,8 @@
 #   make SANITIZE=address,undefined     sanitizer build (objects rebuilt)
 #   make WERROR=1                       warnings are errors (CI)
 #   make install DESTDIR=... PREFIX=...
-# Targets: all (default), check, demo, fuzz, faults, soak, install, deb,
-#          package-check, clean.
+# Targets: all (default), check, demo, fuzz, faults, soak, bench, install,
+#          deb, package-check, clean.
 
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
@@ -46,6 +46,7 @@ SIM_SRCS := $(wildcard tests/graphsim/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
+BENCH_SRCS := $(wildcard tests/bench/*.c)
 
 obj	= $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIB_OBJS := $(call obj,$(LIB_SRCS)) $(B)/obj/gen/schema.o
@@ -55,6 +56,7 @@ SIM_OBJS := $(call obj,$(SIM_SRCS))
 UNITS	:= $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 FUZZERS	:= $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 TOOLS	:= $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOL_SRCS))
+BENCHES	:= $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRCS))
 
 PROGS	:= $(B)/polrecd $(B)/polrecctl $(B)/polrec-graphsim \
 	$(B)/polrec_unseal.so
@@ -143,7 +145,7 @@ check: deps
 	@$(MAKE) --no-print-directory all units fuzzers
 	@tests/run-all
 
-units: $(UNITS) $(TOOLS)
+units: $(UNITS) $(TOOLS) $(BENCHES)
 
 # The fault suite (tests/faults/): short loads under kill -9, Graph
 # faults, full disk, damaged databases, SIGHUP, control-socket abuse,
@@ -164,6 +166,17 @@ soak: deps
 $(B)/tools/%: tests/tools/%.c $(B)/libpolrec.a $(B)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libpolrec.a $(LIBS)
+
+# The benchmark's floor and load (tests/bench/): never installed.
+$(B)/bench/%: tests/bench/%.c $(B)/libpolrec.a $(B)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libpolrec.a $(LIBS)
+
+# Throughput and latency as ratios to a floor measured in the same run
+# (tests/bench/run); QUICK=1 in a few seconds, as make check runs it.
+bench: deps
+	@$(MAKE) --no-print-directory all units
+	@QUICK=$(QUICK) tests/bench/run
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -225,8 +238,8 @@ package-check: deb
 clean:
 	rm -rf $(B)
 
-.PHONY: all check units fuzz fuzzers faults soak deps demo install deb \
-	package-check clean FORCE
+.PHONY: all check units fuzz fuzzers faults soak bench deps demo install \
+	deb package-check clean FORCE
 SHELL := /bin/bash
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -174,7 +174,9 @@ dispatch(struct call_request *creq)
 	else if (creq->body_invalid)
 		reply_error(creq, HTTP_BADREQUEST, "BadRequest",
 		    "The request body is not valid JSON.");
-	else if ((call = calls_find(creq->sim, creq->call_id)) == NULL ||
+	else if (((call = calls_find(creq->sim, creq->call_id)) == NULL &&
+	    !(creq->sim->calls_open && strlen(creq->call_id) <= SIM_MAX_ID &&
+	    (call = calls_add(creq->sim, creq->call_id)) != NULL)) ||
 	    calls_gone(call))
 		reply_error(creq, HTTP_NOTFOUND, "8522", "Call not found.");
 	else if (call->tenant_id != NULL && creq->token_tid != NULL &&
@@ -550,6 +552,15 @@ calls_register(struct sim *sim, const cJSON *notification)
 		    strlen(chain) <= SIM_MAX_ID)
 			set_string(&call->chain_id, chain);
 	}
+}
+
+/* POST /_sim/calls/open: calls the simulator did not post are known. */
+void
+calls_open(struct sim *sim, struct evhttp_request *req)
+{
+	sim->calls_open = 1;
+	log_info("calls: ids never seen are new incoming calls");
+	sim_reply_json(req, HTTP_OK, NULL);
 }
 
 /* Rejected, redirected, deleted or ended: Graph no longer knows it. */

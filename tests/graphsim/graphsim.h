@@ -224,6 +224,7 @@ struct sim {
 	size_t			 signing;	/* index of the signing key */
 	EVP_PKEY		*other_key;	/* never published; lazily */
 	struct sim_minted	*minted;	/* reused, as Graph does */
+	int			 calls_open;	/* unknown ids: new calls */
 	size_t			 nminted;
 	enum sim_idp_state	 idp_state;
 	char			*app_id;
@@ -350,6 +351,7 @@ void		 calls_register(struct sim *, const struct cJSON *);
 struct sim_call	*calls_find(struct sim *, const char *);
 struct sim_call	*calls_add(struct sim *, const char *);
 int		 calls_gone(const struct sim_call *);
+void		 calls_open(struct sim *, struct evhttp_request *);
 void		 calls_clear(struct sim *);
 
 /* records.c: the request record, in memory and in the -r file. */

@@ -54,6 +54,9 @@ static void	deferred_run(struct sim_deferred *);
  *   POST   lifecycle		set them
  *   POST   calls/end		Teams ends a call
  *   POST   calls/forget?id=ID	Graph forgets a call, silently
+ *   POST   calls/open		a call id never seen is a new incoming
+ *				call, as when another client (the bench's
+ *				load) posts the invitations
  *   GET    media		auto-report and sessions (media.c)
  *   POST   media		auto-report on or off; post a capture event
  *   GET    witness		the checkpoints witnessed (witness.c)
@@ -85,6 +88,7 @@ static const struct control_route {
 	{ "lifecycle",	EVHTTP_REQ_POST,   lifecycle_set },
 	{ "calls/end",	EVHTTP_REQ_POST,   lifecycle_end_call },
 	{ "calls/forget", EVHTTP_REQ_POST, lifecycle_forget_call },
+	{ "calls/open",	EVHTTP_REQ_POST,   calls_open },
 	{ "media",	EVHTTP_REQ_GET,	   media_show },
 	{ "witness",	EVHTTP_REQ_GET,	   witness_show },
 	{ "witness/latest", EVHTTP_REQ_GET, witness_latest },
