@@ -370,5 +370,17 @@ main(int argc, char *argv[])
 	    (unsigned long long)b.ok, (unsigned long long)b.failed, took,
 	    b.ok / took, quantile_ms(&b, 0.5), quantile_ms(&b, 0.99),
 	    quantile_ms(&b, 0.999), b.nlat ? b.lat[b.nlat - 1] / 1000.0 : 0);
+	/* Out before any exit handler (a sanitizer's) can end the process. */
+	fflush(stdout);
+	for (i = 0; i < b.nconns; i++)
+		evhttp_connection_free(b.conns[i]);
+	if (b.tick != NULL)
+		event_free(b.tick);
+	event_free(give_up);
+	event_base_free(b.base);
+	evhttp_uri_free(uri);
+	free(b.lat);
+	free(b.body);
+	free(b.authz);
 	return 0;
 }
