@@ -901,6 +901,7 @@ authenticate(struct inbound *in)
 	struct jwt_claims	 claims;
 	enum jwt_result		 r;
 	const char		*token;
+	size_t			 toklen;
 
 	if ((token = bearer_token(in->in_req)) == NULL) {
 		deny(in, "missing_token", NULL);
@@ -924,13 +925,14 @@ authenticate(struct inbound *in)
 	policy_from_conf(sc->sc_conf, &policy);
 	memset(&claims, 0, sizeof(claims));
 	/* Graph sends one token with many notifications: verified once. */
-	if (tokcache_get(sc->sc_verified, token, strlen(token), set, &policy,
+	toklen = strlen(token);
+	if (tokcache_get(sc->sc_verified, token, toklen, set, &policy,
 	    &claims)) {
 		r = JWT_OK;
 		sc->sc_stats.auth_cached++;
-	} else if ((r = jwt_verify(token, strlen(token), set, &policy,
+	} else if ((r = jwt_verify(token, toklen, set, &policy,
 	    &claims)) == JWT_OK)
-		tokcache_put(sc->sc_verified, token, strlen(token), &claims);
+		tokcache_put(sc->sc_verified, token, toklen, &claims);
 	/* A token without a kid names no key a refetch could bring. */
 	if (r == JWT_UNKNOWN_KID && claims.kid[0] != '\0') {
 		log_sanitize(in->in_kid, sizeof(in->in_kid), claims.kid);
