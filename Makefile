@@ -32,9 +32,9 @@ PKGS	:= libevent libevent_openssl libcurl libcjson sqlite3 libsodium openssl
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(SANFLAGS) -Ilib \
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -pthread $(WARNINGS) $(SANFLAGS) -Ilib \
 	$(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
-ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+ALL_LDFLAGS = -pthread $(SANFLAGS) $(LDFLAGS)
 LIBS	= $(PKG_LIBS) -lm
 
 LIB_SRCS := $(wildcard lib/*.c)

@@ -1,12 +1,15 @@
 /*
- * The database writer: one SQLite connection, one transaction per turn
- * of the event loop.  Whatever changed during a turn (leg state, and the
- * audit events) is written and committed together by an event made
- * active during the turn: it joins the tail of the active queue, after
- * the callbacks of everything epoll returned in that turn.  Replies
- * that depend on those changes wait here and leave only after COMMIT.
- * A failed commit is rolled back, its waiters are told, and what was to
- * be written stays pending and is tried again a moment later.
+ * The database's batches: one SQLite connection, one transaction per
+ * batch.  Whatever changed during a turn of the event loop (leg state,
+ * and the audit events) is taken as a batch by an event made active
+ * during the turn: it joins the tail of the active queue, after the
+ * callbacks of everything epoll returned in that turn.  The writer
+ * thread (writer.c) writes and commits the batch while the loop goes
+ * on; what changes meanwhile waits for the next batch, so under load
+ * batches grow and one fsync covers many requests.  Replies that depend
+ * on a batch wait here and leave only after its COMMIT.  A failed
+ * commit is rolled back, its waiters are told, and what was to be
+ * written is held again and tried a moment later.
  */
 #include <grp.h>
 #include <stdio.h>
@@ -27,6 +30,7 @@
 
 #define COMMIT_RETRY_MS		1000	/* after a failed commit */
 #define COMMIT_SLOW_US		100000	/* a commit this slow is logged */
+#define COMMIT_CACHE_KIB	32768	/* SQLite's page cache */
 
 struct commit {
 	struct polrecd	*c_sc;
@@ -34,14 +38,23 @@ struct commit {
 	int		 c_from_version;	/* the file's, before migrating */
 	struct event	*c_ev;		/* active: at the end of the turn */
 	struct event	*c_retry;
-	struct waitq	 c_waiting;	/* woken by the next commit */
+	struct writer	*c_writer;
+	struct waitq	 c_waiting;	/* for the next batch */
+	struct waitq	 c_flying;	/* for the batch being written */
+	struct legrows	*c_rows;	/* the batch's leg rows */
+	size_t		 c_batch;	/* its events */
+	uint64_t	 c_t0;		/* when it was taken */
 	int		 c_pending;	/* c_ev is active */
 	int		 c_ok;		/* the last commit's result */
+	/* Written by the writer thread, read when it is done. */
 	int		 c_full;	/* it failed for want of space */
+	char		 c_err[512];
 	time_t		 c_last_warn;
 };
 
 static void	 on_commit(evutil_socket_t, short, void *);
+static int	 write_batch(void *);
+static void	 batch_done(void *, int);
 
 static void
 on_retry(evutil_socket_t fd, short what, void *arg)
@@ -95,6 +108,7 @@ commit_new(struct polrecd *sc)
 	c->c_sc = sc;
 	c->c_ok = 1;
 	TAILQ_INIT(&c->c_waiting);
+	TAILQ_INIT(&c->c_flying);
 	if (db_open_from(path, &c->c_db, &c->c_from_version, err,
 	    sizeof(err)) == -1 ||
 	    db_protect_open(path, gid, err, sizeof(err)) == -1) {
@@ -103,19 +117,41 @@ commit_new(struct polrecd *sc)
 		free(c);
 		return NULL;
 	}
+	/*
+	 * The page cache holds the hot pages of the GUID-keyed indexes,
+	 * which are written in random order.
+	 */
+	snprintf(err, sizeof(err), "PRAGMA cache_size = -%d",
+	    COMMIT_CACHE_KIB);
+	if (sqlite3_threadsafe() == 0 ||
+	    sqlite3_exec(c->c_db, err, NULL, NULL, NULL) != SQLITE_OK)
+		log_warnx("database: cannot size the page cache");
 	c->c_ev = event_new(sc->sc_base, -1, 0, on_commit, c);
 	c->c_retry = evtimer_new(sc->sc_base, on_retry, c);
 	if (c->c_ev == NULL || c->c_retry == NULL)
 		fatalx("commit: cannot create events");
+	c->c_writer = writer_new(sc->sc_base, write_batch, batch_done, c);
 	log_info("database %s, schema version %d", sc->sc_conf->audit_database,
 	    db_schema_version());
 	return c;
 }
 
+/*
+ * The connection, for the loop's own use (start-up, retention, an
+ * acknowledgement): it waits until the writer lets go of it.
+ */
 sqlite3 *
-commit_db(const struct commit *c)
+commit_db(struct commit *c)
 {
+	writer_settle(c->c_writer);
 	return c->c_db;
+}
+
+/* A batch is being written: the trail is not the loop's to touch. */
+int
+commit_busy(const struct commit *c)
+{
+	return c != NULL && writer_busy(c->c_writer);
 }
 
 int
@@ -145,7 +181,7 @@ void
 commit_unwait(struct commit *c, struct waiter *w)
 {
 	if (c != NULL)
-		waitq_remove(&c->c_waiting, w);
+		waitq_remove(&c->c_waiting, w);	/* or c_flying */
 }
 
 int
@@ -154,62 +190,76 @@ commit_ok(const struct commit *c)
 	return c->c_ok;
 }
 
-/* Write everything pending and commit; 0, or -1 rolled back. */
+/* On the writer thread: the batch, committed; 0, or -1 rolled back. */
 static int
-write_all(struct commit *c, char *err, size_t errlen)
+write_batch(void *arg)
 {
-	struct polrecd	*sc = c->c_sc;
-	int		 code;
+	struct commit	*c = arg;
+	struct journal	*j = c->c_sc->sc_journal;
+	sqlite3		*db = c->c_db;
+	int		 ok;
 
 	c->c_full = 0;
-	if (db_exec(c->c_db, "BEGIN IMMEDIATE", err, errlen) == -1) {
-		code = sqlite3_extended_errcode(c->c_db) & 0xff;
-		c->c_full = code == SQLITE_FULL;
+	c->c_err[0] = '\0';
+	if (db_exec(db, "BEGIN IMMEDIATE", c->c_err, sizeof(c->c_err)) == -1) {
+		c->c_full = (sqlite3_extended_errcode(db) & 0xff) ==
+		    SQLITE_FULL;
+		journal_written(j, 0);
 		return -1;
 	}
-	if (legstore_flush(sc, c->c_db, err, errlen) == -1 ||
-	    journal_flush(sc, c->c_db, err, errlen) == -1 ||
-	    db_exec(c->c_db, "COMMIT", err, errlen) == -1) {
-		code = sqlite3_extended_errcode(c->c_db) & 0xff;
-		c->c_full = code == SQLITE_FULL;
-		if (!sqlite3_get_autocommit(c->c_db))
-			sqlite3_exec(c->c_db, "ROLLBACK", NULL, NULL, NULL);
-		legstore_done(sc, 0);
-		journal_done(sc, 0);
-		return -1;
+	ok = legstore_write(c->c_rows, db, c->c_err, sizeof(c->c_err)) == 0 &&
+	    journal_write(j, c->c_err, sizeof(c->c_err)) == 0 &&
+	    db_exec(db, "COMMIT", c->c_err, sizeof(c->c_err)) == 0;
+	if (!ok) {
+		c->c_full = (sqlite3_extended_errcode(db) & 0xff) ==
+		    SQLITE_FULL;
+		if (!sqlite3_get_autocommit(db))
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	}
-	legstore_done(sc, 1);
-	journal_done(sc, 1);
-	return 0;
+	journal_written(j, ok);
+	return ok ? 0 : -1;
 }
 
+/* On the loop: what changed since the last batch, to the writer. */
 static void
-on_commit(evutil_socket_t fd, short what, void *arg)
+take_batch(struct commit *c)
+{
+	struct polrecd	*sc = c->c_sc;
+
+	journal_clock_turn();
+	c->c_batch = journal_held(sc);
+	c->c_rows = legstore_take(sc);
+	journal_take(sc);
+	waitq_move(&c->c_flying, &c->c_waiting);
+	c->c_t0 = polrecd_now_us();
+	writer_submit(c->c_writer);
+}
+
+/* On the loop, the writer idle: the batch is over. */
+static void
+batch_done(void *arg, int rv)
 {
 	struct commit	*c = arg;
 	struct polrecd	*sc = c->c_sc;
-	char		 err[512];
-	uint64_t	 t0 = polrecd_now_us(), us;
-	size_t		 batch;
+	uint64_t	 us = polrecd_now_us() - c->c_t0;
 	time_t		 now;
 
-	(void)fd;
-	(void)what;
-	c->c_pending = 0;
-	batch = journal_held(sc);
-	c->c_ok = !(legstore_dirty(sc) || journal_dirty(sc)) ||
-	    write_all(c, err, sizeof(err)) == 0;
+	c->c_ok = rv == 0;
 	/* Out of room: the reserve is for this; at once, before any reply. */
 	if (!c->c_ok && (c->c_full || reserve_disk_full(sc->sc_reserve)) &&
-	    reserve_release(sc->sc_reserve))
-		c->c_ok = write_all(c, err, sizeof(err)) == 0;
-	us = polrecd_now_us() - t0;
+	    reserve_release(sc->sc_reserve)) {
+		writer_submit(c->c_writer);
+		return;
+	}
+	legstore_done(sc, c->c_rows, c->c_ok);
+	c->c_rows = NULL;
+	journal_done(sc, c->c_ok);
 	if (c->c_ok) {
 		sc->sc_stats.commits++;
 		histogram_observe(&sc->sc_metrics.m_commit_latency,
 		    (double)us / 1e6);
 		histogram_observe(&sc->sc_metrics.m_commit_batch,
-		    (double)batch);
+		    (double)c->c_batch);
 		if (us > sc->sc_stats.commit_us_max)
 			sc->sc_stats.commit_us_max = us;
 		if (us > COMMIT_SLOW_US)
@@ -221,7 +271,7 @@ on_commit(evutil_socket_t fd, short what, void *arg)
 		if (now != c->c_last_warn) {
 			c->c_last_warn = now;
 			log_warnx("database: commit failed: %s; replies that "
-			    "depend on it are refused, retrying", err);
+			    "depend on it are refused, retrying", c->c_err);
 		}
 		if (!evtimer_pending(c->c_retry, NULL)) {
 			struct timeval tv = { 0, COMMIT_RETRY_MS * 1000 };
@@ -229,25 +279,54 @@ on_commit(evutil_socket_t fd, short what, void *arg)
 			evtimer_add(c->c_retry, &tv);
 		}
 	}
-	/* Those parked from here on wait for the next commit. */
+	/* Those that parked after the batch was taken wait for the next. */
+	waitq_wake(&c->c_flying);
+	/*
+	 * What came meanwhile goes at the end of this turn.  After a
+	 * failure, only for replies waiting (they learn at once); the rest
+	 * waits for the retry timer rather than spin on a failing disk.
+	 */
+	if (!TAILQ_EMPTY(&c->c_waiting) || (c->c_ok &&
+	    (legstore_dirty(sc) || journal_dirty(sc))))
+		commit_want(c);
+}
+
+static void
+on_commit(evutil_socket_t fd, short what, void *arg)
+{
+	struct commit	*c = arg;
+	struct polrecd	*sc = c->c_sc;
+
+	(void)fd;
+	(void)what;
+	c->c_pending = 0;
+	if (writer_busy(c->c_writer))
+		return;		/* batch_done asks again */
+	if (legstore_dirty(sc) || journal_dirty(sc)) {
+		take_batch(c);
+		return;
+	}
+	/* Nothing to write: those waiting have what they wait for. */
+	c->c_ok = 1;
 	waitq_wake(&c->c_waiting);
 }
 
-/* At shutdown: write what is pending, synchronously, and release the
- * replies that wait for it. */
+/* At start-up and shutdown: write what is pending, waiting for it, and
+ * release the replies that wait for it. */
 void
 commit_flush(struct commit *c)
 {
-	char	 err[512];
-
 	if (c == NULL)
 		return;
-	c->c_ok = 1;
-	if ((legstore_dirty(c->c_sc) || journal_dirty(c->c_sc)) &&
-	    write_all(c, err, sizeof(err)) == -1) {
-		c->c_ok = 0;
-		log_warnx("database: last commit failed: %s", err);
-	}
+	writer_finish(c->c_writer);
+	if (legstore_dirty(c->c_sc) || journal_dirty(c->c_sc)) {
+		take_batch(c);
+		writer_finish(c->c_writer);
+		if (!c->c_ok)
+			log_warnx("database: last commit failed: %s",
+			    c->c_err);
+	} else
+		c->c_ok = 1;
 	waitq_wake(&c->c_waiting);
 }
 
@@ -256,6 +335,7 @@ commit_free(struct commit *c)
 {
 	if (c == NULL)
 		return;
+	writer_free(c->c_writer);
 	event_free(c->c_ev);
 	event_free(c->c_retry);
 	legstore_close();

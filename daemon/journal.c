@@ -44,12 +44,35 @@ struct held_event {
 };
 TAILQ_HEAD(held_eventq, held_event);
 
+/*
+ * A batch: what the writer thread appends in one commit.  The loop fills
+ * it at journal_take() and reads it back at journal_done(); in between
+ * only the writer touches it (and the trail).
+ */
+struct journal_batch {
+	struct held_eventq	 b_events;
+	size_t			 b_nevents;
+	size_t			 b_real;	/* j_real_unsigned at take */
+	int			 b_sign_now;
+	int			 b_interval_due;
+	size_t			 b_cp_events;	/* audit_checkpoint_events */
+	int64_t			 b_ts_seq;
+	int64_t			 b_ts_gen_utc_us;
+	unsigned char		*b_ts_token;
+	size_t			 b_ts_len;
+	int			 b_signed;	/* a checkpoint was made */
+};
+
 struct journal {
 	struct polrecd		*j_sc;
-	struct trail		*j_trail;
+	struct trail		*j_trail;	/* the writer's while it runs */
 	struct held_eventq	 j_held;
-	size_t			 j_nheld;
-	size_t			 j_appended;	/* in the open transaction */
+	size_t			 j_nheld;	/* held and in the batch */
+	struct journal_batch	 j_batch;
+	/* The last checkpoint committed, for the loop to read any time. */
+	int			 j_have_cp;
+	struct audit_checkpoint	 j_cp;
+	unsigned char		 j_cp_pk[AUDIT_SIGN_PUBBYTES];
 	uint64_t		 j_request;	/* events made now are its */
 	uint64_t		 j_next_request;
 	uint64_t		 j_signed_at;	/* monotonic, last checkpoint */
@@ -98,6 +121,22 @@ journal_clock(int *synced, int64_t *maxerror_us, int64_t *esterror_us)
 	*esterror_us = st != -1 ? tx.esterror : -1;
 }
 
+/*
+ * The kernel's view of the clock's quality changes slowly (maxerror
+ * grows 500 ppm), so it is read once per turn of the loop that makes
+ * events, not once per event: journal_clock_turn() forgets it.
+ */
+static struct {
+	int	 valid, synced;
+	int64_t	 maxerror_us, esterror_us;
+} clock_now;
+
+void
+journal_clock_turn(void)
+{
+	clock_now.valid = 0;
+}
+
 /* Clock fields: the time now, and the kernel's view of its quality. */
 void
 journal_event_init(struct trail_event *ev, const char *kind)
@@ -106,8 +145,14 @@ journal_event_init(struct trail_event *ev, const char *kind)
 	ev->kind = kind;
 	ev->utc_us = polrecd_utc_us();
 	ev->mono_us = (int64_t)polrecd_now_us();
-	journal_clock(&ev->clock_synced, &ev->clock_maxerror_us,
-	    &ev->clock_esterror_us);
+	if (!clock_now.valid) {
+		journal_clock(&clock_now.synced, &clock_now.maxerror_us,
+		    &clock_now.esterror_us);
+		clock_now.valid = 1;
+	}
+	ev->clock_synced = clock_now.synced;
+	ev->clock_maxerror_us = clock_now.maxerror_us;
+	ev->clock_esterror_us = clock_now.esterror_us;
 	ev->http_status = ev->latency_us = ev->attempts = -1;
 }
 
@@ -258,14 +303,12 @@ int
 journal_checkpoint_state(const struct polrecd *sc, int64_t *seq,
     int64_t *utc_us)
 {
-	struct audit_checkpoint	 cp;
-	unsigned char		 pk[AUDIT_SIGN_PUBBYTES];
+	const struct journal	*j = sc->sc_journal;
 
-	if (sc->sc_journal == NULL ||
-	    trail_last_checkpoint(sc->sc_journal->j_trail, &cp, pk) == -1)
+	if (j == NULL || !j->j_have_cp)
 		return -1;
-	*seq = cp.seq;
-	*utc_us = cp.utc_us;
+	*seq = j->j_cp.seq;
+	*utc_us = j->j_cp.utc_us;
 	return 0;
 }
 
@@ -291,8 +334,12 @@ announce_checkpoint(struct journal *j)
 	unsigned char		 pk[AUDIT_SIGN_PUBBYTES];
 	char			*json;
 
-	if (trail_last_checkpoint(j->j_trail, &cp, pk) == -1 ||
-	    cp.seq == j->j_cp_announced)
+	if (trail_last_checkpoint(j->j_trail, &cp, pk) == -1)
+		return;
+	j->j_have_cp = 1;
+	j->j_cp = cp;
+	memcpy(j->j_cp_pk, pk, sizeof(j->j_cp_pk));
+	if (cp.seq == j->j_cp_announced)
 		return;
 	j->j_cp_announced = cp.seq;
 	if ((json = audit_checkpoint_to_json(&cp, pk)) != NULL)
@@ -328,6 +375,7 @@ journal_new(struct polrecd *sc)
 	j = xcalloc(1, sizeof(*j));
 	j->j_sc = sc;
 	TAILQ_INIT(&j->j_held);
+	TAILQ_INIT(&j->j_batch.b_events);
 	j->j_trail = trail_open(commit_db(sc->sc_commit), k, err, sizeof(err));
 	sodium_free(k);
 	if (j->j_trail == NULL) {
@@ -344,6 +392,14 @@ journal_new(struct polrecd *sc)
 	j->j_sign_now = 1;
 	log_info("audit trail: %lld event(s) so far",
 	    (long long)trail_last_seq(j->j_trail));
+	{
+		unsigned char	 pk[AUDIT_SIGN_PUBBYTES];
+
+		if (trail_last_checkpoint(j->j_trail, &j->j_cp, pk) == 0) {
+			j->j_have_cp = 1;
+			memcpy(j->j_cp_pk, pk, sizeof(j->j_cp_pk));
+		}
+	}
 	/* Its integrity event, if any, is the first thing it holds. */
 	sc->sc_journal = j;
 	if (check_trail(j) == -1 || alarm_load(j) == -1) {
@@ -571,67 +627,130 @@ journal_add_timestamp(struct polrecd *sc, int64_t seq, int64_t gen_utc_us,
 	commit_want(sc->sc_commit);
 }
 
-/* Inside the turn's transaction. */
-int
-journal_flush(struct polrecd *sc, sqlite3 *db, char *err, size_t errlen)
+/*
+ * On the loop, at the end of a turn: everything held becomes the batch
+ * the writer appends, with what the batch is to sign and stamp.
+ */
+void
+journal_take(struct polrecd *sc)
 {
 	struct journal		*j = sc->sc_journal;
+	struct journal_batch	*b;
 	const struct conf	*c = sc->sc_conf;
-	struct held_event	*he;
-	int64_t			 seq;
 	uint64_t		 now = polrecd_now_us();
 
-	(void)db;
+	if (j == NULL)
+		return;
+	b = &j->j_batch;
+	TAILQ_CONCAT(&b->b_events, &j->j_held, he_entry);
+	b->b_nevents = j->j_nheld;
+	b->b_real = j->j_real_unsigned;
+	b->b_sign_now = j->j_sign_now;
+	j->j_sign_now = 0;
+	b->b_interval_due = j->j_real_unsigned > 0 && now - j->j_signed_at >=
+	    (uint64_t)c->audit_checkpoint_interval * 1000000;
+	b->b_cp_events = c->audit_checkpoint_events;
+	b->b_ts_token = j->j_ts_token;
+	b->b_ts_len = j->j_ts_len;
+	b->b_ts_seq = j->j_ts_seq;
+	b->b_ts_gen_utc_us = j->j_ts_gen_utc_us;
+	j->j_ts_token = NULL;
+	b->b_signed = 0;
+}
+
+/*
+ * On the writer thread, inside the batch's transaction: the batch and
+ * the trail only.
+ */
+int
+journal_write(struct journal *j, char *err, size_t errlen)
+{
+	struct journal_batch	*b;
+	struct held_event	*he;
+	int64_t			 seq;
+	size_t			 unsig;
+
 	if (j == NULL)
 		return 0;
-	j->j_appended = 0;
-	if (j->j_ts_token != NULL && trail_add_timestamp(j->j_trail,
-	    j->j_ts_seq, j->j_ts_gen_utc_us, j->j_ts_token, j->j_ts_len, err,
+	b = &j->j_batch;
+	b->b_signed = 0;
+	if (b->b_ts_token != NULL && trail_add_timestamp(j->j_trail,
+	    b->b_ts_seq, b->b_ts_gen_utc_us, b->b_ts_token, b->b_ts_len, err,
 	    errlen) == -1)
 		return -1;
-	TAILQ_FOREACH(he, &j->j_held, he_entry) {
+	TAILQ_FOREACH(he, &b->b_events, he_entry)
 		if (trail_append(j->j_trail, &he->he_ev, &seq, err,
 		    errlen) == -1)
 			return -1;
-		j->j_appended++;
-	}
-	if (trail_unsigned(j->j_trail) > 0 && (j->j_sign_now ||
-	    trail_unsigned(j->j_trail) >= c->audit_checkpoint_events ||
-	    (j->j_real_unsigned > 0 && now - j->j_signed_at >=
-	    (uint64_t)c->audit_checkpoint_interval * 1000000))) {
+	unsig = trail_unsigned(j->j_trail);
+	if (unsig > 0 && (b->b_sign_now || unsig >= b->b_cp_events ||
+	    b->b_interval_due)) {
 		if (trail_checkpoint(j->j_trail, polrecd_utc_us(), err,
 		    errlen) == -1)
 			return -1;
-		j->j_signed_at = now;
+		b->b_signed = 1;
 	}
 	return trail_seal(j->j_trail, polrecd_utc_us(), err, errlen);
 }
 
+/* On the writer thread, right after COMMIT or ROLLBACK. */
+void
+journal_written(struct journal *j, int committed)
+{
+	if (j == NULL)
+		return;
+	if (committed)
+		trail_committed(j->j_trail);
+	else
+		trail_rolled_back(j->j_trail);
+}
+
+/*
+ * On the loop, the writer idle: the batch is over.  Committed, its
+ * events go; rolled back, they are held again, in front of those made
+ * since, to be written at the next commit (or dropped with their
+ * request, journal_request_drop).
+ */
 void
 journal_done(struct polrecd *sc, int committed)
 {
 	struct journal		*j = sc->sc_journal;
+	struct journal_batch	*b;
 	struct held_event	*he;
 
 	if (j == NULL)
 		return;
+	b = &j->j_batch;
 	if (!committed) {
-		trail_rolled_back(j->j_trail);
-		return;		/* held: written at the next commit */
+		TAILQ_CONCAT(&b->b_events, &j->j_held, he_entry);
+		TAILQ_CONCAT(&j->j_held, &b->b_events, he_entry);
+		j->j_sign_now |= b->b_sign_now;
+		if (j->j_ts_token == NULL) {
+			j->j_ts_token = b->b_ts_token;
+			j->j_ts_len = b->b_ts_len;
+			j->j_ts_seq = b->b_ts_seq;
+			j->j_ts_gen_utc_us = b->b_ts_gen_utc_us;
+		} else
+			free(b->b_ts_token);
+		b->b_ts_token = NULL;
+		b->b_nevents = 0;
+		return;
 	}
-	trail_committed(j->j_trail);
-	j->j_sign_now = 0;
+	if (b->b_signed)
+		j->j_signed_at = polrecd_now_us();
+	/* Those made while the batch was written are still unsigned. */
 	if (trail_unsigned(j->j_trail) == 0)
-		j->j_real_unsigned = 0;
-	free(j->j_ts_token);
-	j->j_ts_token = NULL;
-	while (j->j_appended > 0 && (he = TAILQ_FIRST(&j->j_held)) != NULL) {
-		TAILQ_REMOVE(&j->j_held, he, he_entry);
+		j->j_real_unsigned -= b->b_real < j->j_real_unsigned ?
+		    b->b_real : j->j_real_unsigned;
+	free(b->b_ts_token);
+	b->b_ts_token = NULL;
+	while ((he = TAILQ_FIRST(&b->b_events)) != NULL) {
+		TAILQ_REMOVE(&b->b_events, he, he_entry);
 		held_free(he);
 		j->j_nheld--;
-		j->j_appended--;
 	}
-	if (j->j_alarm_reload && j->j_nheld == 0) {
+	b->b_nevents = 0;
+	if (j->j_alarm_reload) {
 		j->j_alarm_reload = 0;
 		(void)alarm_load(j);
 	}
@@ -668,7 +787,8 @@ on_sign_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (trail_unsigned(j->j_trail) > 0) {
+	/* The trail is the writer's: events not signed are counted here. */
+	if (j->j_real_unsigned > 0) {
 		j->j_sign_now = 1;
 		commit_want(j->j_sc->sc_commit);
 	}
@@ -683,8 +803,7 @@ journal_tick(struct polrecd *sc)
 
 	if (j == NULL)
 		return;
-	if (trail_unsigned(j->j_trail) > 0 && j->j_real_unsigned > 0 &&
-	    now - j->j_signed_at >=
+	if (j->j_real_unsigned > 0 && now - j->j_signed_at >=
 	    (uint64_t)sc->sc_conf->audit_checkpoint_interval * 1000000) {
 		j->j_sign_now = 1;
 		commit_want(sc->sc_commit);
@@ -696,7 +815,8 @@ journal_tick(struct polrecd *sc)
 		    (long long)j->j_alarm_seq, j->j_alarm_problem);
 		j->j_alarm_logged = now;
 	}
-	if (now - j->j_datakey_at >= DATAKEY_ROTATE_SEC * 1000000ULL) {
+	if (now - j->j_datakey_at >= DATAKEY_ROTATE_SEC * 1000000ULL &&
+	    !commit_busy(sc->sc_commit)) {
 		trail_rotate_datakey(j->j_trail);
 		j->j_datakey_at = now;
 	}

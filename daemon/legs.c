@@ -138,6 +138,14 @@ legs_forget_before(struct polrecd *sc, int clear)
 	return t;
 }
 
+/* A batch that forgot ended rows was rolled back: forget them again. */
+void
+legs_forget_again(struct polrecd *sc, int64_t before)
+{
+	if (before > sc->sc_legs->forget_before)
+		sc->sc_legs->forget_before = before;
+}
+
 static void
 leg_free(struct call_leg *leg)
 {

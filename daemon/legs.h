@@ -154,6 +154,7 @@ const struct call_legq *legs_ended(const struct polrecd *);
 void		 legs_touch(struct polrecd *, struct call_leg *);
 struct call_legq *legs_dirty(struct polrecd *);
 int64_t		 legs_forget_before(struct polrecd *, int clear);
+void		 legs_forget_again(struct polrecd *, int64_t before);
 struct call_leg	*legs_restore_one(struct polrecd *, const char *id,
 		    uint64_t ended_us);
 const char	*legs_intern(struct polrecd *, const char *);
@@ -161,9 +162,12 @@ const char	*legs_capture_name(enum capture_state);
 
 /* legstore.c: the legs' rows in the database */
 int		 legstore_dirty(struct polrecd *);
-int		 legstore_flush(struct polrecd *, struct sqlite3 *, char *err,
-		    size_t errlen);
-void		 legstore_done(struct polrecd *, int committed);
+struct legrows;
+struct legrows	*legstore_take(struct polrecd *);
+int		 legstore_write(const struct legrows *, struct sqlite3 *,
+		    char *err, size_t errlen);
+void		 legstore_done(struct polrecd *, struct legrows *,
+		    int committed);
 int		 legstore_restore(struct polrecd *);
 void		 legstore_close(void);
 

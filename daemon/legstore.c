@@ -68,64 +68,138 @@ bind_text(sqlite3_stmt *st, int col, const char *s)
 		sqlite3_bind_null(st, col);
 }
 
+/*
+ * A leg's row as it was when its turn ended: the writer thread binds
+ * these, never the leg, which the loop goes on changing meanwhile.
+ * Static and interned strings are shared; the leg's own are copied.
+ */
+struct legrow {
+	char		*lr_id, *lr_tenant, *lr_chain, *lr_policy;
+	char		*lr_paired, *lr_other, *lr_result_text;
+	const char	*lr_state, *lr_decision, *lr_reason, *lr_outcome;
+	const char	*lr_end_reason, *lr_callback, *lr_capture;
+	const char	*lr_rec_confirmed, *lr_rec_sent;
+	int64_t		 lr_arrival, lr_ended;	/* UTC; ended 0: live */
+	long long	 lr_result_code, lr_result_subcode;
+	int		 lr_blob_issued;
+	int		 lr_has_group;
+	uint32_t	 lr_group_capacity;
+	unsigned char	*lr_members, *lr_roster;
+	size_t		 lr_nmembers, lr_nroster;
+	int64_t		 lr_roster_sequence;
+	int		 lr_roster_seen;
+};
+
+struct legrows {
+	struct legrow	*r_v;
+	size_t		 r_n;
+	int64_t		 r_forget_before;	/* 0: none */
+};
+
+static char *
+dup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
 static int
-put(sqlite3 *db, struct call_leg *leg, int64_t now, char *err,
+row_take(struct polrecd *sc, struct legrow *r, const struct call_leg *leg)
+{
+	memset(r, 0, sizeof(*r));
+	if ((leg->cl_group != NULL && group_pack(leg->cl_group,
+	    &r->lr_members, &r->lr_nmembers) == -1) ||
+	    roster_pack(&leg->cl_roster, &r->lr_roster, &r->lr_nroster) == -1)
+		return -1;
+	r->lr_id = xstrdup(leg->cl_id);
+	r->lr_tenant = dup_or_null(leg->cl_tenant);
+	r->lr_chain = dup_or_null(leg->cl_chain);
+	r->lr_policy = dup_or_null(leg->cl_policy);
+	r->lr_paired = dup_or_null(leg->cl_paired);
+	r->lr_other = dup_or_null(leg->cl_other);
+	r->lr_result_text = dup_or_null(leg->cl_result_text);
+	r->lr_state = leg_state_name(leg->cl_state);
+	r->lr_decision = decision_name(leg->cl_decision);
+	r->lr_reason = leg->cl_reason;
+	r->lr_outcome = legs_outcome_name(leg->cl_outcome);
+	r->lr_end_reason = leg->cl_end_reason;
+	r->lr_callback = leg->cl_callback;
+	r->lr_capture = legs_capture_name(leg->cl_capture);
+	r->lr_rec_confirmed = recording_status_name(leg->cl_rec_confirmed);
+	r->lr_rec_sent = recording_status_name(leg->cl_rec_sent);
+	r->lr_arrival = polrecd_utc_of(leg->cl_arrival_us);
+	r->lr_ended = leg->cl_ended_us != 0 ?
+	    polrecd_utc_of(leg->cl_ended_us) : 0;
+	r->lr_result_code = leg->cl_result_code;
+	r->lr_result_subcode = leg->cl_result_subcode;
+	r->lr_blob_issued = leg->cl_blob_issued;
+	if ((r->lr_has_group = leg->cl_group != NULL))
+		r->lr_group_capacity = group_capacity(leg->cl_group);
+	r->lr_roster_sequence = leg->cl_roster.sequence;
+	r->lr_roster_seen = leg->cl_roster.seen;
+	(void)sc;
+	return 0;
+}
+
+static void
+row_free(struct legrow *r)
+{
+	free(r->lr_id);
+	free(r->lr_tenant);
+	free(r->lr_chain);
+	free(r->lr_policy);
+	free(r->lr_paired);
+	free(r->lr_other);
+	free(r->lr_result_text);
+	free(r->lr_members);
+	free(r->lr_roster);
+}
+
+static int
+put(sqlite3 *db, const struct legrow *r, int64_t now, char *err,
     size_t errlen)
 {
-	unsigned char	*members = NULL, *roster = NULL;
-	size_t		 nmembers = 0, nroster = 0;
-	int		 rv = -1;
+	int	 rv = -1;
 
-	if ((leg->cl_group != NULL && group_pack(leg->cl_group, &members,
-	    &nmembers) == -1) || roster_pack(&leg->cl_roster, &roster,
-	    &nroster) == -1) {
-		snprintf(err, errlen, "out of memory");
-		goto done;
-	}
 	sqlite3_reset(st_put);
 	sqlite3_clear_bindings(st_put);
-	bind_text(st_put, C_CALL_ID, leg->cl_id);
-	bind_text(st_put, C_TENANT, leg->cl_tenant);
-	bind_text(st_put, C_CHAIN_ID, leg->cl_chain);
-	bind_text(st_put, C_POLICY, leg->cl_policy);
-	bind_text(st_put, C_STATE, leg_state_name(leg->cl_state));
-	bind_text(st_put, C_DECISION, decision_name(leg->cl_decision));
-	bind_text(st_put, C_REASON, leg->cl_reason);
-	bind_text(st_put, C_OUTCOME, legs_outcome_name(leg->cl_outcome));
-	bind_text(st_put, C_END_REASON, leg->cl_end_reason);
-	bind_text(st_put, C_CALLBACK, leg->cl_callback);
-	sqlite3_bind_int64(st_put, C_ARRIVAL,
-	    polrecd_utc_of(leg->cl_arrival_us));
-	if (leg->cl_ended_us != 0)
-		sqlite3_bind_int64(st_put, C_ENDED,
-		    polrecd_utc_of(leg->cl_ended_us));
-	if (leg->cl_result_code != -1)
-		sqlite3_bind_int64(st_put, C_RESULT_CODE, leg->cl_result_code);
-	if (leg->cl_result_subcode != -1)
+	bind_text(st_put, C_CALL_ID, r->lr_id);
+	bind_text(st_put, C_TENANT, r->lr_tenant);
+	bind_text(st_put, C_CHAIN_ID, r->lr_chain);
+	bind_text(st_put, C_POLICY, r->lr_policy);
+	bind_text(st_put, C_STATE, r->lr_state);
+	bind_text(st_put, C_DECISION, r->lr_decision);
+	bind_text(st_put, C_REASON, r->lr_reason);
+	bind_text(st_put, C_OUTCOME, r->lr_outcome);
+	bind_text(st_put, C_END_REASON, r->lr_end_reason);
+	bind_text(st_put, C_CALLBACK, r->lr_callback);
+	sqlite3_bind_int64(st_put, C_ARRIVAL, r->lr_arrival);
+	if (r->lr_ended != 0)
+		sqlite3_bind_int64(st_put, C_ENDED, r->lr_ended);
+	if (r->lr_result_code != -1)
+		sqlite3_bind_int64(st_put, C_RESULT_CODE, r->lr_result_code);
+	if (r->lr_result_subcode != -1)
 		sqlite3_bind_int64(st_put, C_RESULT_SUBCODE,
-		    leg->cl_result_subcode);
-	bind_text(st_put, C_RESULT_TEXT, leg->cl_result_text);
-	bind_text(st_put, C_CAPTURE, legs_capture_name(leg->cl_capture));
-	bind_text(st_put, C_REC_CONFIRMED,
-	    recording_status_name(leg->cl_rec_confirmed));
-	bind_text(st_put, C_REC_SENT, recording_status_name(leg->cl_rec_sent));
-	sqlite3_bind_int(st_put, C_BLOB_ISSUED, leg->cl_blob_issued);
-	if (leg->cl_group != NULL) {
+		    r->lr_result_subcode);
+	bind_text(st_put, C_RESULT_TEXT, r->lr_result_text);
+	bind_text(st_put, C_CAPTURE, r->lr_capture);
+	bind_text(st_put, C_REC_CONFIRMED, r->lr_rec_confirmed);
+	bind_text(st_put, C_REC_SENT, r->lr_rec_sent);
+	sqlite3_bind_int(st_put, C_BLOB_ISSUED, r->lr_blob_issued);
+	if (r->lr_has_group) {
 		sqlite3_bind_int64(st_put, C_GROUP_CAPACITY,
-		    group_capacity(leg->cl_group));
-		sqlite3_bind_blob(st_put, C_GROUP_MEMBERS, members,
-		    (int)nmembers, SQLITE_STATIC);
+		    r->lr_group_capacity);
+		sqlite3_bind_blob(st_put, C_GROUP_MEMBERS, r->lr_members,
+		    (int)r->lr_nmembers, SQLITE_STATIC);
 	}
-	sqlite3_bind_blob(st_put, C_ROSTER, roster, (int)nroster,
+	sqlite3_bind_blob(st_put, C_ROSTER, r->lr_roster, (int)r->lr_nroster,
 	    SQLITE_STATIC);
-	sqlite3_bind_int64(st_put, C_ROSTER_SEQUENCE,
-	    leg->cl_roster.sequence);
-	sqlite3_bind_int(st_put, C_ROSTER_SEEN, leg->cl_roster.seen);
+	sqlite3_bind_int64(st_put, C_ROSTER_SEQUENCE, r->lr_roster_sequence);
+	sqlite3_bind_int(st_put, C_ROSTER_SEEN, r->lr_roster_seen);
 	sqlite3_bind_int64(st_put, C_UPDATED, now);
-	bind_text(st_put, C_PAIRED, leg->cl_paired);
-	bind_text(st_put, C_OTHER, leg->cl_other);
+	bind_text(st_put, C_PAIRED, r->lr_paired);
+	bind_text(st_put, C_OTHER, r->lr_other);
 	if (sqlite3_step(st_put) != SQLITE_DONE) {
-		snprintf(err, errlen, "leg %s: %s", leg->cl_id,
+		snprintf(err, errlen, "leg %s: %s", r->lr_id,
 		    sqlite3_errmsg(db));
 		goto done;
 	}
@@ -133,19 +207,52 @@ put(sqlite3 *db, struct call_leg *leg, int64_t now, char *err,
 done:
 	sqlite3_reset(st_put);
 	sqlite3_clear_bindings(st_put);
-	free(members);
-	free(roster);
 	return rv;
 }
 
-/* Inside the turn's transaction: the changed rows, the forgotten ones. */
-int
-legstore_flush(struct polrecd *sc, sqlite3 *db, char *err, size_t errlen)
+/*
+ * On the loop, at the end of a turn: the rows of the legs changed in it
+ * and the forgetting due, taken for the writer; the legs are clean.
+ * NULL when there is nothing.  A leg whose row cannot be packed (out of
+ * memory) stays dirty, for the next batch.
+ */
+struct legrows *
+legstore_take(struct polrecd *sc)
 {
-	struct call_leg	*leg;
-	int64_t		 now = polrecd_utc_us(), before;
+	struct call_legq	*q = legs_dirty(sc);
+	struct call_leg		*leg, *next;
+	struct legrows		*rows;
+	size_t			 n = 0;
+
+	if (!legstore_dirty(sc))
+		return NULL;
+	TAILQ_FOREACH(leg, q, cl_dirty_entry)
+		n++;
+	rows = xcalloc(1, sizeof(*rows));
+	rows->r_v = xcalloc(n > 0 ? n : 1, sizeof(*rows->r_v));
+	for (leg = TAILQ_FIRST(q); leg != NULL; leg = next) {
+		next = TAILQ_NEXT(leg, cl_dirty_entry);
+		if (row_take(sc, &rows->r_v[rows->r_n], leg) == -1)
+			continue;
+		rows->r_n++;
+		TAILQ_REMOVE(q, leg, cl_dirty_entry);
+		leg->cl_dirty = 0;
+	}
+	rows->r_forget_before = legs_forget_before(sc, 1);
+	return rows;
+}
+
+/* On the writer thread, inside the batch's transaction. */
+int
+legstore_write(const struct legrows *rows, sqlite3 *db, char *err,
+    size_t errlen)
+{
+	int64_t		 now = polrecd_utc_us();
+	size_t		 i;
 	int		 rc;
 
+	if (rows == NULL)
+		return 0;
 	if (prepare(db, &st_put, "INSERT OR REPLACE INTO leg_state (" COLUMNS
 	    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
 	    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, "
@@ -155,11 +262,11 @@ legstore_flush(struct polrecd *sc, sqlite3 *db, char *err, size_t errlen)
 	    "ended_utc_us IS NOT NULL AND ended_utc_us < ?1", err,
 	    errlen) == -1)
 		return -1;
-	TAILQ_FOREACH(leg, legs_dirty(sc), cl_dirty_entry)
-		if (put(db, leg, now, err, errlen) == -1)
+	for (i = 0; i < rows->r_n; i++)
+		if (put(db, &rows->r_v[i], now, err, errlen) == -1)
 			return -1;
-	if ((before = legs_forget_before(sc, 0)) != 0) {
-		sqlite3_bind_int64(st_forget, 1, before);
+	if (rows->r_forget_before != 0) {
+		sqlite3_bind_int64(st_forget, 1, rows->r_forget_before);
 		rc = sqlite3_step(st_forget);
 		sqlite3_reset(st_forget);
 		if (rc != SQLITE_DONE) {
@@ -170,20 +277,32 @@ legstore_flush(struct polrecd *sc, sqlite3 *db, char *err, size_t errlen)
 	return 0;
 }
 
-/* Committed: the rows are clean.  Rolled back: they stay to be written. */
+/*
+ * On the loop, when the batch is over.  Committed: the rows go.  Rolled
+ * back: the legs still in memory are dirty again and the forgetting is
+ * due again, so the next batch writes them as they are then.
+ */
 void
-legstore_done(struct polrecd *sc, int committed)
+legstore_done(struct polrecd *sc, struct legrows *rows, int committed)
 {
-	struct call_legq	*q = legs_dirty(sc);
-	struct call_leg		*leg;
+	struct call_leg	*leg;
+	size_t		 i;
 
-	if (!committed)
+	if (rows == NULL)
 		return;
-	while ((leg = TAILQ_FIRST(q)) != NULL) {
-		TAILQ_REMOVE(q, leg, cl_dirty_entry);
-		leg->cl_dirty = 0;
+	for (i = 0; i < rows->r_n; i++) {
+		if (!committed &&
+		    (leg = legs_find(sc, rows->r_v[i].lr_id)) != NULL &&
+		    !leg->cl_dirty) {
+			leg->cl_dirty = 1;
+			TAILQ_INSERT_TAIL(legs_dirty(sc), leg, cl_dirty_entry);
+		}
+		row_free(&rows->r_v[i]);
 	}
-	legs_forget_before(sc, 1);
+	if (!committed && rows->r_forget_before != 0)
+		legs_forget_again(sc, rows->r_forget_before);
+	free(rows->r_v);
+	free(rows);
 }
 
 void

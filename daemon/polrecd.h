@@ -191,11 +191,24 @@ int		 startcheck_database(const struct conf *, int checkonly,
 		    char **authz, long long *uid);
 void		 startcheck_done(const struct conf *);
 
+/* writer.c: the database writer thread, the one boundary between threads */
+struct writer;
+typedef int	(*writer_work_fn)(void *);	/* on the thread */
+typedef void	(*writer_done_fn)(void *, int);	/* on the loop, after */
+struct writer	*writer_new(struct event_base *, writer_work_fn,
+		    writer_done_fn, void *);
+void		 writer_submit(struct writer *);
+int		 writer_busy(const struct writer *);
+void		 writer_settle(struct writer *);
+void		 writer_finish(struct writer *);
+void		 writer_free(struct writer *);
+
 /* commit.c */
 struct commit	*commit_new(struct polrecd *);
 void		 commit_flush(struct commit *);
 void		 commit_free(struct commit *);
-struct sqlite3	*commit_db(const struct commit *);
+struct sqlite3	*commit_db(struct commit *);
+int		 commit_busy(const struct commit *);
 int		 commit_schema_was(const struct commit *);
 void		 commit_want(struct commit *);
 void		 commit_wait(struct commit *, struct waiter *,
@@ -213,8 +226,10 @@ void		 journal_add(struct polrecd *, const struct trail_event *);
 int		 journal_dirty(const struct polrecd *);
 int		 journal_backlog(const struct polrecd *);
 size_t		 journal_held(const struct polrecd *);
-int		 journal_flush(struct polrecd *, struct sqlite3 *, char *err,
-		    size_t errlen);
+void		 journal_clock_turn(void);
+void		 journal_take(struct polrecd *);
+int		 journal_write(struct journal *, char *err, size_t errlen);
+void		 journal_written(struct journal *, int committed);
 void		 journal_done(struct polrecd *, int committed);
 void		 journal_tick(struct polrecd *);
 void		 journal_sign_now(struct polrecd *);

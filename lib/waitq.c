@@ -13,6 +13,7 @@ waitq_add(struct waitq *q, struct waiter *w, void (*cb)(void *), void *arg)
 	w->w_cb = cb;
 	w->w_arg = arg;
 	w->w_queued = 1;
+	w->w_q = q;
 	TAILQ_INSERT_TAIL(q, w, w_entry);
 }
 
@@ -21,8 +22,22 @@ waitq_remove(struct waitq *q, struct waiter *w)
 {
 	if (!w->w_queued)
 		return;
-	TAILQ_REMOVE(q, w, w_entry);
+	(void)q;
+	TAILQ_REMOVE(w->w_q, w, w_entry);
 	w->w_queued = 0;
+	w->w_q = NULL;
+}
+
+void
+waitq_move(struct waitq *to, struct waitq *from)
+{
+	struct waiter	*w;
+
+	while ((w = TAILQ_FIRST(from)) != NULL) {
+		TAILQ_REMOVE(from, w, w_entry);
+		w->w_q = to;
+		TAILQ_INSERT_TAIL(to, w, w_entry);
+	}
 }
 
 void
@@ -39,10 +54,12 @@ waitq_wake(struct waitq *q)
 	 */
 	memset(&mark, 0, sizeof(mark));
 	mark.w_queued = 1;
+	mark.w_q = q;
 	TAILQ_INSERT_TAIL(q, &mark, w_entry);
 	while ((w = TAILQ_FIRST(q)) != NULL && w->w_cb != NULL) {
 		TAILQ_REMOVE(q, w, w_entry);
 		w->w_queued = 0;
+		w->w_q = NULL;
 		w->w_cb(w->w_arg);
 	}
 	TAILQ_REMOVE(q, &mark, w_entry);

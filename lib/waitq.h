@@ -14,14 +14,17 @@ struct waiter {
 	void			(*w_cb)(void *);
 	void			*w_arg;
 	int			 w_queued;
+	struct waitq		*w_q;		/* where it is parked */
 };
 
 TAILQ_HEAD(waitq, waiter);
 
 /* Park w (taking it off first if it was parked already). */
 void	 waitq_add(struct waitq *, struct waiter *, void (*)(void *), void *);
-/* Take w off, if parked. */
+/* Take w off, if parked (wherever it is parked now). */
 void	 waitq_remove(struct waitq *, struct waiter *);
+/* Everyone parked in from, parked at the tail of to, in order. */
+void	 waitq_move(struct waitq *to, struct waitq *from);
 /* Call back everyone parked now, each taken off the queue first; those
  * that park during the callbacks wait for the next wake. */
 void	 waitq_wake(struct waitq *);
