@@ -545,6 +545,55 @@ invitation_detail(const struct call_data *call, const char *chain_source,
 	return s;
 }
 
+static const char *
+format_recorders(char *buf, size_t len, const struct recorder_ref *r,
+    size_t n)
+{
+	char	 one[LOG_ID_MAX];
+	size_t	 i, used = 0;
+	int	 w;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++) {
+		log_sanitize(one, sizeof(one), r[i].id);
+		w = snprintf(buf + used, len - used, "%s%s", i ? "," : "", one);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	return n == 0 ? "-" : buf;
+}
+
+/* The invitation and what was decided, in the one line it gets. */
+static void
+log_decision(const struct notification *n, const char *msgid,
+    enum decision d, const char *why, const char *no_redirect,
+    uint64_t us)
+{
+	const struct call_data	*c = &n->call;
+	const struct bot_data	*b = &c->bot;
+	char			 tenant[LOG_ID_MAX], chain[LOG_ID_MAX];
+	char			 policy[LOG_ID_MAX], observed[LOG_ID_MAX];
+	char			 reason[LOG_ID_MAX], paired[512], other[512];
+
+	log_info("call %s: invitation (%s) tenant %s chain %s policy \"%s\" "
+	    "reason %s paired %s other %s observed %s msg %s: decided %s "
+	    "(%s%s%s) in %llu us", n->call_id, notif_change_name(n->change),
+	    log_sanitize(tenant, sizeof(tenant), c->tenant_id),
+	    log_sanitize(chain, sizeof(chain), c->call_chain_id),
+	    log_sanitize(policy, sizeof(policy), b->policy_identifier),
+	    log_sanitize(reason, sizeof(reason), b->n_invite_reasons > 0 ?
+	    b->invite_reasons[0] : NULL),
+	    format_recorders(paired, sizeof(paired), b->paired_recorders,
+	    b->n_paired_recorders),
+	    format_recorders(other, sizeof(other), b->other_recorders,
+	    b->n_other_recorders),
+	    log_person(observed, sizeof(observed),
+	    c->incoming.observed_participant_id), msgid, decision_name(d),
+	    why, no_redirect != NULL ? "; not redirected: " : "",
+	    no_redirect != NULL ? no_redirect : "", (unsigned long long)us);
+}
+
 void
 answer_invitation(struct polrecd *sc, const struct notification *n,
     uint64_t arrival_us, struct notify_req *req)
@@ -617,11 +666,8 @@ answer_invitation(struct polrecd *sc, const struct notification *n,
 	    c->recording_redirect_url);
 	journal_invitation(sc, leg, n, msgid, decision_name(d), detail);
 	cJSON_free(detail);
-	log_info("call %s: decided %s (%s%s%s) in %llu us", leg->cl_id,
-	    decision_name(d), reason, d == DECIDE_REJECT_BUSY &&
-	    no_redirect != NULL ? "; not redirected: " : "",
-	    d == DECIDE_REJECT_BUSY && no_redirect != NULL ? no_redirect : "",
-	    (unsigned long long)(polrecd_now_us() - arrival_us));
+	log_decision(n, msgid, d, reason, d == DECIDE_REJECT_BUSY ?
+	    no_redirect : NULL, polrecd_now_us() - arrival_us);
 	if (d == DECIDE_REDIRECT)
 		redirect(sc, leg, req);
 	/* Nothing goes to Graph before the leg is stored. */

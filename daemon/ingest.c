@@ -30,7 +30,6 @@
 #include "trail.h"
 #include "xmalloc.h"
 
-#define LOG_ID_MAX		80	/* ids and names shown in a log line */
 #define KEY_WAIT_SEC		3	/* longest a request waits for keys */
 #define AUTH_LOG_PER_SEC	10	/* failure lines logged per second */
 #define REPLAY_LIFETIME_NOAUTH	3600	/* seconds, when tokens are off */
@@ -74,50 +73,6 @@ is_json_content_type(const char *ct)
 }
 
 /* "id1,id2" for the recorders of an invitation; "-" when none. */
-static const char *
-format_recorders(char *buf, size_t len, const struct recorder_ref *r,
-    size_t n)
-{
-	char	 one[LOG_ID_MAX];
-	size_t	 i, used = 0;
-	int	 w;
-
-	buf[0] = '\0';
-	for (i = 0; i < n && used < len; i++) {
-		log_sanitize(one, sizeof(one), r[i].id);
-		w = snprintf(buf + used, len - used, "%s%s", i ? "," : "", one);
-		if (w < 0)
-			break;
-		used += (size_t)w;
-	}
-	return n == 0 ? "-" : buf;
-}
-
-static void
-log_invitation(const struct notification *n, const char *msgid)
-{
-	const struct call_data	*c = &n->call;
-	const struct bot_data	*b = &c->bot;
-	char			 tenant[LOG_ID_MAX], chain[LOG_ID_MAX];
-	char			 policy[LOG_ID_MAX], observed[LOG_ID_MAX];
-	char			 reason[LOG_ID_MAX], paired[512], other[512];
-
-	log_info("call %s: invitation (%s) tenant %s chain %s policy \"%s\" "
-	    "reason %s paired %s other %s observed %s msg %s",
-	    n->call_id, notif_change_name(n->change),
-	    log_sanitize(tenant, sizeof(tenant), c->tenant_id),
-	    log_sanitize(chain, sizeof(chain), c->call_chain_id),
-	    log_sanitize(policy, sizeof(policy), b->policy_identifier),
-	    log_sanitize(reason, sizeof(reason), b->n_invite_reasons > 0 ?
-	    b->invite_reasons[0] : NULL),
-	    format_recorders(paired, sizeof(paired), b->paired_recorders,
-	    b->n_paired_recorders),
-	    format_recorders(other, sizeof(other), b->other_recorders,
-	    b->n_other_recorders),
-	    log_person(observed, sizeof(observed),
-	    c->incoming.observed_participant_id), msgid);
-}
-
 static void
 log_notification(const struct notification *n, const char *msgid)
 {
@@ -157,7 +112,7 @@ log_notification(const struct notification *n, const char *msgid)
 		    log_sanitize(a, sizeof(a), n->resource_url));
 		break;
 	}
-	log_info("call %s: %s %s%s msg %s", n->call_id[0] ? n->call_id : "-",
+	log_debug("call %s: %s %s%s msg %s", n->call_id[0] ? n->call_id : "-",
 	    notif_kind_name(n->kind), notif_change_name(n->change), extra,
 	    msgid);
 }
@@ -763,10 +718,14 @@ process(struct inbound *in, long long expires, const char *tid)
 			journal_request(in, &batch->v[i], "accepted",
 			    unknown ? "unknown_call" : NULL, 202, NULL, NULL,
 			    NULL);
-		if (notif_is_invitation(&batch->v[i])) {
+		/*
+		 * At the default level one line per decision, made where
+		 * it is decided (answer.c, legs.c, joins.c): at 10,000 a
+		 * second a line per arrival is the logger's whole budget.
+		 */
+		if (notif_is_invitation(&batch->v[i]))
 			sc->sc_stats.invitations_received++;
-			log_invitation(&batch->v[i], in->in_msgid);
-		} else
+		else
 			log_notification(&batch->v[i], in->in_msgid);
 		/*
 		 * The response carries one decision: a join after the first

@@ -699,10 +699,14 @@ legs_notify(struct polrecd *sc, const struct notification *n,
 		return joins_decide(sc, leg, n);
 	if (leg == NULL) {
 		sc->sc_stats.notifications_unknown_call++;
-		log_info("call %s: %s %s for a call this host does not know; "
-		    "ignored (msg %s)", n->call_id[0] ? n->call_id : "-",
+		char	 st[LOG_ID_MAX];
+
+		log_info("call %s: %s %s%s%s for a call this host does not "
+		    "know; ignored (msg %s)", n->call_id[0] ? n->call_id : "-",
 		    notif_kind_name(n->kind), notif_change_name(n->change),
-		    msgid);
+		    n->kind == NOTIF_KIND_CALL ? " state " : "",
+		    n->kind == NOTIF_KIND_CALL ? log_sanitize(st, sizeof(st),
+		    n->call.state_text) : "", msgid);
 		return NULL;
 	}
 	if (leg->cl_ended_us != 0) {

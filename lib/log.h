@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #define LOG_MSG_MAX	2048	/* a line, longer ones are cut */
+#define LOG_ID_MAX	80	/* ids and names shown in a line */
 
 void	log_init(int foreground, int verbose, const char *ident);
 void	log_warn(const char *, ...)

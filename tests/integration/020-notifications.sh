@@ -14,7 +14,7 @@ then ok "example3 scenario: every step got its expected status"
 else not_ok "example3 scenario"; cat "$T/play.out"; fi
 check "example3 answered 202" grep -q ' 202' "$T/play.out"
 check "log names the Example 3 call id" \
-    log_has 'call e71f0300-9c1f-4d99-b5f4-2722e877d497: invitation'
+    log_has 'call e71f0300-9c1f-4d99-b5f4-2722e877d497: invitation .*: decided answer'
 check "log names policyIdentifier \"Test Policy\"" \
     log_has 'policy "Test Policy"'
 check "log names the paired recorder" \

@@ -71,7 +71,7 @@ check "replay: still one outcome" test "$(outcomes_of $C1)" = 1
 st=$(post_inv "$(invitation $C1)" m-85-2)
 check "came back: 202, not redirected ($st)" test "$st" = 202
 check "came back: decided busy" \
-    wait_for 5 log_has "call $C1: decided busy (draining"
+    wait_for 5 log_has "call $C1: invitation .*: decided busy (draining"
 check "came back: redirect_refused redirected_before" \
     test "$(q "SELECT json_extract(detail, '\$.redirect_refused') FROM audit_event WHERE kind = 'invitation' AND call_id = '$C1' ORDER BY seq DESC LIMIT 1")" = redirected_before
 
@@ -80,7 +80,7 @@ C2=c0000085-0000-4000-8000-000000000002
 st=$(post_inv "$(invitation $C2)" m-85-3 -H 'X-Plat-Redirect-Region: emea')
 check "X-Plat-Redirect-Region: 202, not redirected ($st)" test "$st" = 202
 check "X-Plat-Redirect-Region: decided busy" \
-    wait_for 5 log_has "call $C2: decided busy (draining"
+    wait_for 5 log_has "call $C2: invitation .*: decided busy (draining"
 check "X-Plat-Redirect-Region: redirect_refused already_redirected" \
     test "$(q "SELECT json_extract(detail, '\$.redirect_refused') FROM audit_event WHERE kind = 'invitation' AND call_id = '$C2'")" = already_redirected
 
@@ -90,7 +90,7 @@ jq -s '{value: [.[0].value[0], .[1].value[0]]}' "$(invitation $C3)" \
     tests/scenarios/notifications/p2p-established.json >"$T/batch.json"
 st=$(post_inv "$T/batch.json" m-85-4)
 check "batch: 202, not redirected ($st)" test "$st" = 202
-check "batch: decided busy" wait_for 5 log_has "call $C3: decided busy (draining"
+check "batch: decided busy" wait_for 5 log_has "call $C3: invitation .*: decided busy (draining"
 check "batch: redirect_refused batch" \
     test "$(q "SELECT json_extract(detail, '\$.redirect_refused') FROM audit_event WHERE kind = 'invitation' AND call_id = '$C3'")" = batch
 
@@ -125,7 +125,7 @@ C8=c0000085-0000-4000-8000-000000000008
 st=$(post_inv "$(invitation $C8)" m-85-8)
 check "redirect_url is this host: 202 ($st)" test "$st" = 202
 check "redirect_url is this host: decided busy" \
-    wait_for 5 log_has "call $C8: decided busy (draining"
+    wait_for 5 log_has "call $C8: invitation .*: decided busy (draining"
 check "redirect_url is this host: redirect_refused redirect_url_is_self" \
     test "$(q "SELECT json_extract(detail, '\$.redirect_refused') FROM audit_event WHERE kind = 'invitation' AND call_id = '$C8'")" = redirect_url_is_self
 check "SIGTERM: clean exit" stop_polrecd
@@ -139,7 +139,7 @@ C9=c0000085-0000-4000-8000-000000000009
 st=$(post_inv "$(invitation $C9)" m-85-9)
 check "no redirect_url: 202 ($st)" test "$st" = 202
 check "no redirect_url: decided busy" \
-    wait_for 5 log_has "call $C9: decided busy (draining"
+    wait_for 5 log_has "call $C9: invitation .*: decided busy (draining"
 check "no redirect_url: no redirect_refused" \
     test "$(q "SELECT json_extract(detail, '\$.redirect_refused') IS NULL FROM audit_event WHERE kind = 'invitation' AND call_id = '$C9'")" = 1
 check "show stats: invitations_redirected 0" test "$(stat_of invitations_redirected)" = 0

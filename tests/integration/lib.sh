@@ -20,7 +20,7 @@ cleanup() {
 	# Under SANITIZE= builds, any report in a daemon's log fails the script.
 	for f in "$T"/*.log; do
 		[ -f "$f" ] || continue
-		if grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f"; then
+		if grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|runtime error:' "$f"; then
 			not_ok "no sanitizer report in ${f##*/}"
 			grep -A 12 -E 'ERROR: |runtime error:' "$f" | sed 's/^/#   /' | head -n 40
 			rc=1
