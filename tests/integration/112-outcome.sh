@@ -32,10 +32,10 @@ wait_for 10 log_has 'graph token: acquired'
 # A: held 3 s at Graph, then taken.  B, C: held, then dropped untaken.
 sim_ctl POST /_sim/faults '{"action":"answer","delay_ms":3000,"count":1}' >/dev/null
 play_files "$(invitation $A)"
-wait_for 5 log_has "call $A: decided answer"
+wait_for 5 log_has "call $A: invitation .*: decided answer"
 sim_ctl POST /_sim/faults '{"action":"answer","delay_ms":3000,"drop":true,"count":2}' >/dev/null
 play_files "$(invitation $B)" "$(invitation $C)"
-wait_for 5 log_has "call $C: decided answer"
+wait_for 5 log_has "call $C: invitation .*: decided answer"
 sleep 0.5	# the three answers are held at Graph
 kill9
 ok "polrecd killed with SIGKILL while three answers were in flight"
