@@ -92,6 +92,7 @@ struct blast {
 	uint32_t		*lat;		/* microseconds */
 	size_t			 nlat, latsz;
 	struct event		*tick;
+	int			 ticking;	/* posts still to be due */
 };
 
 static uint64_t
@@ -203,7 +204,9 @@ on_reply(struct evhttp_request *req, void *arg)
 	free(p);
 	if (b->rate == 0 && t < b->end_us && !used_up(b))
 		send_one(b, t);
-	if ((t >= b->end_us || used_up(b)) && b->inflight == 0)
+	/* Open loop: not before the tick has sent every post due. */
+	if ((t >= b->end_us || used_up(b)) && b->inflight == 0 &&
+	    !b->ticking)
 		event_base_loopexit(b->base, NULL);
 }
 
@@ -292,6 +295,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		    (uint64_t)b->rate);
 	if (t >= b->end_us || used_up(b)) {
 		event_del(b->tick);
+		b->ticking = 0;
 		if (b->inflight == 0)
 			event_base_loopexit(b->base, NULL);
 	}
@@ -599,6 +603,7 @@ main(int argc, char *argv[])
 	} else {
 		b.tick = event_new(b.base, -1, EV_PERSIST, on_tick, &b);
 		event_add(b.tick, &tv);
+		b.ticking = 1;
 	}
 	give_up = evtimer_new(b.base, on_give_up, b.base);
 	tv.tv_sec = (time_t)secs + DRAIN_SEC;
