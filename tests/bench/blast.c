@@ -1,18 +1,34 @@
 /*
  * The load of `make bench`: one notification body posted over many
  * keep-alive connections, as Teams does, each post with its own message
- * id and, when asked, its own call id in the body; a bearer token signed
+ * id and, when asked, its own ids in the body; a bearer token signed
  * once with the simulator's key and sent with every post, as Graph
  * reuses its tokens.  Closed loop (-r 0: each connection posts again as
  * soon as it has its reply, the most the server takes) or open loop at
  * a fixed rate, where each post's latency counts from when it was due,
- * so a server that falls behind is not flattered.  One JSON line out:
- *   {"sent":N,"ok":N,"failed":N,"seconds":S,"rps":R,
- *    "p50_ms":X,"p99_ms":X,"p999_ms":X,"max_ms":X}
+ * so a server that falls behind is not flattered.
  *
- * blast -u URL -b body.json [-i call_id] [-k key.pem -A app_id -T tid]
- *       [-c connections] [-r rate] [-d seconds]
+ * The body is a template: -i names an id put fresh (random, of its
+ * form) in every place it occurs, one per post; -l names an id replaced
+ * in every place by the next line of the list -L, so that updates and
+ * joins reach legs that exist (the run ends when the list is used up).
+ * -o writes the fresh id of every post answered 2xx, a list for a later
+ * run.  -w waits for a server that is not there yet: it connects until
+ * the server listens, a post answered with a failure (a 503 before the
+ * signing keys are in) is sent again a millisecond later, and the line
+ * says when the first was answered (first_ok_unix_us, the realtime
+ * clock), for the time from a restart to the first answer.  One JSON
+ * line out:
+ *   {"sent":N,"ok":N,"failed":N,"seconds":S,"rps":R,
+ *    "p50_ms":X,"p99_ms":X,"p999_ms":X,"max_ms":X,"first_ok_unix_us":N}
+ *
+ * blast -u URL -b body.json [-i id] [-l id -L list] [-o ids_out]
+ *       [-k key.pem -A app_id -T tid | -a secret_file]
+ *       [-c connections] [-r rate] [-d seconds] [-n posts] [-w]
  */
+#include <sys/socket.h>
+#include <netdb.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +49,22 @@
 #include "xmalloc.h"
 
 #define MAX_CONNS	1024
+#define MAX_HOLES	64	/* id places in a body */
+#define MAX_ID		128
 #define DRAIN_SEC	5	/* replies awaited after the run */
+
+enum hole_kind { HOLE_FRESH, HOLE_LIST };
+
+struct hole {
+	size_t		 off, len;
+	enum hole_kind	 kind;
+};
 
 struct post {
 	struct blast	*b;
 	uint64_t	 due_us;
+	char		 fresh[MAX_ID + 1];
+	const char	*listed;	/* a line of the list, or NULL */
 };
 
 struct blast {
@@ -48,18 +75,24 @@ struct blast {
 	int			 port;
 	char			*body;
 	size_t			 bodylen;
-	size_t			 idoff[64];	/* call id places in body */
-	int			 nid;
-	const char		*id;		/* its form: '-' kept */
-	size_t			 idlen;
+	struct hole		 holes[MAX_HOLES];
+	int			 nholes;
+	const char		*fresh_form;	/* -i: '-' kept */
+	size_t			 fresh_len;
+	char			*listbuf;	/* -L, its lines in place */
+	char			**list;
+	size_t			 nlist, list_next;
+	FILE			*ids_out;	/* -o */
 	char			*authz;
 	long long		 rate;		/* 0: closed loop */
-	uint64_t		 start_us, end_us;
+	uint64_t		 limit;		/* posts; 0: no limit */
+	int			 wait;		/* -w */
+	uint64_t		 start_us, end_us, first_ok_unix_us;
 	uint64_t		 sent, ok, failed, inflight;
 	uint32_t		*lat;		/* microseconds */
 	size_t			 nlat, latsz;
 	struct event		*tick;
-	int			 stopping;
+	int			 ticking;	/* posts still to be due */
 };
 
 static uint64_t
@@ -68,6 +101,15 @@ now_us(void)
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t
+unix_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
@@ -86,18 +128,45 @@ uuid(char out[37])
 }
 
 static void	send_one(struct blast *, uint64_t);
+static void	issue(struct post *);
 
 /* Random hex in place of each character of form but its dashes. */
 static void
 fresh_id(char *dst, const char *form, size_t len)
 {
 	static const char	 hexd[] = "0123456789abcdef";
-	unsigned char		 r[128];
+	unsigned char		 r[MAX_ID];
 	size_t			 i;
 
 	randombytes_buf(r, len);
 	for (i = 0; i < len; i++)
 		dst[i] = form[i] == '-' ? '-' : hexd[r[i] & 15];
+	dst[len] = '\0';
+}
+
+/* Every post the run is to make has been made. */
+static int
+used_up(const struct blast *b)
+{
+	return b->limit > 0 && b->sent >= b->limit;
+}
+
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	issue(arg);
+}
+
+static void
+retry_later(struct post *p)
+{
+	struct timeval	tv = { 0, 1000 };
+
+	if (event_base_once(p->b->base, -1, EV_TIMEOUT, on_retry, p,
+	    &tv) == -1)
+		abort();
 }
 
 static void
@@ -108,11 +177,22 @@ on_reply(struct evhttp_request *req, void *arg)
 	uint64_t	 t = now_us();
 	int		 code = req != NULL ? evhttp_request_get_response_code(req)
 			    : 0;
+	int		 good = code >= 200 && code < 300;
 
+	/* Not there yet, or not ready: the same post again, as Teams
+	 * sends a notification again after a 503 or no reply. */
+	if (!good && b->wait && t < b->end_us) {
+		retry_later(p);
+		return;
+	}
 	b->inflight--;
-	if (code >= 200 && code < 300)
+	if (good) {
 		b->ok++;
-	else
+		if (b->first_ok_unix_us == 0)
+			b->first_ok_unix_us = unix_us();
+		if (b->ids_out != NULL && p->fresh[0] != '\0')
+			fprintf(b->ids_out, "%s\n", p->fresh);
+	} else
 		b->failed++;
 	if (b->nlat == b->latsz) {
 		b->latsz = b->latsz ? b->latsz * 2 : 65536;
@@ -122,33 +202,44 @@ on_reply(struct evhttp_request *req, void *arg)
 	    (uint32_t)(t - p->due_us < UINT32_MAX ? t - p->due_us :
 	    UINT32_MAX) : 0;
 	free(p);
-	if (b->rate == 0 && t < b->end_us)
+	if (b->rate == 0 && t < b->end_us && !used_up(b))
 		send_one(b, t);
-	if (t >= b->end_us && b->inflight == 0)
+	/* Open loop: not before the tick has sent every post due. */
+	if ((t >= b->end_us || used_up(b)) && b->inflight == 0 &&
+	    !b->ticking)
 		event_base_loopexit(b->base, NULL);
 }
 
+/* The template with this post's ids in their places. */
 static void
-send_one(struct blast *b, uint64_t due)
+fill_body(const struct post *p, struct evbuffer *out)
 {
-	struct evhttp_request	*req;
-	struct evkeyvalq	*h;
-	struct post		*p;
-	char			 id[37], host[300];
+	const struct blast	*b = p->b;
+	const struct hole	*h;
+	const char		*v;
+	size_t			 at = 0;
 	int			 i;
 
-	p = xcalloc(1, sizeof(*p));
-	p->b = b;
-	p->due_us = due;
+	for (i = 0; i < b->nholes; i++) {
+		h = &b->holes[i];
+		v = h->kind == HOLE_FRESH ? p->fresh : p->listed;
+		evbuffer_add(out, b->body + at, h->off - at);
+		evbuffer_add(out, v, strlen(v));
+		at = h->off + h->len;
+	}
+	evbuffer_add(out, b->body + at, b->bodylen - at);
+}
+
+static void
+issue(struct post *p)
+{
+	struct blast		*b = p->b;
+	struct evhttp_request	*req;
+	struct evkeyvalq	*h;
+	char			 id[37], host[300];
+
 	if ((req = evhttp_request_new(on_reply, p)) == NULL)
 		abort();
-	/* A fresh call id of the placeholder's form, in every place. */
-	if (b->nid > 0) {
-		fresh_id(b->body + b->idoff[0], b->id, b->idlen);
-		for (i = 1; i < b->nid; i++)
-			memcpy(b->body + b->idoff[i], b->body + b->idoff[0],
-			    b->idlen);
-	}
 	uuid(id);
 	h = evhttp_request_get_output_headers(req);
 	snprintf(host, sizeof(host), "%s:%d", b->host, b->port);
@@ -157,16 +248,35 @@ send_one(struct blast *b, uint64_t due)
 	evhttp_add_header(h, "X-Microsoft-Skype-Message-ID", id);
 	if (b->authz != NULL)
 		evhttp_add_header(h, "Authorization", b->authz);
-	evbuffer_add(evhttp_request_get_output_buffer(req), b->body,
-	    b->bodylen);
-	b->sent++;
-	b->inflight++;
+	fill_body(p, evhttp_request_get_output_buffer(req));
 	if (evhttp_make_request(b->conns[b->next], req, EVHTTP_REQ_POST,
 	    b->path) == -1) {
-		b->inflight--;
-		b->failed++;
+		if (b->wait && now_us() < b->end_us)
+			retry_later(p);
+		else {
+			b->inflight--;
+			b->failed++;
+			free(p);
+		}
 	}
 	b->next = (b->next + 1) % b->nconns;
+}
+
+static void
+send_one(struct blast *b, uint64_t due)
+{
+	struct post	*p;
+
+	p = xcalloc(1, sizeof(*p));
+	p->b = b;
+	p->due_us = due;
+	if (b->fresh_len > 0)
+		fresh_id(p->fresh, b->fresh_form, b->fresh_len);
+	if (b->nlist > 0)
+		p->listed = b->list[b->list_next++ % b->nlist];
+	b->sent++;
+	b->inflight++;
+	issue(p);
 }
 
 /* Open loop: every post due by now goes out, timed from when it was due. */
@@ -180,14 +290,49 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	until = t < b->end_us ? t : b->end_us;
 	due_n = (until - b->start_us) * (uint64_t)b->rate / 1000000;
-	while (b->sent < due_n)
+	while (b->sent < due_n && !used_up(b))
 		send_one(b, b->start_us + b->sent * 1000000 /
 		    (uint64_t)b->rate);
-	if (t >= b->end_us) {
+	if (t >= b->end_us || used_up(b)) {
 		event_del(b->tick);
+		b->ticking = 0;
 		if (b->inflight == 0)
 			event_base_loopexit(b->base, NULL);
 	}
+}
+
+/*
+ * -w: until the server listens, a plain connect every millisecond, so
+ * that no post meets a refused connection (evhttp would report it in
+ * the middle of making the request).
+ */
+static void
+wait_listening(const struct blast *b)
+{
+	struct addrinfo	 hints, *ai;
+	struct timespec	 ms = { 0, 1000000 };
+	char		 port[16];
+	int		 s, up = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%d", b->port);
+	if (getaddrinfo(b->host, port, &hints, &ai) != 0) {
+		fprintf(stderr, "blast: cannot resolve %s\n", b->host);
+		exit(2);
+	}
+	while (!up && now_us() < b->end_us) {
+		if ((s = socket(ai->ai_family, ai->ai_socktype,
+		    ai->ai_protocol)) == -1) {
+			perror("socket");
+			exit(1);
+		}
+		up = connect(s, ai->ai_addr, ai->ai_addrlen) == 0;
+		close(s);
+		if (!up)
+			nanosleep(&ms, NULL);
+	}
+	freeaddrinfo(ai);
 }
 
 static void
@@ -204,6 +349,14 @@ cmp_u32(const void *a, const void *b)
 	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+static int
+cmp_hole(const void *a, const void *b)
+{
+	const struct hole	*x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
 }
 
 static double
@@ -238,6 +391,59 @@ read_file(const char *path, size_t *len)
 	fclose(f);
 	*len = (size_t)n;
 	return buf;
+}
+
+/* The list's non-empty lines, in place. */
+static void
+read_list(struct blast *b, const char *path)
+{
+	size_t	 len, cap = 0;
+	char	*line, *next;
+
+	b->listbuf = read_file(path, &len);
+	for (line = b->listbuf; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (*line == '\0')
+			continue;
+		if (b->nlist == cap) {
+			cap = cap ? cap * 2 : 1024;
+			b->list = xreallocarray(b->list, cap, sizeof(*b->list));
+		}
+		b->list[b->nlist++] = line;
+	}
+	if (b->nlist == 0) {
+		fprintf(stderr, "blast: %s: no ids\n", path);
+		exit(2);
+	}
+}
+
+/* Where each id goes in the body, in order; overlaps are not holes. */
+static void
+find_holes(struct blast *b, const char *id, enum hole_kind kind)
+{
+	size_t	 len = strlen(id);
+	char	*at;
+
+	for (at = b->body; len > 0 && (at = strstr(at, id)) != NULL &&
+	    b->nholes < MAX_HOLES; at += len) {
+		b->holes[b->nholes].off = (size_t)(at - b->body);
+		b->holes[b->nholes].len = len;
+		b->holes[b->nholes++].kind = kind;
+	}
+}
+
+static void
+sort_holes(struct blast *b)
+{
+	int	 i, n = 0;
+
+	qsort(b->holes, (size_t)b->nholes, sizeof(b->holes[0]), cmp_hole);
+	for (i = 0; i < b->nholes; i++)
+		if (n == 0 || b->holes[i].off >= b->holes[n - 1].off +
+		    b->holes[n - 1].len)
+			b->holes[n++] = b->holes[i];
+	b->nholes = n;
 }
 
 /* "Bearer " and an RS256 token good for an hour, as the simulator signs. */
@@ -276,12 +482,31 @@ make_authz(const char *keyfile, const char *app_id, const char *tid)
 	return out;
 }
 
+/* "Bearer " and a shared secret, as the media agent sends its events. */
+static char *
+secret_authz(const char *file)
+{
+	size_t	 len;
+	char	*s, *out;
+
+	s = read_file(file, &len);
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r' ||
+	    s[len - 1] == ' '))
+		s[--len] = '\0';
+	xasprintf(&out, "Bearer %s", s);
+	sodium_memzero(s, len);
+	free(s);
+	return out;
+}
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: blast -u URL -b body.json [-i call_id] "
-	    "[-k key.pem -A app_id -T tid]\n"
-	    "             [-c connections] [-r rate] [-d seconds]\n");
+	fprintf(stderr, "usage: blast -u URL -b body.json [-i id] "
+	    "[-l id -L list] [-o ids_out]\n"
+	    "             [-k key.pem -A app_id -T tid | -a secret_file]\n"
+	    "             [-c connections] [-r rate] [-d seconds] [-n posts] "
+	    "[-w]\n");
 	exit(2);
 }
 
@@ -292,31 +517,45 @@ main(int argc, char *argv[])
 	struct evhttp_uri	*uri;
 	struct timeval		 tv = { 0, 1000 };
 	struct event		*give_up;
-	const char		*url = NULL, *bodyfile = NULL, *id = NULL;
+	const char		*url = NULL, *bodyfile = NULL, *listfile = NULL;
 	const char		*keyfile = NULL, *app = NULL, *tid = NULL;
-	char			*at;
+	const char		*listed = NULL, *outfile = NULL;
+	const char		*secretfile = NULL;
 	double			 secs = 5, took;
 	int			 ch, i;
 
 	memset(&b, 0, sizeof(b));
 	b.nconns = 32;
-	while ((ch = getopt(argc, argv, "A:b:c:d:i:k:r:T:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:a:b:c:d:i:k:L:l:n:o:r:T:u:w")) !=
+	    -1) {
 		switch (ch) {
 		case 'A': app = optarg; break;
+		case 'a': secretfile = optarg; break;
 		case 'b': bodyfile = optarg; break;
 		case 'c': b.nconns = atoi(optarg); break;
 		case 'd': secs = atof(optarg); break;
-		case 'i': id = optarg; break;
+		case 'i': b.fresh_form = optarg; break;
 		case 'k': keyfile = optarg; break;
+		case 'L': listfile = optarg; break;
+		case 'l': listed = optarg; break;
+		case 'n': b.limit = strtoull(optarg, NULL, 10); break;
+		case 'o': outfile = optarg; break;
 		case 'r': b.rate = atoll(optarg); break;
 		case 'T': tid = optarg; break;
 		case 'u': url = optarg; break;
+		case 'w': b.wait = 1; break;
 		default: usage();
 		}
 	}
 	if (url == NULL || bodyfile == NULL || b.nconns < 1 ||
 	    b.nconns > MAX_CONNS || b.rate < 0 || secs <= 0 ||
-	    (keyfile != NULL && (app == NULL || tid == NULL)))
+	    (keyfile != NULL && (app == NULL || tid == NULL)) ||
+	    (keyfile != NULL && secretfile != NULL) ||
+	    ((listed == NULL) != (listfile == NULL)) ||
+	    (outfile != NULL && b.fresh_form == NULL))
+		usage();
+	b.fresh_len = b.fresh_form != NULL ? strlen(b.fresh_form) : 0;
+	if (b.fresh_len > MAX_ID)
 		usage();
 	if (sodium_init() < 0)
 		return 1;
@@ -328,15 +567,24 @@ main(int argc, char *argv[])
 	b.path = evhttp_uri_get_path(uri) != NULL ? evhttp_uri_get_path(uri) :
 	    "/";
 	b.body = read_file(bodyfile, &b.bodylen);
-	b.id = id;
-	b.idlen = id != NULL ? strlen(id) : 0;
-	if (b.idlen > 128)
-		usage();
-	for (at = b.body; b.idlen > 0 && (at = strstr(at, id)) != NULL &&
-	    b.nid < 64; at += b.idlen)
-		b.idoff[b.nid++] = (size_t)(at - b.body);
+	if (b.fresh_form != NULL)
+		find_holes(&b, b.fresh_form, HOLE_FRESH);
+	if (listfile != NULL) {
+		read_list(&b, listfile);
+		find_holes(&b, listed, HOLE_LIST);
+		/* Each listed id once: the run ends with the list. */
+		if (b.limit == 0 || b.limit > b.nlist)
+			b.limit = b.nlist;
+	}
+	sort_holes(&b);
+	if (outfile != NULL && (b.ids_out = fopen(outfile, "w")) == NULL) {
+		perror(outfile);
+		return 2;
+	}
 	if (keyfile != NULL)
 		b.authz = make_authz(keyfile, app, tid);
+	else if (secretfile != NULL)
+		b.authz = secret_authz(secretfile);
 	if ((b.base = event_base_new()) == NULL)
 		return 1;
 	for (i = 0; i < b.nconns; i++) {
@@ -347,12 +595,15 @@ main(int argc, char *argv[])
 	}
 	b.start_us = now_us();
 	b.end_us = b.start_us + (uint64_t)(secs * 1e6);
+	if (b.wait)
+		wait_listening(&b);
 	if (b.rate == 0) {
-		for (i = 0; i < b.nconns; i++)
+		for (i = 0; i < b.nconns && !used_up(&b); i++)
 			send_one(&b, b.start_us);
 	} else {
 		b.tick = event_new(b.base, -1, EV_PERSIST, on_tick, &b);
 		event_add(b.tick, &tv);
+		b.ticking = 1;
 	}
 	give_up = evtimer_new(b.base, on_give_up, b.base);
 	tv.tv_sec = (time_t)secs + DRAIN_SEC;
@@ -366,12 +617,18 @@ main(int argc, char *argv[])
 	qsort(b.lat, b.nlat, sizeof(*b.lat), cmp_u32);
 	printf("{\"sent\":%llu,\"ok\":%llu,\"failed\":%llu,\"seconds\":%.2f,"
 	    "\"rps\":%.0f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"p999_ms\":%.2f,"
-	    "\"max_ms\":%.2f}\n", (unsigned long long)b.sent,
-	    (unsigned long long)b.ok, (unsigned long long)b.failed, took,
-	    b.ok / took, quantile_ms(&b, 0.5), quantile_ms(&b, 0.99),
-	    quantile_ms(&b, 0.999), b.nlat ? b.lat[b.nlat - 1] / 1000.0 : 0);
+	    "\"max_ms\":%.2f,\"first_ok_unix_us\":%llu}\n",
+	    (unsigned long long)b.sent, (unsigned long long)b.ok,
+	    (unsigned long long)b.failed, took, b.ok / took,
+	    quantile_ms(&b, 0.5), quantile_ms(&b, 0.99),
+	    quantile_ms(&b, 0.999), b.nlat ? b.lat[b.nlat - 1] / 1000.0 : 0,
+	    (unsigned long long)b.first_ok_unix_us);
 	/* Out before any exit handler (a sanitizer's) can end the process. */
 	fflush(stdout);
+	if (b.ids_out != NULL && fclose(b.ids_out) == EOF) {
+		perror(outfile);
+		return 1;
+	}
 	for (i = 0; i < b.nconns; i++)
 		evhttp_connection_free(b.conns[i]);
 	if (b.tick != NULL)
@@ -381,6 +638,8 @@ main(int argc, char *argv[])
 	evhttp_uri_free(uri);
 	free(b.lat);
 	free(b.body);
+	free(b.list);
+	free(b.listbuf);
 	free(b.authz);
 	return 0;
 }
