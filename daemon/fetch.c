@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
 
 #include "fetch.h"
 #include "log.h"
+#include "polrecd.h"
 #include "xmalloc.h"
 
 #define FETCH_MAX_RESPONSE_DEFAULT	(1024 * 1024)
@@ -89,10 +89,16 @@ static void	 drain(struct fetch *);
 static uint64_t
 now_ms(void)
 {
-	struct timespec	 ts;
+	return polrecd_now_us() / 1000;
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+/* Out of the queue, neither waiting nor handed to curl. */
+static void
+unqueue(struct fetch_xfer *x)
+{
+	TAILQ_REMOVE(&x->fx_fetch->f_queue[x->fx_prio], x, fx_qentry);
+	x->fx_fetch->f_nqueued--;
+	x->fx_state = XFER_NEW;
 }
 
 static size_t
@@ -110,10 +116,9 @@ xfer_free(struct fetch_xfer *x)
 	if (x == NULL)
 		return;
 	LIST_REMOVE(x, fx_entry);
-	if (x->fx_state == XFER_QUEUED) {
-		TAILQ_REMOVE(&x->fx_fetch->f_queue[x->fx_prio], x, fx_qentry);
-		x->fx_fetch->f_nqueued--;
-	} else if (x->fx_state == XFER_ACTIVE) {
+	if (x->fx_state == XFER_QUEUED)
+		unqueue(x);
+	else if (x->fx_state == XFER_ACTIVE) {
 		curl_multi_remove_handle(x->fx_fetch->f_multi, x->fx_easy);
 		x->fx_fetch->f_nactive--;
 	}
@@ -383,11 +388,8 @@ on_expire(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (x->fx_state == XFER_QUEUED) {
-		TAILQ_REMOVE(&x->fx_fetch->f_queue[x->fx_prio], x, fx_qentry);
-		x->fx_fetch->f_nqueued--;
-		x->fx_state = XFER_NEW;
-	}
+	if (x->fx_state == XFER_QUEUED)
+		unqueue(x);
 	if (x->fx_why == NULL) {
 		x->fx_why = "no connection free before the timeout";
 		x->fx_fetch->f_expired++;
@@ -418,9 +420,7 @@ drain(struct fetch *f)
 		for (x = TAILQ_FIRST(&f->f_queue[p]); x != NULL &&
 		    f->f_nactive < cap(f); x = next) {
 			next = TAILQ_NEXT(x, fx_qentry);
-			TAILQ_REMOVE(&f->f_queue[p], x, fx_qentry);
-			f->f_nqueued--;
-			x->fx_state = XFER_NEW;
+			unqueue(x);
 			if ((rv = xfer_add(x, now)) == 0) {
 				evtimer_del(x->fx_expire);
 				continue;
