@@ -28,6 +28,7 @@
 #include "conf.h"
 #include "ctl.h"
 #include "decide.h"
+#include "fetch.h"
 #include "graph.h"
 #include "group.h"
 #include "keyfile.h"
@@ -869,6 +870,7 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
     const char **err)
 {
 	const struct stats	*st = &cc->cc_ctl->c_sc->sc_stats;
+	struct fetch_stats	 fs;
 	cJSON			*o;
 
 	(void)argc;
@@ -970,6 +972,16 @@ cmd_show_stats(struct control_client *cc, int argc, char **argv,
 	    (double)cc->cc_ctl->c_dropped);
 	cJSON_AddNumberToObject(o, "http_connections_open",
 	    (double)http_open_connections(cc->cc_ctl->c_sc->sc_http));
+	/* Outbound requests waiting for a connection ([graph]
+	 * max_connections), under way, and run out of time waiting. */
+	fetch_stats(cc->cc_ctl->c_sc->sc_fetch, &fs);
+	cJSON_AddNumberToObject(o, "outbound_queued", (double)fs.queued);
+	cJSON_AddNumberToObject(o, "outbound_queued_max",
+	    (double)fs.queued_max);
+	cJSON_AddNumberToObject(o, "outbound_active", (double)fs.active);
+	cJSON_AddNumberToObject(o, "outbound_waited", (double)fs.waited);
+	cJSON_AddNumberToObject(o, "outbound_queue_expired",
+	    (double)fs.expired);
 	return o;
 }
 

@@ -1,6 +1,7 @@
 /* HTTP client: libcurl multi on the libevent loop (curl's hiperfifo pattern). */
 #include <sys/queue.h>
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -10,14 +11,18 @@
 
 #include "fetch.h"
 #include "log.h"
+#include "polrecd.h"
 #include "xmalloc.h"
 
 #define FETCH_MAX_RESPONSE_DEFAULT	(1024 * 1024)
 #define FETCH_MAX_RESPONSE_HEADERS	64
 #define FETCH_MAX_HEADER_LINE		8192
 
+#define FETCH_PRIORITIES	2
+
 struct fetch_xfer;
 LIST_HEAD(fetch_xfers, fetch_xfer);
+TAILQ_HEAD(fetch_queue, fetch_xfer);
 
 struct fetch {
 	struct event_base	*f_base;
@@ -25,6 +30,22 @@ struct fetch {
 	CURLM			*f_multi;
 	struct event		*f_timer;
 	int			 f_running;
+	/* Waiting for a slot, by priority (FETCH_URGENT first). */
+	struct fetch_queue	 f_queue[FETCH_PRIORITIES];
+	size_t			 f_nqueued;
+	size_t			 f_nactive;	/* handed to curl */
+	size_t			 f_queued_max;
+	unsigned long long	 f_expired;
+	unsigned long long	 f_waited;
+	long			 f_max_conns;
+	long			 f_streams;	/* 1, or FETCH_STREAMS once
+						   HTTP/2 was seen */
+};
+
+enum xfer_state {
+	XFER_NEW = 0,		/* neither queued nor handed to curl */
+	XFER_QUEUED,
+	XFER_ACTIVE,
 };
 
 /* One per socket curl asks us to watch; freed on CURL_POLL_REMOVE. */
@@ -50,9 +71,41 @@ struct fetch_xfer {
 	fetch_cb		 fx_cb;
 	void			*fx_arg;
 	char			 fx_error[CURL_ERROR_SIZE];
+	enum xfer_state		 fx_state;
+	enum fetch_priority	 fx_prio;
+	TAILQ_ENTRY(fetch_xfer)	 fx_qentry;
+	uint64_t		 fx_since_ms;	/* fetch_start, monotonic */
+	long			 fx_timeout_ms;	/* from fx_since_ms */
+	long			 fx_connect_ms;
+	/* While queued: fires at the timeout, or at once to report a
+	 * transfer that could not be handed to curl. */
+	struct event		*fx_expire;
+	const char		*fx_why;	/* static: why it failed */
 };
 
 static void	 check_multi_info(struct fetch *);
+static void	 drain(struct fetch *);
+
+static uint64_t
+now_ms(void)
+{
+	return polrecd_now_us() / 1000;
+}
+
+/* Out of the queue, neither waiting nor handed to curl. */
+static void
+unqueue(struct fetch_xfer *x)
+{
+	TAILQ_REMOVE(&x->fx_fetch->f_queue[x->fx_prio], x, fx_qentry);
+	x->fx_fetch->f_nqueued--;
+	x->fx_state = XFER_NEW;
+}
+
+static size_t
+cap(const struct fetch *f)
+{
+	return (size_t)f->f_max_conns * (size_t)f->f_streams;
+}
 
 static void
 xfer_free(struct fetch_xfer *x)
@@ -63,10 +116,16 @@ xfer_free(struct fetch_xfer *x)
 	if (x == NULL)
 		return;
 	LIST_REMOVE(x, fx_entry);
-	if (x->fx_easy != NULL) {
+	if (x->fx_state == XFER_QUEUED)
+		unqueue(x);
+	else if (x->fx_state == XFER_ACTIVE) {
 		curl_multi_remove_handle(x->fx_fetch->f_multi, x->fx_easy);
-		curl_easy_cleanup(x->fx_easy);
+		x->fx_fetch->f_nactive--;
 	}
+	if (x->fx_expire != NULL)
+		event_free(x->fx_expire);
+	if (x->fx_easy != NULL)
+		curl_easy_cleanup(x->fx_easy);
 	/* Request headers can hold credentials (Authorization). */
 	for (l = x->fx_headers; l != NULL; l = l->next)
 		explicit_bzero(l->data, strlen(l->data));
@@ -241,6 +300,7 @@ check_multi_info(struct fetch *f)
 	CURLcode		 result;
 	CURL			*easy;
 	char			*priv;
+	long			 version;
 	int			 left;
 
 	while ((msg = curl_multi_info_read(f->f_multi, &left)) != NULL) {
@@ -264,10 +324,166 @@ check_multi_info(struct fetch *f)
 		curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME, &r.seconds);
 		r.body = x->fx_resp != NULL ? x->fx_resp : "";
 		r.body_len = x->fx_resp_len;
+		if (f->f_streams == 1 && curl_easy_getinfo(easy,
+		    CURLINFO_HTTP_VERSION, &version) == CURLE_OK &&
+		    version >= CURL_HTTP_VERSION_2_0) {
+			/* A connection carries many requests now. */
+			f->f_streams = FETCH_STREAMS;
+			log_info("fetch: HTTP/2 in use; up to %zu requests at "
+			    "once", cap(f));
+		}
+		/* The slot is free before the callback, which may start
+		 * another transfer. */
+		if (x->fx_state == XFER_ACTIVE) {
+			curl_multi_remove_handle(f->f_multi, x->fx_easy);
+			x->fx_state = XFER_NEW;
+			f->f_nactive--;
+		}
 		if (x->fx_cb != NULL)
 			x->fx_cb(&r, x->fx_arg);
 		xfer_free(x);
 	}
+	drain(f);
+}
+
+/*
+ * Hand the transfer to curl with what is left of its timeout: the time
+ * it waited counts, so a queued answer is never sent after its budget.
+ * 1: no time left (left to its expiry event), -1: curl refused it.
+ */
+static int
+xfer_add(struct fetch_xfer *x, uint64_t now)
+{
+	struct fetch	*f = x->fx_fetch;
+	CURLMcode	 mrc;
+	long		 left;
+
+	left = x->fx_timeout_ms - (long)(now - x->fx_since_ms);
+	if (left < 1)
+		return 1;
+	curl_easy_setopt(x->fx_easy, CURLOPT_TIMEOUT_MS, left);
+	curl_easy_setopt(x->fx_easy, CURLOPT_CONNECTTIMEOUT_MS,
+	    x->fx_connect_ms < left ? x->fx_connect_ms : left);
+	if ((mrc = curl_multi_add_handle(f->f_multi, x->fx_easy)) !=
+	    CURLM_OK) {
+		log_warnx("fetch: curl_multi_add_handle: %s",
+		    curl_multi_strerror(mrc));
+		return -1;
+	}
+	x->fx_state = XFER_ACTIVE;
+	f->f_nactive++;
+	return 0;
+}
+
+/*
+ * A queued transfer's timeout ran out, or it could not be handed to
+ * curl: its owner hears so from the loop, never from inside fetch_start
+ * or fetch_cancel, where a callback could free what the caller holds.
+ */
+static void
+on_expire(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch_xfer	*x = arg;
+	struct fetch_response	 r;
+
+	(void)fd;
+	(void)what;
+	if (x->fx_state == XFER_QUEUED)
+		unqueue(x);
+	if (x->fx_why == NULL) {
+		x->fx_why = "no connection free before the timeout";
+		x->fx_fetch->f_expired++;
+	}
+	memset(&r, 0, sizeof(r));
+	r.xfer = x;
+	r.unsent = 1;
+	r.error = x->fx_why;
+	r.body = "";
+	r.seconds = (double)(now_ms() - x->fx_since_ms) / 1000.0;
+	if (x->fx_cb != NULL)
+		x->fx_cb(&r, x->fx_arg);
+	xfer_free(x);
+}
+
+/* Start waiting transfers while there are slots, urgent ones first. */
+static void
+drain(struct fetch *f)
+{
+	struct fetch_xfer	*x, *next;
+	uint64_t		 now;
+	int			 p, rv;
+
+	if (f->f_nqueued == 0)
+		return;
+	now = now_ms();
+	for (p = FETCH_PRIORITIES - 1; p >= 0; p--)
+		for (x = TAILQ_FIRST(&f->f_queue[p]); x != NULL &&
+		    f->f_nactive < cap(f); x = next) {
+			next = TAILQ_NEXT(x, fx_qentry);
+			unqueue(x);
+			if ((rv = xfer_add(x, now)) == 0) {
+				evtimer_del(x->fx_expire);
+				continue;
+			}
+			/* Reported from the loop by its expiry event. */
+			if (rv == -1)
+				x->fx_why = "cannot start the transfer";
+			evtimer_del(x->fx_expire);
+			event_active(x->fx_expire, EV_TIMEOUT, 1);
+		}
+}
+
+static int
+enqueue(struct fetch_xfer *x)
+{
+	struct fetch	*f = x->fx_fetch;
+	struct timeval	 tv;
+
+	if ((x->fx_expire = evtimer_new(f->f_base, on_expire, x)) == NULL)
+		return -1;
+	tv.tv_sec = x->fx_timeout_ms / 1000;
+	tv.tv_usec = (x->fx_timeout_ms % 1000) * 1000;
+	if (evtimer_add(x->fx_expire, &tv) == -1)
+		return -1;
+	TAILQ_INSERT_TAIL(&f->f_queue[x->fx_prio], x, fx_qentry);
+	x->fx_state = XFER_QUEUED;
+	f->f_nqueued++;
+	f->f_waited++;
+	if (f->f_nqueued > f->f_queued_max)
+		f->f_queued_max = f->f_nqueued;
+	return 0;
+}
+
+void
+fetch_set_limits(struct fetch *f, long max_connections)
+{
+	if (max_connections < 1)
+		max_connections = FETCH_MAX_CONNECTIONS_DEFAULT;
+	f->f_max_conns = max_connections;
+	/*
+	 * Bounded: a burst once ran the host out of ephemeral ports.  The
+	 * connection cache holds as many, so that none is closed only to
+	 * be opened again.
+	 */
+	curl_multi_setopt(f->f_multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+	    max_connections);
+	curl_multi_setopt(f->f_multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+	    max_connections);
+	curl_multi_setopt(f->f_multi, CURLMOPT_MAXCONNECTS, max_connections);
+	drain(f);
+}
+
+void
+fetch_stats(const struct fetch *f, struct fetch_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (f == NULL)
+		return;
+	st->queued = f->f_nqueued;
+	st->active = f->f_nactive;
+	st->queued_max = f->f_queued_max;
+	st->expired = f->f_expired;
+	st->waited = f->f_waited;
 }
 
 struct fetch *
@@ -278,6 +494,9 @@ fetch_new(struct event_base *base)
 	f = xcalloc(1, sizeof(*f));
 	f->f_base = base;
 	LIST_INIT(&f->f_xfers);
+	TAILQ_INIT(&f->f_queue[FETCH_NORMAL]);
+	TAILQ_INIT(&f->f_queue[FETCH_URGENT]);
+	f->f_streams = 1;
 	if ((f->f_multi = curl_multi_init()) == NULL ||
 	    (f->f_timer = evtimer_new(base, on_timer, f)) == NULL) {
 		log_warnx("fetch: cannot initialise curl multi");
@@ -288,8 +507,11 @@ fetch_new(struct event_base *base)
 	curl_multi_setopt(f->f_multi, CURLMOPT_SOCKETDATA, f);
 	curl_multi_setopt(f->f_multi, CURLMOPT_TIMERFUNCTION, multi_timer_cb);
 	curl_multi_setopt(f->f_multi, CURLMOPT_TIMERDATA, f);
-	/* Keep connections to Graph warm and reuse them. */
-	curl_multi_setopt(f->f_multi, CURLMOPT_MAXCONNECTS, 32L);
+	/* HTTP/2 where the server offers it: many requests a connection. */
+	curl_multi_setopt(f->f_multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(f->f_multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
+	    (long)FETCH_STREAMS);
+	fetch_set_limits(f, FETCH_MAX_CONNECTIONS_DEFAULT);
 	return f;
 }
 
@@ -314,7 +536,6 @@ fetch_start(struct fetch *f, const struct fetch_request *req, fetch_cb cb,
 {
 	struct fetch_xfer	*x;
 	struct curl_slist	*l;
-	CURLMcode		 mrc;
 	int			 i;
 
 	x = xcalloc(1, sizeof(*x));
@@ -322,6 +543,12 @@ fetch_start(struct fetch *f, const struct fetch_request *req, fetch_cb cb,
 	LIST_INSERT_HEAD(&f->f_xfers, x, fx_entry);
 	x->fx_cb = cb;
 	x->fx_arg = arg;
+	x->fx_since_ms = now_ms();
+	x->fx_prio = req->priority == FETCH_URGENT ? FETCH_URGENT :
+	    FETCH_NORMAL;
+	x->fx_timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : 10000L;
+	x->fx_connect_ms = req->connect_timeout_ms > 0 ?
+	    req->connect_timeout_ms : 3000L;
 	x->fx_resp_max = req->max_response > 0 ? req->max_response :
 	    FETCH_MAX_RESPONSE_DEFAULT;
 	if ((x->fx_easy = curl_easy_init()) == NULL) {
@@ -346,10 +573,14 @@ fetch_start(struct fetch *f, const struct fetch_request *req, fetch_cb cb,
 	curl_easy_setopt(x->fx_easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(x->fx_easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(x->fx_easy, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(x->fx_easy, CURLOPT_TIMEOUT_MS,
-	    req->timeout_ms > 0 ? req->timeout_ms : 10000L);
-	curl_easy_setopt(x->fx_easy, CURLOPT_CONNECTTIMEOUT_MS,
-	    req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 3000L);
+	/*
+	 * HTTP/2 over TLS when offered (plain http stays HTTP/1.1), and a
+	 * new transfer waits to share a connection being set up rather
+	 * than open one more: fewer connections, fewer ports.
+	 */
+	curl_easy_setopt(x->fx_easy, CURLOPT_HTTP_VERSION,
+	    (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(x->fx_easy, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(x->fx_easy, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)x->fx_resp_max);
 	curl_easy_setopt(x->fx_easy, CURLOPT_USERAGENT, "polrecd");
@@ -372,15 +603,16 @@ fetch_start(struct fetch *f, const struct fetch_request *req, fetch_cb cb,
 			    (curl_off_t)req->body_len);
 		}
 	}
-	if ((mrc = curl_multi_add_handle(f->f_multi, x->fx_easy)) !=
-	    CURLM_OK) {
-		log_warnx("fetch: curl_multi_add_handle: %s",
-		    curl_multi_strerror(mrc));
+	/* Straight to curl while there are slots and nobody waits. */
+	if (f->f_nqueued == 0 && f->f_nactive < cap(f)) {
+		if (xfer_add(x, x->fx_since_ms) != 0)
+			goto fail;
+	} else if (enqueue(x) == -1) {
+		log_warnx("fetch: cannot queue a transfer");
 		goto fail;
 	}
 	return x;
 fail:
-	/* Not added to the multi handle: xfer_free's remove is a no-op. */
 	xfer_free(x);
 	return NULL;
 }
@@ -388,5 +620,11 @@ fail:
 void
 fetch_cancel(struct fetch_xfer *x)
 {
+	struct fetch	*f;
+
+	if (x == NULL)
+		return;
+	f = x->fx_fetch;
 	xfer_free(x);
+	drain(f);
 }

@@ -315,8 +315,11 @@ on_response(const struct fetch_response *r, void *arg)
 	if (res.request_id == NULL && res.gerr.request_id[0] != '\0')
 		res.request_id = res.gerr.request_id;
 	op->go_sc->sc_stats.graph_failures++;
-	/* Sent, and no word on whether Graph acted on it (503: it did not). */
-	if (!r->ok || (r->status >= 500 && r->status != 503))
+	/*
+	 * Sent, and no word on whether Graph acted on it (503: it did not;
+	 * nor when it never left the queue).
+	 */
+	if ((!r->ok && !r->unsent) || (r->status >= 500 && r->status != 503))
 		op->go_unsure = 1;
 
 	if (r->ok && r->status == 401 && op->go_auth == GRAPH_AUTH_TOKEN &&
@@ -429,6 +432,13 @@ attempt(struct graph_op *op)
 		req.timeout_ms = 1;
 	req.connect_timeout_ms = req.timeout_ms < 3000 ? req.timeout_ms : 3000;
 	req.max_response = op->go_max_response;
+	/*
+	 * A deadline means an invitation is waiting (the answer or reject,
+	 * the media agent's blob for it): ahead of keepAlive and the rest
+	 * when the connections are all busy.  The queue's wait comes out
+	 * of timeout_ms, so the deadline holds.
+	 */
+	req.priority = op->go_deadline_us != 0 ? FETCH_URGENT : FETCH_NORMAL;
 	op->go_xfer = fetch_start(op->go_sc->sc_fetch, &req, on_response, op);
 	explicit_bzero(authz, sizeof(authz));
 	if (op->go_xfer == NULL) {

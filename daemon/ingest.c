@@ -233,16 +233,16 @@ add_what(cJSON *d, const struct notification *n)
  * entry is sealed (it names people).  The clear columns are the leg's
  * (tenant, chain, policy, recorders) when polrecd holds one for a
  * notification that is not an invitation, else the notification's own.
- * tenant, when not NULL, is the call's tenant as polrecd knows it; tid,
- * when not NULL, the token's, for a request refused for it.
+ * leg is that leg, as the caller found it (one look-up a notification),
+ * or NULL.  tenant, when not NULL, is the call's tenant as polrecd knows
+ * it; tid, when not NULL, the token's, for a request refused for it.
  */
 static void
 journal_request(struct inbound *in, const struct notification *n,
-    const char *outcome, const char *reason, int status, const char *tenant,
-    const char *tid, const char *reply)
+    const struct call_leg *leg, const char *outcome, const char *reason,
+    int status, const char *tenant, const char *tid, const char *reply)
 {
 	struct trail_event	 ev;
-	const struct call_leg	*leg = NULL;
 	cJSON			*d, *r;
 	char			*detail, *personal = NULL;
 	char			*paired = NULL, *other = NULL;
@@ -276,8 +276,8 @@ journal_request(struct inbound *in, const struct notification *n,
 	ev.msg_id = in->in_replay_id != NULL ? in->in_replay_id : NULL;
 	ev.latency_us = (int64_t)(polrecd_now_us() - in->in_arrival);
 	ev.detail = detail;
-	if (n != NULL && !notif_is_invitation(n) && n->call_id[0] != '\0')
-		leg = legs_find(in->in_sc, n->call_id);
+	if (n == NULL || notif_is_invitation(n))
+		leg = NULL;
 	if (leg != NULL) {
 		journal_event_leg(&ev, leg);
 		if (tenant != NULL)
@@ -593,7 +593,8 @@ check_tenants(struct inbound *in, const struct notif_batch *batch,
 		else
 			continue;
 		refused++;
-		journal_request(in, n, "refused", why, 403, tenant, tid, NULL);
+		journal_request(in, n, notif_is_invitation(n) ? NULL : leg,
+		    "refused", why, 403, tenant, tid, NULL);
 		if (auth_log_allowed())
 			log_warnx("call %s: notification refused (403): "
 			    "%s; call tenant %s token tid %s; peer %s msg %s",
@@ -623,6 +624,7 @@ process(struct inbound *in, long long expires, const char *tid)
 	char				*r, *resp = NULL;
 	char				 err[128];
 	struct notify_req		 nreq;
+	struct call_leg			*leg;
 	size_t				 len, i, refused, not_served;
 	int				 unknown;
 
@@ -630,8 +632,8 @@ process(struct inbound *in, long long expires, const char *tid)
 	    replay_find(sc->sc_replay, in->in_replay_id, now_unix());
 	if (seen != NULL) {
 		sc->sc_stats.replays++;
-		journal_request(in, NULL, "replayed", NULL, seen->status, NULL,
-		    NULL, NULL);
+		journal_request(in, NULL, NULL, "replayed", NULL, seen->status,
+		    NULL, NULL, NULL);
 		log_info("msg %s: replayed; answered as before (%d), not "
 		    "acted on again", in->in_msgid, seen->status);
 		if (seen->status == 302)
@@ -711,11 +713,18 @@ process(struct inbound *in, long long expires, const char *tid)
 		sc->sc_stats.notifications_received++;
 		note_outcome(sc, notif_kind_name(batch->v[i].kind),
 		    "accepted");
-		unknown = !notif_is_invitation(&batch->v[i]) &&
-		    legs_find(sc, batch->v[i].call_id) == NULL;
+		/*
+		 * The leg, looked up once for all that this notification
+		 * does: only an invitation creates or frees a leg, and it
+		 * looks up its own.
+		 */
+		leg = notif_is_invitation(&batch->v[i]) ||
+		    batch->v[i].call_id[0] == '\0' ? NULL :
+		    legs_find(sc, batch->v[i].call_id);
+		unknown = !notif_is_invitation(&batch->v[i]) && leg == NULL;
 		if (!notif_is_invitation(&batch->v[i]) &&
 		    batch->v[i].kind != NOTIF_KIND_JOINING)
-			journal_request(in, &batch->v[i], "accepted",
+			journal_request(in, &batch->v[i], leg, "accepted",
 			    unknown ? "unknown_call" : NULL, 202, NULL, NULL,
 			    NULL);
 		/*
@@ -732,21 +741,22 @@ process(struct inbound *in, long long expires, const char *tid)
 		 * is not decided (joins_not_answered says why).
 		 */
 		if (batch->v[i].kind == NOTIF_KIND_JOINING && resp != NULL) {
-			journal_request(in, &batch->v[i], "accepted",
+			journal_request(in, &batch->v[i], leg, "accepted",
 			    unknown ? "unknown_call" : NULL, 200, NULL, NULL,
 			    NULL);
-			joins_not_answered(sc, &batch->v[i], in->in_msgid);
+			joins_not_answered(sc, leg, &batch->v[i],
+			    in->in_msgid);
 			continue;
 		}
 		/* Decided now; Graph requests go out from the loop. */
-		r = legs_notify(sc, &batch->v[i], in->in_arrival, &nreq);
+		r = legs_notify(sc, leg, &batch->v[i], in->in_arrival, &nreq);
 		/* An invitation's reply is known once it is decided. */
 		if (notif_is_invitation(&batch->v[i]))
-			journal_request(in, &batch->v[i], "accepted", NULL,
-			    nreq.nr_status != 0 ? nreq.nr_status : 202, NULL,
-			    NULL, NULL);
+			journal_request(in, &batch->v[i], NULL, "accepted",
+			    NULL, nreq.nr_status != 0 ? nreq.nr_status : 202,
+			    NULL, NULL, NULL);
 		else if (batch->v[i].kind == NOTIF_KIND_JOINING)
-			journal_request(in, &batch->v[i], "accepted",
+			journal_request(in, &batch->v[i], leg, "accepted",
 			    unknown ? "unknown_call" : NULL, 200, NULL, NULL, r);
 		if (r != NULL)
 			resp = r;

@@ -243,14 +243,12 @@ joins_decide(struct polrecd *sc, struct call_leg *leg,
  * get through.
  */
 void
-joins_not_answered(struct polrecd *sc, const struct notification *n,
-    const char *msgid)
+joins_not_answered(struct polrecd *sc, const struct call_leg *leg,
+    const struct notification *n, const char *msgid)
 {
-	const struct call_leg	*leg;
 	const char		*pid;
 	char			 who[80];
 
-	leg = n->call_id[0] != '\0' ? legs_find(sc, n->call_id) : NULL;
 	pid = participant_of(&n->joining.call);
 	sc->sc_stats.joins_not_answered++;
 	journal_member(sc, leg, n->call_id[0] != '\0' ? n->call_id : NULL,

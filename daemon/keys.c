@@ -150,6 +150,8 @@ get_document(struct keys *k, const char *url, fetch_cb cb)
 	req.headers[0] = "Accept: application/json";
 	req.timeout_ms = KEYS_FETCH_TIMEOUT_MS;
 	req.max_response = KEYS_MAX_DOCUMENT;
+	/* Notifications, invitations among them, wait for the keys. */
+	req.priority = FETCH_URGENT;
 	k->k_xfer = fetch_start(k->k_sc->sc_fetch, &req, cb, k);
 	return k->k_xfer != NULL ? 0 : -1;
 }

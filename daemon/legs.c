@@ -4,7 +4,6 @@
  * Ended legs stay a few minutes as tombstones, so that a duplicate
  * invitation or a late notification is recognised, then are freed.
  */
-#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "conf.h"
 #include "graph.h"
 #include "group.h"
+#include "idmap.h"
 #include "keyfile.h"
 #include "legs.h"
 #include "log.h"
@@ -30,14 +30,13 @@
 #define TERMINATION_MAX	256	/* bytes of terminationReason kept */
 
 struct legs {
-	void			*root;		/* tsearch tree by id */
+	struct idmap		*byid;		/* every leg, live or ended */
 	struct call_legq	 live;
 	struct call_legq	 ended;		/* oldest end first */
 	struct call_legq	 dirty;		/* rows to write */
 	size_t			 nlive;
 	int64_t			 forget_before;	/* delete ended rows older */
-	void			*interned;	/* tsearch tree of strings */
-	size_t			 ninterned;
+	struct idmap		*interned;	/* each string its own value */
 	/* Roster and group hashes: from key_dir/state.key, so the hashes
 	 * in the database mean the same after a restart. */
 	unsigned char		 key[ROSTER_KEYBYTES];
@@ -45,13 +44,6 @@ struct legs {
 
 static void	 journal_ended(struct polrecd *, const struct call_leg *,
 		    const char *);
-
-static int
-leg_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct call_leg *)a)->cl_id,
-	    ((const struct call_leg *)b)->cl_id);
-}
 
 _Static_assert(ROSTER_KEYBYTES == GROUP_KEYBYTES,
     "rosters and groups hash participants alike");
@@ -70,6 +62,9 @@ legs_init(struct polrecd *sc)
 		return -1;
 	}
 	l = xcalloc(1, sizeof(*l));
+	if ((l->byid = idmap_new()) == NULL ||
+	    (l->interned = idmap_new()) == NULL)
+		fatalx("legs: out of memory");
 	TAILQ_INIT(&l->live);
 	TAILQ_INIT(&l->ended);
 	TAILQ_INIT(&l->dirty);
@@ -78,12 +73,6 @@ legs_init(struct polrecd *sc)
 	sodium_memzero(master, sizeof(master));
 	sc->sc_legs = l;
 	return 0;
-}
-
-static int
-str_cmp(const void *a, const void *b)
-{
-	return strcmp(a, b);
 }
 
 /*
@@ -95,19 +84,19 @@ const char *
 legs_intern(struct polrecd *sc, const char *s)
 {
 	struct legs	*l = sc->sc_legs;
-	void		*p;
+	const char	*p;
 	char		*copy;
 
 	if (s == NULL)
 		return NULL;
-	if ((p = tfind(s, &l->interned, str_cmp)) != NULL)
-		return *(const char **)p;
-	if (l->ninterned >= INTERN_MAX || strlen(s) > INTERN_MAXLEN)
+	if ((p = idmap_get(l->interned, s)) != NULL)
+		return p;
+	if (idmap_count(l->interned) >= INTERN_MAX ||
+	    strlen(s) > INTERN_MAXLEN)
 		return "other";
 	copy = xstrdup(s);
-	if (tsearch(copy, &l->interned, str_cmp) == NULL)
-		fatalx("tsearch: out of memory");
-	l->ninterned++;
+	if (idmap_put(l->interned, copy, copy) != 0)
+		fatalx("legs_intern: out of memory");
 	return copy;
 }
 
@@ -181,6 +170,8 @@ legs_shutdown(struct polrecd *sc)
 {
 	struct legs	*l = sc->sc_legs;
 	struct call_leg	*leg;
+	void		*s;
+	size_t		 pos;
 
 	if (l == NULL)
 		return;
@@ -188,16 +179,20 @@ legs_shutdown(struct polrecd *sc)
 		log_info("stopping with %zu live call leg(s)", l->nlive);
 	while ((leg = TAILQ_FIRST(&l->live)) != NULL) {
 		TAILQ_REMOVE(&l->live, leg, cl_entry);
-		tdelete(leg, &l->root, leg_cmp);
+		idmap_del(l->byid, leg->cl_id);
 		leg_free(leg);
 	}
 	while ((leg = TAILQ_FIRST(&l->ended)) != NULL) {
 		TAILQ_REMOVE(&l->ended, leg, cl_entry);
-		tdelete(leg, &l->root, leg_cmp);
+		idmap_del(l->byid, leg->cl_id);
 		leg_free(leg);
 	}
 	sodium_memzero(l->key, sizeof(l->key));
-	tdestroy(l->interned, free);
+	idmap_free(l->byid);
+	pos = 0;
+	while (idmap_next(l->interned, &pos, NULL, &s))
+		free(s);
+	idmap_free(l->interned);
 	free(l);
 	sc->sc_legs = NULL;
 }
@@ -205,12 +200,7 @@ legs_shutdown(struct polrecd *sc)
 struct call_leg *
 legs_find(struct polrecd *sc, const char *id)
 {
-	struct call_leg	 k;
-	void		*p;
-
-	k.cl_id = (char *)(uintptr_t)id;
-	p = tfind(&k, &sc->sc_legs->root, leg_cmp);
-	return p != NULL ? *(struct call_leg **)p : NULL;
+	return idmap_get(sc->sc_legs->byid, id);
 }
 
 struct call_leg *
@@ -225,8 +215,9 @@ legs_create(struct polrecd *sc, const char *id)
 	leg->cl_state = LEG_INCOMING;
 	leg->cl_result_code = leg->cl_result_subcode = -1;
 	roster_init(&leg->cl_roster);
-	if (tsearch(leg, &l->root, leg_cmp) == NULL)
-		fatalx("tsearch: out of memory");
+	/* The index borrows cl_id, freed only after the leg leaves it. */
+	if (idmap_put(l->byid, leg->cl_id, leg) != 0)
+		fatalx("legs: cannot index call %s", leg->cl_id);
 	TAILQ_INSERT_TAIL(&l->live, leg, cl_entry);
 	l->nlive++;
 	sc->sc_stats.legs_created++;
@@ -283,7 +274,7 @@ legs_discard(struct polrecd *sc, struct call_leg *leg)
 		TAILQ_REMOVE(&l->live, leg, cl_entry);
 		l->nlive--;
 	}
-	tdelete(leg, &l->root, leg_cmp);
+	idmap_del(l->byid, leg->cl_id);
 	leg_free(leg);
 }
 
@@ -302,8 +293,9 @@ legs_restore_one(struct polrecd *sc, const char *id, uint64_t ended_us)
 	leg->cl_restored = 1;
 	leg->cl_result_code = leg->cl_result_subcode = -1;
 	roster_init(&leg->cl_roster);
-	if (tsearch(leg, &l->root, leg_cmp) == NULL)
-		fatalx("tsearch: out of memory");
+	/* The index borrows cl_id, freed only after the leg leaves it. */
+	if (idmap_put(l->byid, leg->cl_id, leg) != 0)
+		fatalx("legs: cannot index call %s", leg->cl_id);
 	leg->cl_ended_us = ended_us;
 	if (ended_us != 0)
 		TAILQ_INSERT_TAIL(&l->ended, leg, cl_entry);
@@ -483,7 +475,7 @@ legs_expire(struct polrecd *sc)
 	while ((leg = TAILQ_FIRST(&l->ended)) != NULL &&
 	    leg->cl_ended_us + LEG_KEEP_ENDED_SEC * 1000000ULL <= now) {
 		TAILQ_REMOVE(&l->ended, leg, cl_entry);
-		tdelete(leg, &l->root, leg_cmp);
+		idmap_del(l->byid, leg->cl_id);
 		leg_free(leg);
 		/* Their rows go at the next commit. */
 		l->forget_before = polrecd_utc_us() -
@@ -680,21 +672,21 @@ apply_roster(struct polrecd *sc, struct call_leg *leg,
 }
 
 /*
- * Act on one notification.  A participantJoining gets its decision back
- * as a response body (malloc'd); everything else returns NULL.
+ * Act on one notification.  leg is its leg as the caller looked it up
+ * (legs_find), or NULL; an invitation looks up its own.  A
+ * participantJoining gets its decision back as a response body
+ * (malloc'd); everything else returns NULL.
  */
 char *
-legs_notify(struct polrecd *sc, const struct notification *n,
-    uint64_t arrival_us, struct notify_req *req)
+legs_notify(struct polrecd *sc, struct call_leg *leg,
+    const struct notification *n, uint64_t arrival_us, struct notify_req *req)
 {
-	struct call_leg	*leg;
 	const char	*msgid = req->nr_msgid;
 
 	if (notif_is_invitation(n)) {
 		answer_invitation(sc, n, arrival_us, req);
 		return NULL;
 	}
-	leg = n->call_id[0] != '\0' ? legs_find(sc, n->call_id) : NULL;
 	if (n->kind == NOTIF_KIND_JOINING)
 		return joins_decide(sc, leg, n);
 	if (leg == NULL) {

@@ -142,8 +142,9 @@ struct call_leg	*legs_create(struct polrecd *, const char *id);
 void		 legs_end(struct polrecd *, struct call_leg *, const char *why);
 void		 legs_reopen(struct polrecd *, struct call_leg *);
 void		 legs_discard(struct polrecd *, struct call_leg *);
-char		*legs_notify(struct polrecd *, const struct notification *,
-		    uint64_t arrival_us, struct notify_req *);
+char		*legs_notify(struct polrecd *, struct call_leg *,
+		    const struct notification *, uint64_t arrival_us,
+		    struct notify_req *);
 const unsigned char *legs_key(const struct polrecd *);
 void		 legs_expire(struct polrecd *);
 size_t		 legs_live(const struct polrecd *);
@@ -180,7 +181,7 @@ void		 joins_group_new(struct polrecd *, struct call_leg *);
 char		*joins_decide(struct polrecd *, struct call_leg *,
 		    const struct notification *);
 void		 joins_left(struct polrecd *, struct call_leg *, const char *);
-void		 joins_not_answered(struct polrecd *,
+void		 joins_not_answered(struct polrecd *, const struct call_leg *,
 		    const struct notification *, const char *);
 void		 joins_request_done(struct polrecd *, uint64_t);
 void		 joins_request_drop(struct polrecd *, uint64_t);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "fetch.h"
 #include "graph.h"
 #include "group.h"
 #include "legs.h"
@@ -129,6 +130,7 @@ metrics_write(const struct polrecd *sc, FILE *f)
 {
 	const struct stats	*st = &sc->sc_stats;
 	const struct metrics	*m = &sc->sc_metrics;
+	struct fetch_stats	 fs;
 	long long		 avail;
 
 	metric_head(f, "polrec_build_info", "gauge", "polrecd's version.");
@@ -197,6 +199,16 @@ metrics_write(const struct polrecd *sc, FILE *f)
 	    "then other).", "code", &m->m_graph_code);
 	gauge(f, "polrec_graph_in_flight", "Graph operations under way.",
 	    (double)graph_in_flight());
+	fetch_stats(sc->sc_fetch, &fs);
+	gauge(f, "polrec_outbound_queued",
+	    "Outbound requests waiting for a connection.", (double)fs.queued);
+	gauge(f, "polrec_outbound_active", "Outbound requests under way.",
+	    (double)fs.active);
+	counter(f, "polrec_outbound_waited_total",
+	    "Outbound requests that waited for a connection.", fs.waited);
+	counter(f, "polrec_outbound_queue_expired_total",
+	    "Outbound requests whose time ran out waiting; never sent.",
+	    fs.expired);
 	write_tokens(sc, f);
 	metric_head(f, "polrec_key_fetches_total", "counter",
 	    "Fetches of the notification signing keys, by outcome.");

@@ -246,6 +246,7 @@ reload(struct polrecd *sc, const char *by, char *err, size_t errlen)
 	sc->sc_conf = nc;
 	http_reconfigure(sc->sc_http);
 	tokens_reconfigure(sc->sc_tokens);
+	fetch_set_limits(sc->sc_fetch, (long)nc->graph_max_connections);
 	/* Issuers and the audience may have changed: verify afresh. */
 	tokcache_clear(sc->sc_verified);
 	media_reconfigure(sc);
@@ -371,6 +372,7 @@ main(int argc, char *argv[])
 
 	if ((sc.sc_fetch = fetch_new(sc.sc_base)) == NULL)
 		fatalx("cannot start the HTTP client");
+	fetch_set_limits(sc.sc_fetch, (long)sc.sc_conf->graph_max_connections);
 	sc.sc_replay = replay_new(REPLAY_MAX_ENTRIES);
 	{
 		struct timeval	 tv = { HOUSEKEEPING_SEC, 0 };

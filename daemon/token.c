@@ -405,6 +405,8 @@ token_fetch(struct token *tk)
 	req.body_len = strlen(form);
 	req.timeout_ms = TOKEN_TIMEOUT_MS;
 	req.max_response = 64 * 1024;
+	/* Answers wait for it. */
+	req.priority = FETCH_URGENT;
 	tk->tk_xfer = fetch_start(tk->tk_set->ts_sc->sc_fetch, &req, on_token,
 	    tk);
 	sodium_memzero(form, req.body_len);

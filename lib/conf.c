@@ -100,6 +100,8 @@ static const struct directive directives[] = {
 	    0, 0, NULL },
 	{ "graph", "allow_plain_http", CT_ENUM, S(graph_allow_plain_http), 0,
 	    0, yes_no },
+	{ "graph", "max_connections", CT_UINT, S(graph_max_connections), 1,
+	    10000, NULL },
 	{ "auth", "mode", CT_ENUM, S(auth_mode), 0, 0, auth_modes },
 	{ "auth", "openid_configuration_url", CT_OUTURL,
 	    S(auth_openid_configuration_url), 0, 0, NULL },
@@ -307,6 +309,7 @@ conf_defaults(struct conf *c)
 	c->http_request_deadline = 5;
 	c->http_connection_rate = 1000;
 	c->graph_base_url = xstrdup("https://graph.microsoft.com/v1.0");
+	c->graph_max_connections = 64;
 	c->auth_mode = AUTH_MODE_JWT;
 	c->auth_issuers = list_split(
 	    "https://api.botframework.com https://graph.microsoft.com");

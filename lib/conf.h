@@ -85,6 +85,8 @@ struct conf {
 	char		*graph_client_cert_file;
 	char		*graph_client_key_file;
 	int		 graph_allow_plain_http;	/* 0 no, 1 yes */
+	long long	 graph_max_connections;	/* outbound, and requests at
+						   once over HTTP/1.1 */
 
 	/* [auth] */
 	enum auth_mode	 auth_mode;
