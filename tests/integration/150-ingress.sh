@@ -117,13 +117,16 @@ t0=$(cpu_ticks)
 "$DRIBBLE" "$POLRECD_ADDR" idle 200 16 4 >"$T/dribble-emfile.out" 2>&1 || true
 t1=$(cpu_ticks)
 cpu_ms=$(( (t1 - t0) * 1000 / hz ))
+paused_lines=$(grep -c 'accept: .*paused' "$T/polrecd.log")
+cp "$T/polrecd.log" "$T/polrecd-emfile.log"
+# The control socket needs a descriptor too, and Graph's idle
+# connections (curl's cache) hold some: ask once there are some again.
+prlimit --pid "$POLRECD_PID" --nofile=1024:1024
 echo "# out of descriptors for 4 s: $(cat "$T/dribble-emfile.out"); accept paused $(stat_of http_accept_paused) time(s); ${cpu_ms} ms of CPU"
 check "out of descriptors: accepting paused, counted" test "$(stat_of http_accept_paused)" -gt 0
-check "... logged once an interval (10 s), not per attempt" \
-    test "$(grep -c 'accept: .*paused' "$T/polrecd.log")" -le 2
+check "... logged once an interval (10 s), not per attempt ($paused_lines)" \
+    test "$paused_lines" -le 2
 check "... no spin (${cpu_ms} ms of CPU in 4 s)" test "$cpu_ms" -lt 2000
-cp "$T/polrecd.log" "$T/polrecd-emfile.log"
-prlimit --pid "$POLRECD_PID" --nofile=1024:1024
 sleep 3
 play_files "$(invitation c1500000-0000-4000-8000-00000000e0f1)" || true
 check "descriptors back: answering again" \
