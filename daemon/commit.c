@@ -37,6 +37,7 @@
  * The reads it would save are the writer thread's, off the loop.
  */
 #define COMMIT_CACHE_KIB	2048
+#define COMMIT_CHECKPOINT_PAGES	250
 
 struct commit {
 	struct polrecd	*c_sc;
@@ -128,6 +129,12 @@ commit_new(struct polrecd *sc)
 	if (sqlite3_threadsafe() == 0 ||
 	    sqlite3_exec(c->c_db, err, NULL, NULL, NULL) != SQLITE_OK)
 		log_warnx("database: cannot size the page cache");
+	/*
+	 * WAL checkpoints run in the writer thread, inside the COMMIT that
+	 * crosses the threshold: smaller and more often than SQLite's
+	 * 1,000 pages, so no one batch waits long for one.
+	 */
+	sqlite3_wal_autocheckpoint(c->c_db, COMMIT_CHECKPOINT_PAGES);
 	c->c_ev = event_new(sc->sc_base, -1, 0, on_commit, c);
 	c->c_retry = evtimer_new(sc->sc_base, on_retry, c);
 	if (c->c_ev == NULL || c->c_retry == NULL)

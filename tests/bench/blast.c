@@ -27,6 +27,7 @@
  *       [-c connections] [-r rate] [-d seconds] [-n posts] [-w]
  */
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <netdb.h>
 
 #include <stdint.h>
@@ -92,6 +93,8 @@ struct blast {
 	uint32_t		*lat;		/* microseconds */
 	size_t			 nlat, latsz;
 	struct event		*tick;
+	int			 tickfd;	/* timerfd: epoll's timeouts
+						   are as coarse as the tick */
 	int			 ticking;	/* posts still to be due */
 };
 
@@ -286,10 +289,13 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	struct blast	*b = arg;
 	uint64_t	 t = now_us(), due_n, until;
 
-	(void)fd;
+	uint64_t	 expirations;
+
 	(void)what;
-	until = t < b->end_us ? t : b->end_us;
-	due_n = (until - b->start_us) * (uint64_t)b->rate / 1000000;
+	(void)read(fd, &expirations, sizeof(expirations));
+	/* Post k is due at start + k / rate: k = 0 at once. */
+	until = t < b->end_us ? t : b->end_us - 1;
+	due_n = (until - b->start_us) * (uint64_t)b->rate / 1000000 + 1;
 	while (b->sent < due_n && !used_up(b))
 		send_one(b, b->start_us + b->sent * 1000000 /
 		    (uint64_t)b->rate);
@@ -601,8 +607,25 @@ main(int argc, char *argv[])
 		for (i = 0; i < b.nconns && !used_up(&b); i++)
 			send_one(&b, b.start_us);
 	} else {
-		b.tick = event_new(b.base, -1, EV_PERSIST, on_tick, &b);
-		event_add(b.tick, &tv);
+		/*
+		 * Every 100 us from a timerfd (an hrtimer): epoll's own
+		 * timeouts are whole milliseconds, jiffies on some kernels,
+		 * and posts sent late by the load would count against the
+		 * server.
+		 */
+		struct itimerspec	 its;
+
+		memset(&its, 0, sizeof(its));
+		its.it_value.tv_nsec = its.it_interval.tv_nsec = 100000;
+		if ((b.tickfd = timerfd_create(CLOCK_MONOTONIC,
+		    TFD_NONBLOCK | TFD_CLOEXEC)) == -1 ||
+		    timerfd_settime(b.tickfd, 0, &its, NULL) == -1) {
+			perror("timerfd");
+			return 1;
+		}
+		b.tick = event_new(b.base, b.tickfd, EV_READ | EV_PERSIST,
+		    on_tick, &b);
+		event_add(b.tick, NULL);
 		b.ticking = 1;
 	}
 	give_up = evtimer_new(b.base, on_give_up, b.base);
@@ -631,8 +654,10 @@ main(int argc, char *argv[])
 	}
 	for (i = 0; i < b.nconns; i++)
 		evhttp_connection_free(b.conns[i]);
-	if (b.tick != NULL)
+	if (b.tick != NULL) {
 		event_free(b.tick);
+		close(b.tickfd);
+	}
 	event_free(give_up);
 	event_base_free(b.base);
 	evhttp_uri_free(uri);
