@@ -545,6 +545,7 @@ invitation_detail(const struct call_data *call, const char *chain_source,
 	return s;
 }
 
+/* "id1,id2" for the recorders of an invitation; "-" when none. */
 static const char *
 format_recorders(char *buf, size_t len, const struct recorder_ref *r,
     size_t n)

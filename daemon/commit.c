@@ -199,6 +199,13 @@ commit_ok(const struct commit *c)
 	return c->c_ok;
 }
 
+/* Something changed that the database does not hold yet. */
+static int
+dirty(struct polrecd *sc)
+{
+	return legstore_dirty(sc) || journal_dirty(sc);
+}
+
 /* On the writer thread: the batch, committed; 0, or -1 rolled back. */
 static int
 write_batch(void *arg)
@@ -208,23 +215,14 @@ write_batch(void *arg)
 	sqlite3		*db = c->c_db;
 	int		 ok;
 
-	c->c_full = 0;
 	c->c_err[0] = '\0';
-	if (db_exec(db, "BEGIN IMMEDIATE", c->c_err, sizeof(c->c_err)) == -1) {
-		c->c_full = (sqlite3_extended_errcode(db) & 0xff) ==
-		    SQLITE_FULL;
-		journal_written(j, 0);
-		return -1;
-	}
-	ok = legstore_write(c->c_rows, db, c->c_err, sizeof(c->c_err)) == 0 &&
+	ok = db_exec(db, "BEGIN IMMEDIATE", c->c_err, sizeof(c->c_err)) == 0 &&
+	    legstore_write(c->c_rows, db, c->c_err, sizeof(c->c_err)) == 0 &&
 	    journal_write(j, c->c_err, sizeof(c->c_err)) == 0 &&
 	    db_exec(db, "COMMIT", c->c_err, sizeof(c->c_err)) == 0;
-	if (!ok) {
-		c->c_full = (sqlite3_extended_errcode(db) & 0xff) ==
-		    SQLITE_FULL;
-		if (!sqlite3_get_autocommit(db))
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	}
+	c->c_full = !ok && (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL;
+	if (!ok && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	journal_written(j, ok);
 	return ok ? 0 : -1;
 }
@@ -295,8 +293,7 @@ batch_done(void *arg, int rv)
 	 * failure, only for replies waiting (they learn at once); the rest
 	 * waits for the retry timer rather than spin on a failing disk.
 	 */
-	if (!TAILQ_EMPTY(&c->c_waiting) || (c->c_ok &&
-	    (legstore_dirty(sc) || journal_dirty(sc))))
+	if (!TAILQ_EMPTY(&c->c_waiting) || (c->c_ok && dirty(sc)))
 		commit_want(c);
 }
 
@@ -311,7 +308,7 @@ on_commit(evutil_socket_t fd, short what, void *arg)
 	c->c_pending = 0;
 	if (writer_busy(c->c_writer))
 		return;		/* batch_done asks again */
-	if (legstore_dirty(sc) || journal_dirty(sc)) {
+	if (dirty(sc)) {
 		take_batch(c);
 		return;
 	}
@@ -328,7 +325,7 @@ commit_flush(struct commit *c)
 	if (c == NULL)
 		return;
 	writer_finish(c->c_writer);
-	if (legstore_dirty(c->c_sc) || journal_dirty(c->c_sc)) {
+	if (dirty(c->c_sc)) {
 		take_batch(c);
 		writer_finish(c->c_writer);
 		if (!c->c_ok)

@@ -72,7 +72,6 @@ is_json_content_type(const char *ct)
 	return *ct == '\0' || *ct == ';';
 }
 
-/* "id1,id2" for the recorders of an invitation; "-" when none. */
 static void
 log_notification(const struct notification *n, const char *msgid)
 {
@@ -593,8 +592,8 @@ check_tenants(struct inbound *in, const struct notif_batch *batch,
 		else
 			continue;
 		refused++;
-		journal_request(in, n, notif_is_invitation(n) ? NULL : leg,
-		    "refused", why, 403, tenant, tid, NULL);
+		journal_request(in, n, leg, "refused", why, 403, tenant, tid,
+		    NULL);
 		if (auth_log_allowed())
 			log_warnx("call %s: notification refused (403): "
 			    "%s; call tenant %s token tid %s; peer %s msg %s",

@@ -682,6 +682,7 @@ legs_notify(struct polrecd *sc, struct call_leg *leg,
     const struct notification *n, uint64_t arrival_us, struct notify_req *req)
 {
 	const char	*msgid = req->nr_msgid;
+	char		 st[LOG_ID_MAX];
 
 	if (notif_is_invitation(n)) {
 		answer_invitation(sc, n, arrival_us, req);
@@ -691,8 +692,6 @@ legs_notify(struct polrecd *sc, struct call_leg *leg,
 		return joins_decide(sc, leg, n);
 	if (leg == NULL) {
 		sc->sc_stats.notifications_unknown_call++;
-		char	 st[LOG_ID_MAX];
-
 		log_info("call %s: %s %s%s%s for a call this host does not "
 		    "know; ignored (msg %s)", n->call_id[0] ? n->call_id : "-",
 		    notif_kind_name(n->kind), notif_change_name(n->change),

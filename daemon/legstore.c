@@ -103,7 +103,7 @@ dup_or_null(const char *s)
 }
 
 static int
-row_take(struct polrecd *sc, struct legrow *r, const struct call_leg *leg)
+row_take(struct legrow *r, const struct call_leg *leg)
 {
 	memset(r, 0, sizeof(*r));
 	if ((leg->cl_group != NULL && group_pack(leg->cl_group,
@@ -136,7 +136,6 @@ row_take(struct polrecd *sc, struct legrow *r, const struct call_leg *leg)
 		r->lr_group_capacity = group_capacity(leg->cl_group);
 	r->lr_roster_sequence = leg->cl_roster.sequence;
 	r->lr_roster_seen = leg->cl_roster.seen;
-	(void)sc;
 	return 0;
 }
 
@@ -232,7 +231,7 @@ legstore_take(struct polrecd *sc)
 	rows->r_v = xcalloc(n > 0 ? n : 1, sizeof(*rows->r_v));
 	for (leg = TAILQ_FIRST(q); leg != NULL; leg = next) {
 		next = TAILQ_NEXT(leg, cl_dirty_entry);
-		if (row_take(sc, &rows->r_v[rows->r_n], leg) == -1)
+		if (row_take(&rows->r_v[rows->r_n], leg) == -1)
 			continue;
 		rows->r_n++;
 		TAILQ_REMOVE(q, leg, cl_dirty_entry);
