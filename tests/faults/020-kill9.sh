@@ -24,8 +24,12 @@ done
 echo "# $k kill -9s, $(acked) acknowledged so far"
 check "the load ran" wait_load
 echo "# not acknowledged in the end: $(finals_not_2xx)"
-# Let restarted legs settle (Graph checks, keep-alives) before the stop.
+# Let restarted legs settle (Graph checks, keep-alives) before the stop:
+# one invited just before the last kill and never answered is known
+# missed only once Graph has shown it ringing past the window.
 sleep 2
+wait_for 20 outcomes_settled ||
+    echo "# outcomes still open at the stop: they stay pending below"
 stop_clean
 check "some notifications were acknowledged" test "$(acked)" -gt 0
 reconcile_check "after $k kill -9s"

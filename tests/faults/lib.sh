@@ -106,6 +106,14 @@ verify_trail() {
 	    >"$T/verify.out" 2>&1 || { sed 's/^/#   /' "$T/verify.out" | tail -n 10; return 1; }
 }
 
+# outcomes_settled: no live leg's outcome is open.  A leg restored
+# undecided after a kill -9 is asked of Graph until it says, up to 15 s
+# after its invitation (confirm.c) while Graph shows the call ringing.
+outcomes_settled() {
+	[ "$(ctl -j show calls | jq '[.. | objects |
+	    select(.outcome? == "pending")] | length')" = 0 ]
+}
+
 # stop_clean: polrecd stops on SIGTERM, exit 0 (a check).
 stop_clean() {
 	if stop_polrecd; then ok "polrecd stops cleanly"; else not_ok "polrecd stops cleanly"; fi
